@@ -1,0 +1,46 @@
+// StoreWriter: creates a HeadScope store and appends one sample at a time in HDF5 single-writer /
+// multiple-reader (SWMR) mode, so another process can watch the file grow and a killed writer leaves
+// every completed sample readable. `resume` reopens such a file and continues after the last complete
+// sample. Memory stays flat: nothing is kept per sample after append() returns.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/store/layout.h"
+
+namespace headscope::store {
+
+class StoreWriter {
+ public:
+  // Creates `path` (replacing nothing: an existing file is an error unless overwrite is set).
+  static std::unique_ptr<StoreWriter> create(const std::string& path, const StoreLayout& layout,
+                                             const Provenance& provenance, bool overwrite = false);
+  // Reopens a store left by an earlier (possibly killed) writer; appends continue after its last
+  // complete sample. Throws StoreError if the file is not a HeadScope store of this schema.
+  static std::unique_ptr<StoreWriter> resume(const std::string& path);
+
+  ~StoreWriter();
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  // Validates the record against the layout (throws StoreError, writing nothing), writes it, flushes.
+  // The sample becomes visible to readers only once all its arrays are on disk.
+  void append(const SampleRecord& sample);
+
+  std::int64_t sample_count() const;
+  std::int64_t token_count() const;
+  const StoreLayout& layout() const;
+  const std::string& path() const;
+  // Ids of the samples already stored (so a resumed capture skips them).
+  std::vector<std::string> sample_ids() const;
+
+  // Flushes and closes; the file is marked complete (the `complete` root attribute becomes 1).
+  void close();
+
+ private:
+  struct Impl;
+  explicit StoreWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace headscope::store

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package HeadScope needs to build, test and run; idempotent and non-interactive.
+# Usage: scripts/install-deps.sh            (run as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libhdf5-dev hdf5-tools nlohmann-json3-dev libcli11-dev libfmt-dev
+  libgtest-dev libgmock-dev
+  libtorch-dev libsentencepiece-dev libpcre2-dev
+  libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libfreetype-dev libstb-dev fonts-dejavu-core
+  xvfb xauth libgl1-mesa-dri
+  python3-h5py python3-numpy python3-torch
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
