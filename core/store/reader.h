@@ -58,8 +58,9 @@ class StoreReader {
   std::uint64_t file_bytes() const;
   std::uint64_t metric_storage_bytes(const std::string& metric) const;
 
+  struct Impl;  // opaque; public only so the .cpp's helpers can name it
+
  private:
-  struct Impl;
   explicit StoreReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -37,8 +37,9 @@ class StoreWriter {
   // Flushes and closes; the file is marked complete (the `complete` root attribute becomes 1).
   void close();
 
+  struct Impl;  // opaque; public only so the .cpp's helpers can name it
+
  private:
-  struct Impl;
   explicit StoreWriter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

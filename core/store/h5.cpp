@@ -1,0 +1,308 @@
+// Implementation of the small HDF5 layer (see h5.h): error capture, attributes, strings and
+// extendible chunked datasets with dimension labels.
+#include "core/store/h5.h"
+
+#include <hdf5_hl.h>
+
+#include <mutex>
+
+namespace headscope::h5 {
+
+using store::StoreError;
+
+void Id::reset() {
+  if (id_ >= 0 && H5Iis_valid(id_) > 0) H5Idec_ref(id_);
+  id_ = H5I_INVALID_HID;
+}
+
+void quiet_errors() {
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+std::string last_error_message() {
+  std::string message;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
+        auto* out = static_cast<std::string*>(data);
+        if (error && error->desc && out->empty()) *out = error->desc;
+        return 0;
+      },
+      &message);
+  return message;
+}
+
+hid_t check(hid_t id, const std::string& context, const std::string& what) {
+  if (id < 0) {
+    std::string detail = last_error_message();
+    H5Eclear2(H5E_DEFAULT);
+    throw StoreError(context + ": " + what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+  }
+  return id;
+}
+
+void check_status(herr_t status, const std::string& context, const std::string& what) {
+  check(status < 0 ? H5I_INVALID_HID : 0, context, what);
+}
+
+hid_t float16_type() {
+  static hid_t type = [] {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(t, 15, 10, 5, 0, 10);
+    H5Tset_size(t, 2);
+    H5Tset_ebias(t, 15);
+    H5Tlock(t);
+    return t;
+  }();
+  return type;
+}
+
+static Id string_type(std::size_t length) {
+  Id type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, length == 0 ? 1 : length);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  return type;
+}
+
+static void replace_attribute(hid_t object, const std::string& name) {
+  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+}
+
+void write_attribute(hid_t object, const std::string& name, const std::string& value) {
+  replace_attribute(object, name);
+  Id type = string_type(value.size());
+  Id space(H5Screate(H5S_SCALAR));
+  Id attribute(check(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), name,
+                     "cannot create attribute"));
+  check_status(H5Awrite(attribute, type, value.empty() ? "" : value.data()), name, "cannot write attribute");
+}
+
+void write_attribute(hid_t object, const std::string& name, std::int64_t value) {
+  replace_attribute(object, name);
+  Id space(H5Screate(H5S_SCALAR));
+  Id attribute(check(H5Acreate2(object, name.c_str(), H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), name,
+                     "cannot create attribute"));
+  check_status(H5Awrite(attribute, H5T_NATIVE_INT64, &value), name, "cannot write attribute");
+}
+
+void write_attribute(hid_t object, const std::string& name, double value) {
+  replace_attribute(object, name);
+  Id space(H5Screate(H5S_SCALAR));
+  Id attribute(check(H5Acreate2(object, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT), name,
+                     "cannot create attribute"));
+  check_status(H5Awrite(attribute, H5T_NATIVE_DOUBLE, &value), name, "cannot write attribute");
+}
+
+void write_attribute(hid_t object, const std::string& name, const std::vector<std::string>& values) {
+  replace_attribute(object, name);
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size());
+  std::vector<char> packed(values.size() * width, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) values[i].copy(packed.data() + i * width, values[i].size());
+  Id type = string_type(width);
+  hsize_t count = values.size();
+  Id space(H5Screate_simple(1, &count, nullptr));
+  Id attribute(check(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), name,
+                     "cannot create attribute"));
+  check_status(H5Awrite(attribute, type, packed.data()), name, "cannot write attribute");
+}
+
+bool has_attribute(hid_t object, const std::string& name) { return H5Aexists(object, name.c_str()) > 0; }
+
+std::string read_string_attribute(hid_t object, const std::string& name, const std::string& context) {
+  Id attribute(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), context, "missing attribute '" + name + "'"));
+  Id type(H5Aget_type(attribute));
+  if (H5Tget_class(type) != H5T_STRING) throw StoreError(context + ": attribute '" + name + "' is not a string");
+  if (H5Tis_variable_str(type) > 0) {
+    char* value = nullptr;
+    Id memory_type(H5Tcopy(H5T_C_S1));
+    H5Tset_size(memory_type, H5T_VARIABLE);
+    check_status(H5Aread(attribute, memory_type, &value), context, "cannot read attribute '" + name + "'");
+    std::string result = value ? value : "";
+    H5free_memory(value);
+    return result;
+  }
+  std::size_t size = H5Tget_size(type);
+  std::string value(size, '\0');
+  check_status(H5Aread(attribute, type, value.data()), context, "cannot read attribute '" + name + "'");
+  value.resize(value.find('\0') == std::string::npos ? size : value.find('\0'));
+  return value;
+}
+
+std::int64_t read_int_attribute(hid_t object, const std::string& name, const std::string& context) {
+  Id attribute(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), context, "missing attribute '" + name + "'"));
+  Id type(H5Aget_type(attribute));
+  if (H5Tget_class(type) != H5T_INTEGER) throw StoreError(context + ": attribute '" + name + "' is not an integer");
+  std::int64_t value = 0;
+  check_status(H5Aread(attribute, H5T_NATIVE_INT64, &value), context, "cannot read attribute '" + name + "'");
+  return value;
+}
+
+double read_double_attribute(hid_t object, const std::string& name, const std::string& context) {
+  Id attribute(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), context, "missing attribute '" + name + "'"));
+  double value = 0;
+  check_status(H5Aread(attribute, H5T_NATIVE_DOUBLE, &value), context, "cannot read attribute '" + name + "'");
+  return value;
+}
+
+bool link_exists(hid_t location, const std::string& path) {
+  // Check each component so that a missing intermediate group is not an error.
+  std::string partial;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t slash = path.find('/', start);
+    partial = path.substr(0, slash == std::string::npos ? path.size() : slash);
+    if (!partial.empty() && partial != "/" && H5Lexists(location, partial.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+Id create_group(hid_t location, const std::string& name, const std::string& context) {
+  return Id(check(H5Gcreate2(location, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), context,
+                  "cannot create group '" + name + "'"));
+}
+
+Id open_group(hid_t location, const std::string& name, const std::string& context) {
+  if (!link_exists(location, name)) throw StoreError(context + ": missing group '" + name + "'");
+  return Id(check(H5Gopen2(location, name.c_str(), H5P_DEFAULT), context, "cannot open group '" + name + "'"));
+}
+
+Id open_dataset(hid_t location, const std::string& name, const std::string& context) {
+  if (!link_exists(location, name)) throw StoreError(context + ": missing dataset '" + name + "'");
+  return Id(check(H5Dopen2(location, name.c_str(), H5P_DEFAULT), context, "cannot open dataset '" + name + "'"));
+}
+
+void write_string_dataset(hid_t location, const std::string& name, const std::string& value,
+                          const std::string& context) {
+  Id type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  Id space(H5Screate(H5S_SCALAR));
+  Id dataset(check(H5Dcreate2(location, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), context,
+                   "cannot create dataset '" + name + "'"));
+  const char* data = value.c_str();
+  check_status(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &data), context,
+               "cannot write dataset '" + name + "'");
+}
+
+std::string read_string_dataset(hid_t location, const std::string& name, const std::string& context) {
+  Id dataset = open_dataset(location, name, context);
+  Id type(H5Dget_type(dataset));
+  if (H5Tget_class(type) != H5T_STRING) throw StoreError(context + ": dataset '" + name + "' is not a string");
+  if (H5Tis_variable_str(type) > 0) {
+    Id memory_type(H5Tcopy(H5T_C_S1));
+    H5Tset_size(memory_type, H5T_VARIABLE);
+    char* value = nullptr;
+    check_status(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), context,
+                 "cannot read dataset '" + name + "'");
+    std::string result = value ? value : "";
+    H5free_memory(value);
+    return result;
+  }
+  std::size_t size = H5Tget_size(type);
+  std::string value(size, '\0');
+  check_status(H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()), context,
+               "cannot read dataset '" + name + "'");
+  value.resize(value.find('\0') == std::string::npos ? size : value.find('\0'));
+  return value;
+}
+
+static void describe(hid_t dataset, const std::vector<std::string>& dim_labels, const std::string& units,
+                     const std::string& description) {
+  std::string joined;
+  for (std::size_t i = 0; i < dim_labels.size(); ++i) {
+    H5DSset_label(dataset, static_cast<unsigned>(i), dim_labels[i].c_str());
+    joined += (i ? "," : "") + dim_labels[i];
+  }
+  if (!dim_labels.empty()) write_attribute(dataset, "dimensions", joined);
+  if (!units.empty()) write_attribute(dataset, "units", units);
+  if (!description.empty()) write_attribute(dataset, "description", description);
+}
+
+Id create_extendible(hid_t location, const ExtendibleSpec& spec, const std::string& context) {
+  const int rank = 1 + static_cast<int>(spec.inner_dims.size());
+  std::vector<hsize_t> dims{0}, max_dims{H5S_UNLIMITED};
+  for (hsize_t d : spec.inner_dims) { dims.push_back(d); max_dims.push_back(d); }
+  Id space(H5Screate_simple(rank, dims.data(), max_dims.data()));
+  Id create(H5Pcreate(H5P_DATASET_CREATE));
+  check_status(H5Pset_chunk(create, rank, spec.chunk.data()), context, "bad chunk shape for '" + spec.name + "'");
+  if (spec.deflate_level > 0) {
+    H5Pset_shuffle(create);
+    H5Pset_deflate(create, static_cast<unsigned>(spec.deflate_level));
+  }
+  Id access(H5Pcreate(H5P_DATASET_ACCESS));
+  if (spec.chunk_cache_bytes > 0) H5Pset_chunk_cache(access, 12421, spec.chunk_cache_bytes, 1.0);
+  Id dataset(check(H5Dcreate2(location, spec.name.c_str(), spec.file_type, space, H5P_DEFAULT, create, access),
+                   context, "cannot create dataset '" + spec.name + "'"));
+  describe(dataset, spec.dim_labels, spec.units, spec.description);
+  return dataset;
+}
+
+std::vector<hsize_t> extent(hid_t dataset) {
+  Id space(H5Dget_space(dataset));
+  int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(rank > 0 ? rank : 0);
+  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  return dims;
+}
+
+hsize_t extent0(hid_t dataset) {
+  auto dims = extent(dataset);
+  return dims.empty() ? 0 : dims[0];
+}
+
+void set_rows(hid_t dataset, hsize_t rows, const std::string& context) {
+  auto dims = extent(dataset);
+  dims[0] = rows;
+  check_status(H5Dset_extent(dataset, dims.data()), context, "cannot resize dataset");
+}
+
+void write_rows(hid_t dataset, hid_t memory_type, hsize_t at, hsize_t count, const void* data,
+                const std::string& context) {
+  if (count == 0) return;
+  auto dims = extent(dataset);
+  if (dims[0] < at + count) {
+    dims[0] = at + count;
+    check_status(H5Dset_extent(dataset, dims.data()), context, "cannot extend dataset");
+  }
+  Id file_space(H5Dget_space(dataset));
+  std::vector<hsize_t> start(dims.size(), 0), count_dims = dims;
+  start[0] = at;
+  count_dims[0] = count;
+  check_status(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count_dims.data(), nullptr),
+               context, "bad selection");
+  Id memory_space(H5Screate_simple(static_cast<int>(count_dims.size()), count_dims.data(), nullptr));
+  check_status(H5Dwrite(dataset, memory_type, memory_space, file_space, H5P_DEFAULT, data), context,
+               "cannot write rows");
+}
+
+void read_slab(hid_t dataset, hid_t memory_type, const std::vector<hsize_t>& start,
+               const std::vector<hsize_t>& count, void* out, const std::string& context) {
+  Id file_space(H5Dget_space(dataset));
+  check_status(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+               context, "selection outside the dataset");
+  Id memory_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
+  check_status(H5Dread(dataset, memory_type, memory_space, file_space, H5P_DEFAULT, out), context,
+               "cannot read (truncated or corrupt file?)");
+}
+
+void write_array(hid_t location, const std::string& name, hid_t file_type, hid_t memory_type,
+                 const std::vector<hsize_t>& dims, const void* data, const std::string& context,
+                 const std::vector<std::string>& dim_labels, const std::string& units,
+                 const std::string& description) {
+  Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  Id dataset(check(H5Dcreate2(location, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   context, "cannot create dataset '" + name + "'"));
+  hsize_t total = 1;
+  for (hsize_t d : dims) total *= d;
+  if (total > 0)
+    check_status(H5Dwrite(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), context,
+                 "cannot write dataset '" + name + "'");
+  describe(dataset, dim_labels, units, description);
+}
+
+}  // namespace headscope::h5

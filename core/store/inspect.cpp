@@ -1,0 +1,146 @@
+// Builds the summary behind `headscope inspect` (see inspect.h). Capture and import stores are read
+// through StoreReader; every kind also gets a walk of its datasets (path, shape, type, bytes on disk)
+// so sweep and IB results are summarised the same way.
+#include "core/store/inspect.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/store/h5.h"
+#include "core/store/reader.h"
+#include "core/store/schema.h"
+
+namespace headscope::store {
+
+using h5::Id;
+
+static std::string type_name(hid_t type) {
+  const H5T_class_t type_class = H5Tget_class(type);
+  const std::size_t size = H5Tget_size(type);
+  switch (type_class) {
+    case H5T_FLOAT: return "float" + std::to_string(size * 8);
+    case H5T_INTEGER: return std::string(H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(size * 8);
+    case H5T_STRING: return "string";
+    default: return "other";
+  }
+}
+
+static nlohmann::json walk_datasets(const std::string& path) {
+  Id access(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_file_locking(access, false, true);
+  hid_t raw = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, access);
+  if (raw < 0) { H5Eclear2(H5E_DEFAULT); raw = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access); }
+  Id file(h5::check(raw, path, "cannot open the HDF5 file"));
+  nlohmann::json out = nlohmann::json::array();
+  H5Ovisit2(
+      file, H5_INDEX_NAME, H5_ITER_NATIVE,
+      [](hid_t root, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+        if (info->type != H5O_TYPE_DATASET) return 0;
+        Id dataset(H5Dopen2(root, name, H5P_DEFAULT));
+        if (!dataset.valid()) return 0;
+        Id type(H5Dget_type(dataset));
+        nlohmann::json entry{{"path", std::string("/") + name}, {"dtype", type_name(type)},
+                             {"shape", h5::extent(dataset)}, {"stored_bytes", H5Dget_storage_size(dataset)}};
+        if (h5::has_attribute(dataset, "dimensions"))
+          entry["dimensions"] = h5::read_string_attribute(dataset, "dimensions", "");
+        static_cast<nlohmann::json*>(data)->push_back(entry);
+        return 0;
+      },
+      &out, H5O_INFO_BASIC);
+  return out;
+}
+
+nlohmann::json inspect_json(const std::string& path) {
+  auto reader = StoreReader::open(path);
+  const auto& layout = reader->layout();
+  const auto& provenance = reader->provenance();
+  const std::int64_t samples = reader->sample_count(), tokens = reader->token_count();
+  const std::int64_t values_per_metric = tokens * layout.layer_count * layout.head_count;
+
+  nlohmann::json j;
+  j["file"] = path;
+  j["kind"] = run_kind_name(layout.kind);
+  j["schema_version"] = reader->schema_version();
+  j["created"] = reader->created();
+  j["tool_version"] = reader->tool_version();
+  j["command_line"] = provenance.command_line;
+  j["state"] = reader->complete() ? "complete" : (reader->live() ? "live (a writer is appending)" : "interrupted (resume to continue)");
+  j["model"] = {{"name", provenance.model_name}, {"path", provenance.model_path},
+                {"layers", layout.layer_count}, {"heads", layout.head_count},
+                {"tokenizer", provenance.tokenizer_format.empty() ? "none" : provenance.tokenizer_format}};
+  auto config = nlohmann::json::parse(provenance.model_config_json, nullptr, false);
+  if (config.is_object() && config.contains("model_type")) j["model"]["model_type"] = config["model_type"];
+  j["samples"] = samples;
+  j["tokens"] = tokens;
+  nlohmann::json metrics = nlohmann::json::array();
+  std::uint64_t metric_bytes = 0;
+  for (const auto& metric : layout.metrics) {
+    const std::uint64_t bytes = reader->metric_storage_bytes(metric.name);
+    metric_bytes += bytes;
+    metrics.push_back({{"name", metric.name}, {"units", metric.units},
+                       {"shape", {tokens, layout.layer_count, layout.head_count}},
+                       {"dims", {"token", "layer", "head"}},
+                       {"dtype", layout.metric_type == ValueType::float16 ? "float16" : "float32"},
+                       {"stored_bytes", bytes},
+                       {"bytes_per_value", values_per_metric ? static_cast<double>(bytes) / values_per_metric : 0.0}});
+  }
+  j["metrics"] = metrics;
+  j["bytes_per_metric_value"] = values_per_metric && !layout.metrics.empty()
+                                    ? static_cast<double>(metric_bytes) / (values_per_metric * layout.metrics.size())
+                                    : 0.0;
+  j["flow"] = layout.flow_size > 0 ? nlohmann::json{{"K", layout.flow_size},
+                                                    {"shape", {samples, layout.layer_count, layout.head_count,
+                                                               layout.flow_size, layout.flow_size}}}
+                                   : nlohmann::json(nullptr);
+  nlohmann::json pinned = nlohmann::json::array();
+  for (const auto& head : layout.pinned_heads) pinned.push_back(head_name(head));
+  j["pinned_heads"] = pinned;
+  j["embeddings"] = {{"spans", reader->embedding_count()}, {"dim", layout.embedding_dim}};
+  j["file_bytes"] = reader->file_bytes();
+  j["datasets"] = walk_datasets(path);
+  return j;
+}
+
+static std::string human_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) { bytes /= 1024; ++unit; }
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, unit ? "%.1f %s" : "%.0f %s", bytes, units[unit]);
+  return buffer;
+}
+
+std::string inspect_text(const std::string& path) {
+  const auto j = inspect_json(path);
+  std::ostringstream out;
+  out << j["file"].get<std::string>() << "\n"
+      << "  kind         " << j["kind"].get<std::string>() << " (schema " << j["schema_version"].get<int>()
+      << ", headscope " << j["tool_version"].get<std::string>() << ", created " << j["created"].get<std::string>() << ")\n"
+      << "  state        " << j["state"].get<std::string>() << "\n"
+      << "  model        " << j["model"]["name"].get<std::string>();
+  if (j["model"].contains("model_type")) out << " (" << j["model"]["model_type"].get<std::string>() << ")";
+  out << ", " << j["model"]["layers"].get<int>() << " layers x " << j["model"]["heads"].get<int>() << " heads, tokenizer "
+      << j["model"]["tokenizer"].get<std::string>() << "\n"
+      << "  samples      " << j["samples"].get<std::int64_t>() << " (" << j["tokens"].get<std::int64_t>() << " tokens)\n"
+      << "  command      " << j["command_line"].get<std::string>() << "\n"
+      << "  metrics      [token, layer, head] " << (j["metrics"].empty() ? "none" : j["metrics"][0]["dtype"].get<std::string>()) << "\n";
+  for (const auto& m : j["metrics"]) {
+    char line[160];
+    std::snprintf(line, sizeof line, "    %-20s %-6s %10s on disk, %.2f bytes/value\n", m["name"].get<std::string>().c_str(),
+                  m["units"].get<std::string>().c_str(), human_bytes(m["stored_bytes"].get<double>()).c_str(),
+                  m["bytes_per_value"].get<double>());
+    out << line;
+  }
+  if (!j["flow"].is_null()) out << "  flow         " << j["flow"]["K"].get<int>() << "x" << j["flow"]["K"].get<int>() << " per head per sample\n";
+  if (!j["pinned_heads"].empty()) {
+    out << "  pinned       ";
+    for (const auto& h : j["pinned_heads"]) out << h.get<std::string>() << " ";
+    out << "\n";
+  }
+  if (j["embeddings"]["spans"].get<std::int64_t>() > 0)
+    out << "  embeddings   " << j["embeddings"]["spans"].get<std::int64_t>() << " spans x " << j["embeddings"]["dim"].get<int>() << "\n";
+  out << "  file size    " << human_bytes(j["file_bytes"].get<double>()) << "\n";
+  return out.str();
+}
+
+}  // namespace headscope::store

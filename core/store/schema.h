@@ -1,0 +1,63 @@
+// Paths of the store's groups and datasets (schema version 1), shared by writer, reader and inspect so
+// the names are spelled once. docs/store-format.md describes each one for readers without HeadScope.
+#pragma once
+
+namespace headscope::store::schema {
+
+// Root attributes.
+inline constexpr const char* kFormat = "format";
+inline constexpr const char* kSchemaVersion = "schema_version";
+inline constexpr const char* kKind = "kind";
+inline constexpr const char* kCreated = "created";
+inline constexpr const char* kToolVersion = "tool_version";
+inline constexpr const char* kCommandLine = "command_line";
+inline constexpr const char* kComplete = "complete";
+
+// Groups.
+inline constexpr const char* kModel = "/model";
+inline constexpr const char* kRun = "/run";
+inline constexpr const char* kSamples = "/samples";
+inline constexpr const char* kTokens = "/tokens";
+inline constexpr const char* kMetrics = "/metrics";
+inline constexpr const char* kSummaries = "/summaries";
+inline constexpr const char* kFlow = "/flow";
+inline constexpr const char* kAttention = "/attention";
+inline constexpr const char* kEmbeddings = "/embeddings";
+
+// /samples — one row per sample; token_start is written last and its length is the sample count.
+inline constexpr const char* kTokenStart = "/samples/token_start";
+inline constexpr const char* kTokenCount = "/samples/token_count";
+inline constexpr const char* kPromptLength = "/samples/prompt_length";
+inline constexpr const char* kIdStart = "/samples/id_start";
+inline constexpr const char* kIdLength = "/samples/id_length";
+inline constexpr const char* kMetadataStart = "/samples/metadata_start";
+inline constexpr const char* kMetadataLength = "/samples/metadata_length";
+inline constexpr const char* kEmbeddingStart = "/samples/embedding_start";
+inline constexpr const char* kEmbeddingCount = "/samples/embedding_count";
+inline constexpr const char* kSampleText = "/samples/text";
+
+// /tokens — one row per token of every sample, flat.
+inline constexpr const char* kTokenIds = "/tokens/ids";
+inline constexpr const char* kTokenTextStart = "/tokens/text_start";
+inline constexpr const char* kTokenTextLength = "/tokens/text_length";
+inline constexpr const char* kTokenText = "/tokens/text";
+
+inline constexpr const char* kFlowPositions = "/flow/positions";
+inline constexpr const char* kFlowMatrices = "/flow/matrices";
+
+inline constexpr const char* kAttentionHeads = "/attention/heads";
+inline constexpr const char* kAttentionOffset = "/attention/offset";
+
+inline constexpr const char* kEmbeddingVectors = "/embeddings/vectors";
+inline constexpr const char* kEmbeddingSample = "/embeddings/sample";
+inline constexpr const char* kEmbeddingSpanStart = "/embeddings/span_start";
+inline constexpr const char* kEmbeddingSpanEnd = "/embeddings/span_end";
+inline constexpr const char* kEmbeddingLabelStart = "/embeddings/label_start";
+inline constexpr const char* kEmbeddingLabelLength = "/embeddings/label_length";
+inline constexpr const char* kEmbeddingLabelText = "/embeddings/label_text";
+
+// A writer holds an exclusive lock on "<file>.writer-lock" while it runs; inspect uses it to tell a
+// live writer from one that was killed.
+inline constexpr const char* kWriterLockSuffix = ".writer-lock";
+
+}  // namespace headscope::store::schema
