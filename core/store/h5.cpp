@@ -119,6 +119,7 @@ std::string read_string_attribute(hid_t object, const std::string& name, const s
     char* value = nullptr;
     Id memory_type(H5Tcopy(H5T_C_S1));
     H5Tset_size(memory_type, H5T_VARIABLE);
+    H5Tset_cset(memory_type, H5Tget_cset(type));
     check_status(H5Aread(attribute, memory_type, &value), context, "cannot read attribute '" + name + "'");
     std::string result = value ? value : "";
     H5free_memory(value);
@@ -196,6 +197,7 @@ std::string read_string_dataset(hid_t location, const std::string& name, const s
   if (H5Tis_variable_str(type) > 0) {
     Id memory_type(H5Tcopy(H5T_C_S1));
     H5Tset_size(memory_type, H5T_VARIABLE);
+    H5Tset_cset(memory_type, H5Tget_cset(type));
     char* value = nullptr;
     check_status(H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value), context,
                  "cannot read dataset '" + name + "'");
