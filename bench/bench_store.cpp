@@ -1,0 +1,193 @@
+// Store benchmark: a store shaped like a real capture (32 layers x 32 heads, 512 tokens a sample,
+// 8 per-token metrics, float16), for several chunk shapes side by side. Prints append throughput,
+// bytes per stored metric value, the latency of reading one head's 512-token trace (cold: first read
+// by a fresh reader; warm: read again), and resident memory after 100 and 1,000 samples.
+//   bench_store [--samples N] [--dir DIR] [--chunks 64,256,512] [--deflate 1]
+// The metric values are synthetic but shaped like real ones (per-head levels, smooth drift over tokens,
+// integer k90/connectivity, NaN IAF on prompt tokens), since compression depends on that structure.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "core/store/reader.h"
+#include "core/store/writer.h"
+
+using namespace headscope::store;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kLayers = 32, kHeads = 32, kTokens = 512, kPrompt = 320;
+
+double resident_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+StoreLayout bench_layout(int chunk_tokens, int deflate) {
+  StoreLayout layout;
+  layout.layer_count = kLayers;
+  layout.head_count = kHeads;
+  for (const char* name : {"query_norm", "entropy", "max_attention", "k90", "iaf", "jsd", "connectivity", "received_attention"})
+    layout.metrics.push_back(standard_metric(name));
+  layout.chunk_tokens = chunk_tokens;
+  layout.deflate_level = deflate;
+  return layout;
+}
+
+// One sample's metrics [metric][token, layer, head], structured like a real capture.
+class SyntheticCapture {
+ public:
+  explicit SyntheticCapture(unsigned seed) : rng_(seed) {
+    std::uniform_real_distribution<float> u(0, 1);
+    for (int h = 0; h < kLayers * kHeads; ++h) {
+      sharpness_[h] = u(rng_);
+      query_level_[h] = 5 + 25 * u(rng_);
+    }
+  }
+  SampleRecord next(int index) {
+    SampleRecord s;
+    s.id = "problem-" + std::to_string(index);
+    s.prompt_length = kPrompt;
+    s.tokens.resize(kTokens);
+    for (int t = 0; t < kTokens; ++t) s.tokens[t] = static_cast<int>(rng_() % 50000);
+    const std::size_t per_token = kLayers * kHeads;
+    s.metrics.assign(8, std::vector<float>(kTokens * per_token));
+    std::normal_distribution<float> noise(0, 1);
+    std::uniform_real_distribution<float> u(0, 1);
+    for (std::size_t h = 0; h < per_token; ++h) {
+      float drift = 0, telegraph = u(rng_) < 0.5f ? 0.9f : 0.1f;
+      for (int t = 0; t < kTokens; ++t) {
+        drift = 0.9f * drift + 0.1f * noise(rng_);
+        const float max_entropy = std::log(static_cast<float>(t + 1));
+        const float entropy = std::clamp((1 - sharpness_[h]) * max_entropy + 0.3f * drift, 0.0f, max_entropy);
+        const std::size_t at = t * per_token + h;
+        s.metrics[0][at] = query_level_[h] + 0.8f * drift + 0.2f * noise(rng_);
+        s.metrics[1][at] = entropy;
+        s.metrics[2][at] = std::clamp(std::exp(-entropy) + 0.05f * noise(rng_), 1.0f / (t + 1), 1.0f);
+        s.metrics[3][at] = std::max(1.0f, std::round(0.9f * std::exp(entropy)));
+        if (t >= kPrompt && u(rng_) < 0.05f) telegraph = telegraph > 0.5f ? 0.1f : 0.9f;
+        s.metrics[4][at] = t < kPrompt ? std::nanf("") : std::clamp(telegraph + 0.05f * noise(rng_), 0.0f, 1.0f);
+        s.metrics[5][at] = t == 0 ? 0.0f : std::fabs(0.05f * noise(rng_)) * (1 + sharpness_[h]);
+        s.metrics[6][at] = std::max(1.0f, std::round(3 * (1 - sharpness_[h]) + 0.5f * noise(rng_)));
+        s.metrics[7][at] = t == 0 ? kTokens * sharpness_[h] : std::fabs(1 + drift) * (kTokens - t) / kTokens;
+      }
+    }
+    return s;
+  }
+
+ private:
+  std::mt19937 rng_;
+  float sharpness_[kLayers * kHeads];
+  float query_level_[kLayers * kHeads];
+};
+
+struct TraceTiming { double cold_ms, warm_ms; };
+
+TraceTiming time_trace_reads(const std::string& path, std::int64_t samples) {
+  std::mt19937 rng(7);
+  double cold = 0, warm = 0;
+  const int reads = 50;
+  for (int r = 0; r < reads; ++r) {
+    auto reader = StoreReader::open(path);  // fresh reader: no chunk cached
+    const std::int64_t sample = static_cast<std::int64_t>(rng() % samples);
+    const HeadRef head{static_cast<int>(rng() % kLayers), static_cast<int>(rng() % kHeads)};
+    auto start = Clock::now();
+    auto trace = reader->head_trace("entropy", sample, head);
+    cold += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    start = Clock::now();
+    for (int again = 0; again < 10; ++again) trace = reader->head_trace("entropy", sample, head);
+    warm += std::chrono::duration<double, std::milli>(Clock::now() - start).count() / 10;
+    if (trace.size() != static_cast<std::size_t>(kTokens)) std::fprintf(stderr, "bad trace length\n");
+  }
+  return {cold / reads, warm / reads};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int samples = 100, long_samples = 1000, deflate = 1;
+  std::string dir = "/tmp/headscope-bench-store";
+  std::vector<int> chunks{64, 256, 512};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--samples")) samples = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--long-samples")) long_samples = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--deflate")) deflate = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--chunks")) {
+      chunks.clear();
+      std::stringstream list(argv[i + 1]);
+      for (std::string item; std::getline(list, item, ',');) chunks.push_back(std::stoi(item));
+    }
+  }
+  std::filesystem::create_directories(dir);
+  std::printf("store benchmark: %d layers x %d heads, %d tokens/sample, 8 metrics float16, shuffle+deflate %d, %d samples\n",
+              kLayers, kHeads, kTokens, deflate, samples);
+  std::printf("(earlier pipeline's per-token CSV: ~5.7 bytes per metric value)\n\n");
+  std::printf("%-14s %12s %14s %14s %14s %14s\n", "chunk", "samples/s", "raw MB/s", "bytes/value", "trace cold ms", "trace warm ms");
+  // Pre-generate the samples so generation time stays out of the append figure.
+  SyntheticCapture capture(42);
+  std::vector<SampleRecord> records;
+  for (int i = 0; i < std::min(samples, 100); ++i) records.push_back(capture.next(i));
+  for (int chunk : chunks) {
+    const std::string path = dir + "/chunk" + std::to_string(chunk) + ".h5";
+    std::filesystem::remove(path);
+    auto writer = StoreWriter::create(path, bench_layout(chunk, deflate), {});
+    auto start = Clock::now();
+    for (int i = 0; i < samples; ++i) {
+      auto record = records[i % records.size()];
+      record.id = "problem-" + std::to_string(i);
+      writer->append(record);
+    }
+    writer->close();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    auto reader = StoreReader::open(path);
+    std::uint64_t stored = 0;
+    for (const auto& metric : reader->layout().metrics) stored += reader->metric_storage_bytes(metric.name);
+    const double values = 8.0 * samples * kTokens * kLayers * kHeads;
+    const auto timing = time_trace_reads(path, samples);
+    std::printf("[%4d, 1, %2d] %12.2f %14.1f %14.3f %14.3f %14.3f\n", chunk, kHeads, samples / seconds,
+                values * 4 / seconds / 1e6, stored / values, timing.cold_ms, timing.warm_ms);
+    std::printf("    per metric bytes/value:");
+    for (const auto& metric : reader->layout().metrics)
+      std::printf(" %s %.2f", metric.name.c_str(),
+                  reader->metric_storage_bytes(metric.name) / (values / 8));
+    std::printf("\n");
+    std::fflush(stdout);
+    std::filesystem::remove(path);
+  }
+
+  // Memory stays flat: resident memory after 100 and after long_samples appends (default chunking).
+  if (long_samples > 0) {
+    const std::string path = dir + "/long.h5";
+    std::filesystem::remove(path);
+    StoreLayout layout = bench_layout(StoreLayout{}.chunk_tokens, deflate);
+    auto writer = StoreWriter::create(path, layout, {});
+    std::printf("\nresident memory while appending (chunk %d, records pre-generated: %.0f MiB of them):\n",
+                layout.chunk_tokens, records.size() * 8.0 * kTokens * kLayers * kHeads * 4 / (1 << 20));
+    auto start = Clock::now();
+    for (int i = 0; i < long_samples; ++i) {
+      auto& record = records[i % records.size()];
+      record.id = "problem-" + std::to_string(i);
+      writer->append(record);
+      if (i + 1 == 1 || i + 1 == 100 || (i + 1) % 250 == 0 || i + 1 == long_samples)
+        std::printf("  after %5d samples: %8.1f MiB resident, %.1f s\n", i + 1, resident_mib(),
+                    std::chrono::duration<double>(Clock::now() - start).count());
+      std::fflush(stdout);
+    }
+    writer->close();
+    std::printf("  file: %.2f GiB for %d samples\n", std::filesystem::file_size(path) / double(1 << 30), long_samples);
+    std::filesystem::remove(path);
+  }
+  return 0;
+}
