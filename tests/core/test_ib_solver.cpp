@@ -1,0 +1,192 @@
+// The IB solver against the known answers of METRICS.md: first transitions at β_c = 1/ρ² for the doubly
+// symmetric binary source (DSBS), points of the DSBS optimal curve, the deterministic Y = X mod 2 case,
+// the independent case, the invariants on every run, and determinism for a fixed seed.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/analysis/ib/aib.h"
+#include "core/analysis/ib/anneal.h"
+#include "core/analysis/ib/ib_problem.h"
+#include "ib_test_util.h"
+
+namespace headscope::analysis::ib {
+namespace {
+
+IbProblem dsbs(double epsilon) {
+  return problem_from_joint({(1 - epsilon) / 2, epsilon / 2, epsilon / 2, (1 - epsilon) / 2}, 2, 2);
+}
+
+AnnealOptions small_problem_options(double beta_max) {
+  AnnealOptions options;
+  options.beta_min = 0.5;
+  options.beta_max = beta_max;
+  options.min_size = 0;  // explicit joints have no step counts
+  options.clusters_max = 8;
+  options.tolerance = 1e-13;
+  options.max_iterations = 200000;
+  options.refine_steps = 12;
+  return options;
+}
+
+const TransitionEvent* first_split(const AnnealResult& result) {
+  for (const TransitionEvent& event : result.history)
+    if (event.kind == EventKind::split) return &event;
+  return nullptr;
+}
+
+TEST(IbSolver, MaximalCorrelationGivesTheDsbsCriticalBeta) {
+  EXPECT_NEAR(critical_beta(dsbs(0.1)), 1.5625, 1e-10);
+  EXPECT_NEAR(critical_beta(dsbs(0.2)), 1.0 / (0.6 * 0.6), 1e-10);  // 2.7778
+  EXPECT_NEAR(maximal_correlation(dsbs(0.1)), 0.8, 1e-12);
+  EXPECT_NEAR(mutual_information_xy(dsbs(0.1)), 0.368064, 5e-7);
+}
+
+// The split is first seen on the 1.02 grid one step above β_c; bisection on the linear-stability test
+// (growth of the copies' separation by β·ρ² per iteration) then pins β_c. 12 halvings of a 2% bracket
+// leave 5e-6 relative; the stability test itself is exact to ~1e-9 in β, so 1e-4 absolute is safe.
+TEST(IbSolver, FirstTransitionOfDsbsIsAtOneOverRhoSquared) {
+  for (double epsilon : {0.1, 0.2}) {
+    SCOPED_TRACE("epsilon=" + std::to_string(epsilon));
+    const IbProblem problem = dsbs(epsilon);
+    const double beta_c = 1 / ((1 - 2 * epsilon) * (1 - 2 * epsilon));
+    const AnnealResult result = anneal(problem, small_problem_options(4.0));
+    const TransitionEvent* split = first_split(result);
+    ASSERT_NE(split, nullptr);
+    EXPECT_NEAR(split->beta_critical, beta_c, 1e-4);
+    EXPECT_GE(split->beta, beta_c);
+    EXPECT_LE(split->beta, beta_c * std::pow(1.02, 3));
+    for (const CurvePoint& point : result.curve) {
+      if (point.beta < beta_c) {
+        EXPECT_EQ(point.cluster_count, 1);
+      }
+    }
+    headscope::test::expect_ib_invariants(problem, result);
+  }
+}
+
+// Reference values to 6 decimals; the converged fixed point is reached to |Δq| < 1e-13, so the only
+// error is the reference's rounding (5e-7) plus the solution's distance from the fixed point.
+TEST(IbSolver, DsbsCurvePointsMatchTheOptimalCurve) {
+  struct Reference { double beta, info_xt, info_ty; };
+  for (const Reference& ref : {Reference{2, 0.482730, 0.282273}, Reference{3, 0.657763, 0.358076},
+                               Reference{5, 0.691648, 0.367795}}) {
+    SCOPED_TRACE("beta=" + std::to_string(ref.beta));
+    const IbProblem problem = dsbs(0.1);
+    const AnnealResult result = anneal(problem, small_problem_options(ref.beta));
+    const CurvePoint& last = result.curve.back();
+    EXPECT_DOUBLE_EQ(last.beta, ref.beta);
+    EXPECT_NEAR(last.info_xt, ref.info_xt, 2e-6);
+    EXPECT_NEAR(last.info_ty, ref.info_ty, 2e-6);
+    EXPECT_LE(last.cluster_count, 2);
+    headscope::test::expect_ib_invariants(problem, result);
+  }
+}
+
+TEST(IbSolver, DsbsSlopeAtBetaTwoIsOneOverBeta) {
+  const IbProblem problem = dsbs(0.1);
+  AnnealOptions options = small_problem_options(2.0 * 1.0005);
+  const AnnealResult result = anneal(problem, options);
+  // Two close curve points around β = 2: re-converge the final state at 2/1.0005.
+  SoftClustering lower = result.clustering;
+  converge(problem, 2.0 / 1.0005, lower, 200000, 1e-14);
+  const IbMeasures a = measure(problem, lower), b = measure(problem, result.clustering);
+  EXPECT_NEAR((b.info_ty - a.info_ty) / (b.info_xt - a.info_xt), 0.5, 1e-3);
+}
+
+TEST(IbSolver, DeterministicLabelIsTrivialBelowOneAndFullAbove) {
+  // X uniform on {0..3}, Y = X mod 2.
+  const IbProblem problem = problem_from_joint({0.25, 0, 0, 0.25, 0.25, 0, 0, 0.25}, 4, 2);
+  const AnnealResult result = anneal(problem, small_problem_options(10.0));
+  for (const CurvePoint& point : result.curve) {
+    SCOPED_TRACE("beta=" + std::to_string(point.beta));
+    EXPECT_LE(point.cluster_count, 2);
+    if (point.beta < 1.0) {
+      EXPECT_EQ(point.cluster_count, 1);
+      EXPECT_NEAR(point.info_ty, 0, 1e-12);
+    } else if (point.beta > 1.1) {
+      EXPECT_NEAR(point.info_xt, std::log(2.0), 1e-9);
+      EXPECT_NEAR(point.info_ty, std::log(2.0), 1e-9);
+    }
+  }
+  // KL = +inf must give exact zeros: every point sits in exactly one cluster.
+  for (double m : result.clustering.membership) EXPECT_TRUE(m == 0.0 || m == 1.0) << m;
+  headscope::test::expect_ib_invariants(problem, result);
+}
+
+TEST(IbSolver, IndependentVariablesNeverSplit) {
+  const std::vector<double> p_x = {0.1, 0.2, 0.3, 0.4}, p_y = {0.5, 0.3, 0.2};
+  std::vector<double> joint;
+  for (double px : p_x)
+    for (double py : p_y) joint.push_back(px * py);
+  const IbProblem problem = problem_from_joint(joint, 4, 3);
+  AnnealOptions options = small_problem_options(100.0);
+  options.tolerance = 1e-12;
+  const AnnealResult result = anneal(problem, options);
+  EXPECT_EQ(result.clustering.cluster_count, 1);
+  EXPECT_EQ(first_split(result), nullptr);
+  EXPECT_NEAR(result.curve.back().info_ty, 0, 1e-12);
+  headscope::test::expect_ib_invariants(problem, result);
+}
+
+TEST(IbSolver, MergingIdenticalRowsKeepsTheAnswer) {
+  const IbProblem problem = problem_from_joint({0.25, 0, 0, 0.25, 0.25, 0, 0, 0.25}, 4, 2);
+  const CompressedProblem compressed = merge_identical_rows(problem);
+  EXPECT_EQ(compressed.problem.x_count, 2);
+  EXPECT_EQ(compressed.compressed_index, (std::vector<int>{0, 1, 0, 1}));
+  EXPECT_NEAR(mutual_information_xy(compressed.problem), mutual_information_xy(problem), 1e-15);
+}
+
+// A richer problem (6 points, 3 labels) for the invariants and determinism.
+IbProblem six_point_problem() {
+  return problem_from_joint({0.12, 0.02, 0.01, 0.10, 0.05, 0.02, 0.02, 0.14, 0.01,
+                             0.01, 0.09, 0.08, 0.03, 0.02, 0.13, 0.05, 0.05, 0.05}, 6, 3, 1000);
+}
+
+TEST(IbSolver, InvariantsHoldWithSurfaceTensionAndBias) {
+  const IbProblem problem = six_point_problem();
+  AnnealOptions options = small_problem_options(200.0);
+  options.min_size = 60;  // steps, of the 1000 the problem stands for
+  options.bias_constant = 1.0;
+  const AnnealResult result = anneal(problem, options);
+  EXPECT_GE(result.clustering.cluster_count, 2);
+  for (int t = 0; t < result.clustering.cluster_count; ++t)
+    EXPECT_GE(result.clustering.cluster_mass[t] * problem.step_count, options.min_size);
+  EXPECT_NEAR(result.curve.back().info_ty, result.info_xy, 0.02);  // β = 200: nearly all of I(X;Y)
+  headscope::test::expect_ib_invariants(problem, result);
+}
+
+TEST(IbSolver, FixedSeedIsDeterministic) {
+  const IbProblem problem = six_point_problem();
+  AnnealOptions options = small_problem_options(50.0);
+  options.seed = 7;
+  const AnnealResult a = anneal(problem, options), b = anneal(problem, options);
+  ASSERT_EQ(a.history.size(), b.history.size());
+  for (size_t i = 0; i < a.history.size(); ++i) {
+    EXPECT_EQ(a.history[i].beta, b.history[i].beta);
+    EXPECT_EQ(a.history[i].info_ty, b.history[i].info_ty);
+    EXPECT_EQ(a.history[i].kind, b.history[i].kind);
+  }
+  EXPECT_EQ(a.clustering.membership, b.clustering.membership);
+  options.threads = 2;  // partial sums run over fixed chunks: the thread count changes nothing
+  const AnnealResult c = anneal(problem, options);
+  EXPECT_EQ(a.clustering.membership, c.clustering.membership);
+}
+
+TEST(IbAib, MergeCostsAddUpToInformation) {
+  const std::vector<double> mass = {0.4, 0.3, 0.2, 0.1};
+  const std::vector<double> labels = {0.9, 0.1, 0.2, 0.8, 0.5, 0.5, 0.85, 0.15};
+  const std::vector<AibMerge> merges = agglomerate(mass, labels, 2, {0, 1, 2, 3});
+  ASSERT_EQ(merges.size(), 3u);
+  double total = 0;
+  for (const AibMerge& m : merges) total += m.cost;
+  EXPECT_NEAR(merges.back().info_ty_after, 0, 1e-12);
+  EXPECT_EQ(merges[0].kept, 0);  // 0 and 3 have nearly equal q(y|t): merged first, the heavier keeps its id
+  EXPECT_EQ(merges[0].absorbed, 3);
+  const std::vector<ElbowRow> rows = elbow_table(merges, 4, total, {1.0, 0.0});
+  EXPECT_EQ(rows[0].clusters_nats, 1);
+  EXPECT_EQ(rows[1].clusters_nats, 4);
+}
+
+}  // namespace
+}  // namespace headscope::analysis::ib
