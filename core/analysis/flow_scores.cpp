@@ -36,8 +36,10 @@ FlowHeadScores score_flow_matrix(const float* matrix, int k) {
   double variance = 0;
   for (double s : column_sums) variance += (s - mean) * (s - mean) / k;
   scores.hub_score = k > 0 ? variance : kNaN;
-  scores.hub_position = static_cast<int>(std::max_element(column_sums.begin(), column_sums.end()) - column_sums.begin());
-  scores.skip = k >= 3 ? (matrix[(k - 1) * k + 0] + matrix[(k - 1) * k + 1] + matrix[(k - 1) * k + 2]) / 3.0 : kNaN;
+  const auto hub = std::max_element(column_sums.begin(), column_sums.end());
+  scores.hub_position = static_cast<int>(hub - column_sums.begin());
+  const float* last_row = matrix + (k - 1) * k;
+  scores.skip = k >= 3 ? (static_cast<double>(last_row[0]) + last_row[1] + last_row[2]) / 3.0 : kNaN;
   scores.composite = kNaN;
   return scores;
 }
@@ -48,13 +50,20 @@ FlowRunScores score_flow_run(const float* matrices, int layer_count, int head_co
   run.head_count = head_count;
   run.k = k;
   const int heads = layer_count * head_count;
-  for (int h = 0; h < heads; ++h) run.heads.push_back(score_flow_matrix(matrices + static_cast<std::size_t>(h) * k * k, k));
+  for (int h = 0; h < heads; ++h)
+    run.heads.push_back(score_flow_matrix(matrices + static_cast<std::size_t>(h) * k * k, k));
   auto& norm = run.normalization;
   norm.hub_min = norm.skip_min = std::numeric_limits<double>::infinity();
   norm.hub_max = norm.skip_max = -std::numeric_limits<double>::infinity();
   for (const auto& s : run.heads) {
-    if (!std::isnan(s.hub_score)) norm.hub_min = std::min(norm.hub_min, s.hub_score), norm.hub_max = std::max(norm.hub_max, s.hub_score);
-    if (!std::isnan(s.skip)) norm.skip_min = std::min(norm.skip_min, s.skip), norm.skip_max = std::max(norm.skip_max, s.skip);
+    if (!std::isnan(s.hub_score)) {
+      norm.hub_min = std::min(norm.hub_min, s.hub_score);
+      norm.hub_max = std::max(norm.hub_max, s.hub_score);
+    }
+    if (!std::isnan(s.skip)) {
+      norm.skip_min = std::min(norm.skip_min, s.skip);
+      norm.skip_max = std::max(norm.skip_max, s.skip);
+    }
   }
   for (auto& s : run.heads)
     s.composite = 0.4 * s.flow + 0.4 * scaled(s.hub_score, norm.hub_min, norm.hub_max) +
@@ -69,10 +78,11 @@ FlowChecks check_flow_matrices(const float* data, std::size_t value_count, int l
   const std::size_t expected = static_cast<std::size_t>(layer_count) * head_count * k * k;
   checks.shape_ok = value_count == expected && k == expected_k && layer_count > 0 && head_count > 0;
   if (!checks.shape_ok) {
-    checks.shape_message = "expected [" + std::to_string(layer_count) + ", " + std::to_string(head_count) + ", " +
-                           std::to_string(expected_k) + ", " + std::to_string(expected_k) + "] (" +
-                           std::to_string(static_cast<std::size_t>(layer_count) * head_count * expected_k * expected_k) +
-                           " values), got K = " + std::to_string(k) + " and " + std::to_string(value_count) + " values";
+    const std::size_t wanted = static_cast<std::size_t>(layer_count) * head_count * expected_k * expected_k;
+    checks.shape_message = "flow matrices: expected [" + std::to_string(layer_count) + ", " +
+                           std::to_string(head_count) + ", " + std::to_string(expected_k) + ", " +
+                           std::to_string(expected_k) + "] (" + std::to_string(wanted) + " values), got K = " +
+                           std::to_string(k) + " and " + std::to_string(value_count) + " values";
     if (value_count < expected) return checks;
   }
   const std::size_t rows = static_cast<std::size_t>(layer_count) * head_count * k;
@@ -157,7 +167,7 @@ std::vector<PhaseCriterion> flow_phase_criteria(const FlowRunScores& scores, con
   double max_hub = kNaN;
   for (const auto& s : scores.heads) {
     sharp += s.max_value > 0.4 ? 1 : 0;
-    if (!std::isnan(s.hub_score)) max_hub = std::isnan(max_hub) ? s.hub_score : std::max(max_hub, s.hub_score);
+    if (!std::isnan(s.hub_score) && !(s.hub_score <= max_hub)) max_hub = s.hub_score;
   }
   const double sharp_share = n > 0 ? static_cast<double>(sharp) / n : kNaN;
   criteria.push_back({"share of heads with max attention > 0.4", sharp_share, 0.10, sharp_share > 0.10});
@@ -174,7 +184,8 @@ std::vector<PhaseCriterion> flow_phase_criteria(const FlowRunScores& scores, con
   const std::size_t bottom_n = std::min<std::size_t>(50, composites.size());
   double top_mean = 0, bottom_mean = 0;
   for (std::size_t i = 0; i < top_n; ++i) top_mean += composites[i] / top_n;
-  for (std::size_t i = composites.size() - bottom_n; i < composites.size(); ++i) bottom_mean += composites[i] / bottom_n;
+  for (std::size_t i = composites.size() - bottom_n; i < composites.size(); ++i)
+    bottom_mean += composites[i] / bottom_n;
   const bool any = !composites.empty();
   criteria.push_back({"top-10 mean composite / bottom-50 mean", any ? top_mean / bottom_mean : kNaN, 2.0,
                       any && top_mean > 2.0 * bottom_mean});

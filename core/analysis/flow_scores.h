@@ -23,8 +23,9 @@ struct FlowHeadScores {
 // matrix: [K, K]. The composite is left NaN (it needs the whole run).
 FlowHeadScores score_flow_matrix(const float* matrix, int k);
 
-// composite = 0.4 flow + 0.4 (hub - hub_min) / (hub_max - hub_min) + 0.2 (skip - skip_min) / (skip_max - skip_min),
-// min and max over every head of the run (NaN scores skipped); a normalised term is 0 when max == min.
+// composite = 0.4 flow + 0.4 (hub - hub_min) / (hub_max - hub_min) + 0.2 (skip - skip_min) / (skip_max -
+// skip_min), min and max over every head of the run (NaN scores skipped); a normalised term is 0 when
+// max == min. The run records the bounds it used.
 struct FlowNormalization {
   double hub_min = 0, hub_max = 0;
   double skip_min = 0, skip_max = 0;
@@ -37,7 +38,9 @@ struct FlowRunScores {
   int layer_count = 0, head_count = 0, k = 0;
   std::vector<FlowHeadScores> heads;  // [layer, head]
   FlowNormalization normalization;
-  const FlowHeadScores& at(int layer, int head) const { return heads[static_cast<std::size_t>(layer * head_count + head)]; }
+  const FlowHeadScores& at(int layer, int head) const {
+    return heads[static_cast<std::size_t>(layer * head_count + head)];
+  }
 };
 
 // matrices: [layer, head, K, K].
@@ -54,7 +57,9 @@ struct FlowChecks {
   double max_outside_mass = 0;      // 1 - row sum: mass of a full attention row outside the K positions
   double mean_outside_mass = 0;
   int negative_entries = 0;
-  bool passed() const { return shape_ok && upper_triangle_violations == 0 && row_sum_violations == 0 && negative_entries == 0; }
+  bool passed() const {
+    return shape_ok && upper_triangle_violations == 0 && row_sum_violations == 0 && negative_entries == 0;
+  }
 };
 
 // data: [layer, head, K, K] with value_count floats.
