@@ -1,6 +1,7 @@
 // SentencePieceTokenizer: a thin, checked wrapper over sentencepiece::SentencePieceProcessor.
 #include "capture/tokenizer/sentencepiece_tokenizer.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -55,9 +56,11 @@ std::string SentencePieceTokenizer::decode(const std::vector<std::int32_t>& ids)
 std::string SentencePieceTokenizer::token_text(std::int32_t id) const {
   if (id < 0 || id >= processor_->GetPieceSize()) throw TokenizerError(path_ + ": no token has id " + std::to_string(id));
   const std::string piece = processor_->IdToPiece(id);
-  if (processor_->IsByte(id) && piece.size() == 6) {  // "<0xE2>"
-    const std::string byte(1, static_cast<char>(std::stoi(piece.substr(3, 2), nullptr, 16)));
-    return utf8::escape_invalid(byte);
+  if (processor_->IsByte(id) && piece.size() == 6 && piece.compare(0, 3, "<0x") == 0) {  // "<0xE2>"
+    char* end = nullptr;
+    const long value = std::strtol(piece.substr(3, 2).c_str(), &end, 16);
+    if (end != nullptr && *end == '\0' && value >= 0 && value < 256)
+      return utf8::escape_invalid(std::string(1, static_cast<char>(value)));
   }
   if (processor_->IsControl(id) || processor_->IsUnknown(id)) return piece;
   std::string text;
