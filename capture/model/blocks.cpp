@@ -1,0 +1,172 @@
+// Shared building blocks of the forward pass: RMSNorm, activations, RoPE tables (with linear and
+// llama3 scaling), the causal / sliding-window mask, the KV cache and the explicit attention with its
+// probes and per-head interventions. Softmax always runs in float32.
+#include "capture/model/blocks_torch.h"
+
+#include <cmath>
+#include <optional>
+#include <tuple>
+#include <limits>
+
+namespace headscope::model {
+
+bool BlockContext::wants(ProbePoint point, int layer) const {
+  return options->observer && options->observer->wants(model->site(point, layer));
+}
+
+void BlockContext::observe(ProbePoint point, int layer, const at::Tensor& value) const {
+  options->observer->observe(model->site(point, layer), value);
+}
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  auto x32 = x.to(at::kFloat);
+  auto variance = x32.pow(2).mean(-1, /*keepdim=*/true);
+  x32 = x32 * at::rsqrt(variance + eps);
+  return weight * x32.to(x.scalar_type());
+}
+
+at::Tensor activate(const at::Tensor& x, Activation activation) {
+  switch (activation) {
+    case Activation::gelu_tanh: return at::gelu(x, "tanh");
+    case Activation::gelu_erf: return at::gelu(x);
+    case Activation::relu: return at::relu(x);
+    case Activation::silu: return at::silu(x);
+  }
+  return x;
+}
+
+at::Tensor rope_inv_freq(const RopeConfig& rope, int head_dim) {
+  // HF: 1 / theta^(arange(0, D, 2) / D), in float32.
+  auto exponents = at::arange(0, head_dim, 2, at::kLong).to(at::kFloat) / head_dim;
+  auto inv_freq = at::reciprocal(at::pow(rope.theta, exponents));
+  if (rope.scaling_type == "linear") return inv_freq / rope.factor;
+  if (rope.scaling_type != "llama3") return inv_freq;
+  // llama3: keep high frequencies, divide low ones by `factor`, blend in between.
+  const double low_freq_wavelen = rope.original_max_positions / rope.low_freq_factor;
+  const double high_freq_wavelen = rope.original_max_positions / rope.high_freq_factor;
+  auto wavelen = at::reciprocal(inv_freq) * (2.0 * M_PI);
+  auto smooth = (at::reciprocal(wavelen) * rope.original_max_positions - rope.low_freq_factor) /
+                (rope.high_freq_factor - rope.low_freq_factor);
+  auto blended = (1.0 - smooth) * inv_freq / rope.factor + smooth * inv_freq;
+  auto scaled = at::where(wavelen > low_freq_wavelen, inv_freq / rope.factor, blended);
+  return at::where(wavelen < high_freq_wavelen, inv_freq, scaled);
+}
+
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const auto half = x.size(-1) / 2;
+  auto rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);  // rotate_half
+  return x * cos + rotated * sin;
+}
+
+at::Tensor attention_block_mask(std::int64_t first, std::int64_t query_count, std::optional<int> window,
+                                c10::Device device) {
+  const std::int64_t key_count = first + query_count;
+  const bool window_bites = window && key_count > *window;
+  if (query_count == 1 && !window_bites) return {};
+  auto options = at::TensorOptions().dtype(at::kLong).device(device);
+  auto query_position = at::arange(first, key_count, options).unsqueeze(1);  // [query, 1]
+  auto key_position = at::arange(0, key_count, options).unsqueeze(0);        // [1, key]
+  auto blocked = key_position > query_position;
+  if (window_bites) blocked = blocked.logical_or(key_position <= query_position - *window);
+  return blocked;  // [query, key]
+}
+
+namespace {
+
+// Writes this call's k/v ([batch, kv_head, query, head_dim]) at the cache's end; returns views of all
+// keys and values so far, [batch, kv_head, key, head_dim]. Capacity doubles when full.
+std::pair<at::Tensor, at::Tensor> append_to_cache(KvCache& cache, int layer, const at::Tensor& k,
+                                                  const at::Tensor& v, std::int64_t first) {
+  auto& keys = cache.keys[static_cast<std::size_t>(layer)];
+  auto& values = cache.values[static_cast<std::size_t>(layer)];
+  const std::int64_t needed = first + k.size(2);
+  if (!keys.defined() || keys.size(2) < needed) {
+    std::int64_t capacity = keys.defined() ? std::max<std::int64_t>(2 * keys.size(2), needed) : needed;
+    capacity = (capacity + 15) / 16 * 16;
+    auto grown_keys = at::empty({k.size(0), k.size(1), capacity, k.size(3)}, k.options());
+    auto grown_values = at::empty({v.size(0), v.size(1), capacity, v.size(3)}, v.options());
+    if (keys.defined() && first > 0) {
+      grown_keys.narrow(2, 0, first).copy_(keys.narrow(2, 0, first));
+      grown_values.narrow(2, 0, first).copy_(values.narrow(2, 0, first));
+    }
+    keys = grown_keys;
+    values = grown_values;
+  }
+  keys.narrow(2, first, k.size(2)).copy_(k);
+  values.narrow(2, first, v.size(2)).copy_(v);
+  return {keys.narrow(2, 0, needed), values.narrow(2, 0, needed)};
+}
+
+// Per-head factors [1, head, 1, 1] of this layer's query or key scales; undefined when all are 1.
+at::Tensor head_scales(const Interventions* interventions, int layer, int head_count, bool query,
+                       const at::TensorOptions& options) {
+  if (!interventions) return {};
+  std::vector<float> scales(static_cast<std::size_t>(head_count), 1.0f);
+  bool any = false;
+  for (const auto& edit : interventions->heads) {
+    const double scale = query ? edit.query_scale : edit.key_scale;
+    if (edit.layer != layer || scale == 1.0) continue;
+    scales[static_cast<std::size_t>(edit.head)] *= static_cast<float>(scale);
+    any = true;
+  }
+  if (!any) return {};
+  return at::tensor(scales, at::TensorOptions().dtype(at::kFloat)).to(options).view({1, head_count, 1, 1});
+}
+
+}  // namespace
+
+at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor v, const AttentionShape& shape,
+                              BlockContext& context) {
+  const auto batch = q.size(0);
+  const auto query_count = q.size(2);
+  const int group = shape.head_count / shape.kv_head_count;
+  const Interventions* interventions = context.options->interventions;
+
+  if (auto query_scale = head_scales(interventions, layer, shape.head_count, true, q.options()); query_scale.defined())
+    q = q * query_scale;
+  if (context.wants(ProbePoint::q_pre, layer)) context.observe(ProbePoint::q_pre, layer, q);
+  if (context.wants(ProbePoint::k_pre, layer)) context.observe(ProbePoint::k_pre, layer, k);
+  if (context.wants(ProbePoint::v, layer)) context.observe(ProbePoint::v, layer, v);
+  if (context.rope_cos.defined()) {
+    q = apply_rope(q, context.rope_cos, context.rope_sin);
+    k = apply_rope(k, context.rope_cos, context.rope_sin);
+    if (context.wants(ProbePoint::q_rot, layer)) context.observe(ProbePoint::q_rot, layer, q);
+    if (context.wants(ProbePoint::k_rot, layer)) context.observe(ProbePoint::k_rot, layer, k);
+  }
+
+  at::Tensor keys = k, values = v;  // [batch, kv_head, key, head_dim]
+  if (context.cache) std::tie(keys, values) = append_to_cache(*context.cache, layer, k, v, context.first_position);
+  const auto key_count = keys.size(2);
+
+  // Query heads h = kv * group + g share kv head `kv`: fold the group into the query axis so that one
+  // batched matmul per kv head serves its whole group without repeating keys.
+  auto grouped_q = q.reshape({batch, shape.kv_head_count, group * query_count, shape.head_dim});
+  auto scores = at::matmul(grouped_q, keys.transpose(-1, -2))  // [batch, kv_head, group * query, key]
+                    .view({batch, shape.head_count, query_count, key_count})
+                    .to(at::kFloat);
+  scores = scores / shape.score_divisor;
+  if (auto key_scale = head_scales(interventions, layer, shape.head_count, false, scores.options()); key_scale.defined())
+    scores = scores * key_scale;
+  if (context.blocked.defined())
+    scores.masked_fill_(context.blocked, -std::numeric_limits<float>::infinity());
+  auto pattern = at::softmax(scores, -1);  // [batch, head, query, key] float32
+  scores.reset();
+  if (context.wants(ProbePoint::pattern, layer)) context.observe(ProbePoint::pattern, layer, pattern);
+
+  auto grouped_pattern = pattern.to(values.scalar_type()).view({batch, shape.kv_head_count, group * query_count, key_count});
+  pattern.reset();
+  auto head_out = at::matmul(grouped_pattern, values)  // [batch, kv_head, group * query, head_dim]
+                      .view({batch, shape.head_count, query_count, shape.head_dim});
+  if (interventions) {
+    for (const auto& edit : interventions->heads) {
+      if (edit.layer != layer || edit.output == OutputAblation::none) continue;
+      auto slot = head_out.select(1, edit.head);  // [batch, query, head_dim]
+      if (edit.output == OutputAblation::zero) slot.zero_();
+      else slot.copy_(at::tensor(edit.mean_output, at::TensorOptions().dtype(at::kFloat)).to(slot.options()));
+    }
+  }
+  if (context.wants(ProbePoint::head_out, layer)) context.observe(ProbePoint::head_out, layer, head_out);
+  return head_out.transpose(1, 2).reshape({batch, query_count, shape.head_count * shape.head_dim});
+}
+
+}  // namespace headscope::model

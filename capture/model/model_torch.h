@@ -1,0 +1,135 @@
+// The transformer runtime's torch-level API (private to capture/ and its tests and benches): a loaded
+// model, its KV cache, and a forward pass with named probe points and per-head interventions.
+//
+// Probes follow llama.cpp's ask-then-observe: before materialising anything the forward pass asks
+// `observer->wants(site)`; only then does it call `observe(site, tensor)`. Sites have stable names:
+//   embed.out                 [batch, token, hidden]   input embedding (GPT-2: + position embedding)
+//   blocks.{L}.attn.q_pre     [batch, head, query, head_dim]     query before RoPE (after query scale)
+//   blocks.{L}.attn.k_pre     [batch, kv_head, query, head_dim]  keys of the new tokens before RoPE
+//   blocks.{L}.attn.v         [batch, kv_head, query, head_dim]
+//   blocks.{L}.attn.q_rot     [batch, head, query, head_dim]     after RoPE (RoPE models only)
+//   blocks.{L}.attn.k_rot     [batch, kv_head, query, head_dim]
+//   blocks.{L}.attn.pattern   [batch, head, query, key]  softmax probabilities, float32, GQA expanded;
+//                             keys are all cached positions 0..cache+query-1, masked entries exactly 0
+//   blocks.{L}.attn.head_out  [batch, head, query, head_dim]     per-head output before the projection
+//   blocks.{L}.attn.out       [batch, token, hidden]   after the output projection
+//   blocks.{L}.mlp.out        [batch, token, hidden]
+//   blocks.{L}.out            [batch, token, hidden]   residual stream after block L
+//   final_norm.out            [batch, token, hidden]
+//   logits                    [batch, token, vocab]    float32
+// Query positions of one forward call are cache_length .. cache_length + token - 1. An observed tensor
+// is only valid during the call (copy it to keep it); each layer's pattern is released before the next
+// layer runs, so memory stays flat with depth.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture/model/config.h"
+#include "capture/model/interventions.h"
+
+namespace headscope::model {
+
+enum class ProbePoint {
+  embed_out, q_pre, k_pre, v, q_rot, k_rot, pattern, head_out, attn_out, mlp_out, block_out,
+  final_norm_out, logits
+};
+inline constexpr int kLayerProbeCount = 10;  // q_pre .. block_out
+
+struct ProbeSite {
+  ProbePoint point = ProbePoint::embed_out;
+  int layer = -1;    // -1 for embed.out, final_norm.out and logits
+  std::string name;  // e.g. "blocks.3.attn.pattern"
+};
+
+class ProbeObserver {
+ public:
+  virtual ~ProbeObserver() = default;
+  virtual bool wants(const ProbeSite& site) = 0;
+  virtual void observe(const ProbeSite& site, const at::Tensor& value) = 0;
+};
+
+// Keys (after RoPE) and values of every layer for the positions seen so far. Grows by doubling.
+struct KvCache {
+  std::vector<at::Tensor> keys;    // per layer [batch, kv_head, capacity, head_dim]
+  std::vector<at::Tensor> values;  // per layer [batch, kv_head, capacity, head_dim]
+  std::int64_t length = 0;         // positions filled
+  std::int64_t batch = 0;
+};
+
+enum class LogitsMode { all, last, none };
+
+struct ForwardOptions {
+  ProbeObserver* observer = nullptr;
+  const Interventions* interventions = nullptr;
+  LogitsMode logits = LogitsMode::all;
+  int stop_after_layer = -1;  // >= 0: run blocks 0..L only (no final norm, no logits), e.g. to recompute a head
+};
+
+struct ForwardResult {
+  at::Tensor logits;        // [batch, token or 1, vocab] float32; undefined for LogitsMode::none
+  at::Tensor final_hidden;  // [batch, token, hidden] after the final norm (or block stop_after_layer's output)
+};
+
+struct LoadOptions {
+  std::string device = "cpu";    // cpu, cuda, cuda:N
+  std::string dtype = "float32";  // float32|float16|bfloat16 (fp32, fp16, bf16) or "auto" = as stored
+  int threads = 0;               // intra-op threads; 0 = hardware cores, < 0 = leave libtorch's setting
+};
+
+// Parses "cpu", "cuda", "cuda:1"; ModelError when malformed or when CUDA is not available.
+c10::Device parse_device(const std::string& text);
+at::ScalarType parse_dtype(const std::string& text);  // ModelError when unknown
+void configure_threads(int threads);                   // see LoadOptions::threads
+
+struct BlockContext;  // per-forward state shared by all layers (blocks_torch.h)
+
+class Model {
+ public:
+  // Loads a HuggingFace folder (config.json + model.safetensors or a sharded index). Refuses pickle
+  // checkpoints. Throws ModelError.
+  static std::unique_ptr<Model> load(const std::filesystem::path& folder, const LoadOptions& options = {});
+  virtual ~Model();
+
+  const ModelConfig& config() const { return config_; }
+  c10::Device device() const { return device_; }
+  at::ScalarType dtype() const { return dtype_; }
+  const ProbeSite& site(ProbePoint point, int layer = -1) const;
+
+  KvCache make_cache(std::int64_t batch, std::int64_t capacity = 0) const;
+  // input_ids [batch, token] (int64, any device). With a cache, the tokens continue it and it grows;
+  // without one, positions start at 0.
+  ForwardResult forward(const at::Tensor& input_ids, KvCache* cache = nullptr, const ForwardOptions& options = {});
+  // The same from input embeddings [batch, token, hidden] (latent loops); GPT-2 adds position embeddings.
+  ForwardResult forward_embeddings(const at::Tensor& embeddings, KvCache* cache = nullptr,
+                                   const ForwardOptions& options = {});
+  // Token embeddings [batch, token, hidden] in the run dtype (no position embedding).
+  virtual at::Tensor embed_tokens(const at::Tensor& input_ids) const = 0;
+  // RoPE tables for positions [first, first + count): cos, sin [count, head_dim] float32 and
+  // inv_freq [head_dim / 2]. Undefined tensors for GPT-2.
+  struct RopeTables {
+    at::Tensor inv_freq, cos, sin;
+  };
+  RopeTables rope_tables(std::int64_t first, std::int64_t count) const;
+
+ protected:
+  Model(ModelConfig config, c10::Device device, at::ScalarType dtype);
+  virtual at::Tensor add_positions(const at::Tensor& embeddings, std::int64_t first_position) const;
+  virtual at::Tensor run_block(int layer, const at::Tensor& hidden, BlockContext& context) = 0;
+  virtual at::Tensor final_norm(const at::Tensor& hidden) const = 0;
+  virtual at::Tensor lm_head(const at::Tensor& hidden) const = 0;
+
+  ModelConfig config_;
+  c10::Device device_;
+  at::ScalarType dtype_;
+  at::Tensor inv_freq_;  // [head_dim / 2] float32 on the device; undefined for GPT-2
+
+ private:
+  ForwardResult run(const at::Tensor& embeddings, KvCache* cache, const ForwardOptions& options);
+  std::vector<ProbeSite> sites_;  // layer sites first ([layer][point]), then the three global ones
+};
+
+}  // namespace headscope::model
