@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libhdf5-dev hdf5-tools nlohmann-json3-dev libcli11-dev libfmt-dev
+  libhdf5-dev hdf5-tools zlib1g-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev
   libtorch-dev libsentencepiece-dev libpcre2-dev libutf8proc-dev
   libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libfreetype-dev libstb-dev fonts-dejavu-core

@@ -106,7 +106,8 @@ void write_attribute(hid_t object, const std::string& name, const std::vector<st
   Id space(H5Screate_simple(1, &count, nullptr));
   Id attribute(check(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), name,
                      "cannot create attribute"));
-  check_status(H5Awrite(attribute, type, packed.data()), name, "cannot write attribute");
+  if (!values.empty())  // an empty list (e.g. no metrics in a flow-only import) has nothing to write
+    check_status(H5Awrite(attribute, type, packed.data()), name, "cannot write attribute");
 }
 
 bool has_attribute(hid_t object, const std::string& name) { return H5Aexists(object, name.c_str()) > 0; }
