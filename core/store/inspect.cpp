@@ -70,6 +70,13 @@ nlohmann::json inspect_json(const std::string& path) {
                 {"tokenizer", provenance.tokenizer_format.empty() ? "none" : provenance.tokenizer_format}};
   auto config = nlohmann::json::parse(provenance.model_config_json, nullptr, false);
   if (config.is_object() && config.contains("model_type")) j["model"]["model_type"] = config["model_type"];
+  if (layout.kind == RunKind::import) {  // what was imported, and what the source did not have
+    auto settings = nlohmann::json::parse(provenance.settings_json, nullptr, false);
+    if (settings.is_object())
+      j["import"] = {{"importer", settings.value("importer", "")}, {"format", settings.value("format", "")},
+                     {"sources", settings.value("sources", nlohmann::json::array())},
+                     {"missing", settings.value("missing", nlohmann::json::array())}};
+  }
   j["samples"] = samples;
   j["tokens"] = tokens;
   nlohmann::json metrics = nlohmann::json::array();
@@ -117,12 +124,22 @@ std::string inspect_text(const std::string& path) {
       << "  kind         " << j["kind"].get<std::string>() << " (schema " << j["schema_version"].get<int>()
       << ", headscope " << j["tool_version"].get<std::string>() << ", created " << j["created"].get<std::string>() << ")\n"
       << "  state        " << j["state"].get<std::string>() << "\n"
-      << "  model        " << j["model"]["name"].get<std::string>();
+      << "  model        " << (j["model"]["name"].get<std::string>().empty() ? "unknown" : j["model"]["name"].get<std::string>());
   if (j["model"].contains("model_type")) out << " (" << j["model"]["model_type"].get<std::string>() << ")";
   out << ", " << j["model"]["layers"].get<int>() << " layers x " << j["model"]["heads"].get<int>() << " heads, tokenizer "
       << j["model"]["tokenizer"].get<std::string>() << "\n"
       << "  samples      " << j["samples"].get<std::int64_t>() << " (" << j["tokens"].get<std::int64_t>() << " tokens)\n"
-      << "  command      " << j["command_line"].get<std::string>() << "\n"
+      << "  command      " << j["command_line"].get<std::string>() << "\n";
+  if (j.contains("import")) {
+    const auto& sources = j["import"]["sources"];
+    out << "  imported     " << j["import"]["importer"].get<std::string>() << ": " << j["import"]["format"].get<std::string>()
+        << "\n               from " << sources.size() << " file(s)"
+        << (sources.empty() ? "" : " (" + sources[0].get<std::string>() + (sources.size() > 1 ? ", ...)" : ")")) << "\n";
+    for (const auto& missing : j["import"]["missing"]) out << "  missing      " << missing.get<std::string>() << "\n";
+    for (const auto& d : j["datasets"])
+      if (d["path"].get<std::string>().rfind("/analysis/", 0) == 0) out << "  analysis     " << d["path"].get<std::string>() << "\n";
+  }
+  out
       << "  metrics      [token, layer, head] " << (j["metrics"].empty() ? "none" : j["metrics"][0]["dtype"].get<std::string>()) << "\n";
   for (const auto& m : j["metrics"]) {
     char line[160];
