@@ -1,0 +1,88 @@
+// The capture session: runs a model over a prompt set and streams every head's per-token metrics into
+// a HeadScope store. A model thread measures one sample at a time (one probed forward pass, one layer's
+// attention alive at a time) and hands plain arrays to a writer thread through a two-slot queue, so
+// memory stays flat whatever the number of samples. The same object runs from the CLI and the app:
+// start(), poll progress(), cancel(), wait(). Torch-free header.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/store/layout.h"
+
+namespace headscope::capture {
+
+enum class CaptureMode {
+  teacher_forced,  // measure every position of the given text
+  generate,        // the prompt, then N new tokens (greedy or seeded); every generated step is measured
+  latent,          // the prompt, then K steps that feed the last hidden state back as the next input
+};
+
+// Which K positions index the flow matrices.
+enum class FlowSelect { last_k, explicit_positions, marker_token, latent_steps };
+
+struct CaptureSettings {
+  std::string model_dir;
+  std::string prompts_path;        // JSONL prompt set (core/io/prompt_set.h)
+  std::string out_path;
+  CaptureMode mode = CaptureMode::teacher_forced;
+  int generate_tokens = 0;         // generate: N new tokens
+  bool greedy = true;              // generate: false = sample with `seed`
+  std::uint64_t seed = 0;
+  double temperature = 1.0;
+  int latent_steps = 0;            // latent: K steps
+  int flow_size = 6;               // K of the flow matrices; 0 = none
+  FlowSelect flow_select = FlowSelect::last_k;
+  std::vector<int> flow_positions;  // explicit_positions (negative = from the end)
+  int flow_marker_id = -1;          // marker_token: the last K occurrences of this id
+  std::vector<store::HeadRef> pinned_heads;
+  std::string device = "cpu";
+  std::string dtype = "float32";
+  int threads = 0;                 // 0 = all cores
+  bool resume = false;             // continue an interrupted store, skipping the ids it holds
+  bool overwrite = false;
+  bool add_bos = true;             // prepend the tokenizer's BOS when it has one
+  int jsd_window = 3;              // w of the windowed JSD
+  double connectivity_threshold = 0.1;
+  int embed_layer = -1;            // layer whose output is averaged over spans; -1 = middle layer
+  std::int64_t max_samples = -1;   // first N prompts; -1 = all
+  bool float32_metrics = false;
+  std::string command_line;        // written into the store
+};
+
+struct CaptureProgress {
+  std::int64_t samples_done = 0;    // in this run (resumed ones not counted)
+  std::int64_t samples_skipped = 0; // already in the store (resume)
+  std::int64_t samples_total = 0;   // to measure in this run
+  std::int64_t tokens_done = 0;
+  double elapsed_seconds = 0;
+  double tokens_per_second = 0;
+  double eta_seconds = -1;          // -1 while unknown
+  bool running = false, finished = false, cancelled = false;
+  std::string error;                // non-empty when the run stopped on an error
+  std::string current_id;
+};
+
+class CaptureSession {
+ public:
+  explicit CaptureSession(CaptureSettings settings);
+  ~CaptureSession();  // cancels and joins
+  CaptureSession(const CaptureSession&) = delete;
+  CaptureSession& operator=(const CaptureSession&) = delete;
+
+  // Loads the model and tokenizer and opens the store (throws on bad input, before any thread starts),
+  // then starts the model and writer threads.
+  void start();
+  void cancel();
+  CaptureProgress progress() const;
+  // Joins the threads; throws std::runtime_error with the run's error, if any.
+  void wait();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace headscope::capture

@@ -1,0 +1,223 @@
+// One sample's measurement (see measure_torch.h): a ProbeObserver that takes each layer's pre-RoPE
+// queries and attention as the forward pass produces them and writes reduced arrays into the sample.
+// Sections: 1. the observer  2. torch-op metrics (device path)  3. measure_sample.
+#include <ATen/Parallel.h>
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+
+#include "capture/session/measure_torch.h"
+#include "core/analysis/attention_metrics.h"
+
+namespace headscope::capture {
+
+namespace {
+
+// Metric slots in store::standard_metrics() order.
+enum Slot { kQueryNorm, kEntropy, kMaxAttention, kK90, kIaf, kJsd, kWindowedJsd, kConnectivity, kReceived, kSlotCount };
+
+// 1. The observer ---------------------------------------------------------------------------------------
+class MeasuringObserver : public model::ProbeObserver {
+ public:
+  MeasuringObserver(const model::Model& model, const MeasureInput& input, const MeasureOptions& options,
+                    store::SampleRecord& record, int token_count)
+      : config_(model.config()), input_(input), options_(options), record_(record), tokens_(token_count) {}
+
+  bool wants(const model::ProbeSite& site) override {
+    switch (site.point) {
+      case model::ProbePoint::q_pre:
+      case model::ProbePoint::pattern: return true;
+      case model::ProbePoint::block_out: return !input_.span_tokens.empty() && site.layer == options_.embed_layer;
+      default: return false;
+    }
+  }
+
+  void observe(const model::ProbeSite& site, const at::Tensor& value) override {
+    if (site.point == model::ProbePoint::q_pre) observe_queries(site.layer, value);
+    else if (site.point == model::ProbePoint::pattern) observe_pattern(site.layer, value);
+    else if (site.point == model::ProbePoint::block_out) observe_hidden(value);
+  }
+
+ private:
+  std::size_t per_token() const { return static_cast<std::size_t>(config_.layer_count) * config_.head_count; }
+  float* slot(int metric, int layer) { return record_.metrics[metric].data() + static_cast<std::size_t>(layer) * config_.head_count; }
+
+  // q [1, head, query, head_dim] -> norms [query, head] into query_norm[token, layer, head].
+  void observe_queries(int layer, const at::Tensor& q) {
+    at::Tensor norms = q[0].to(at::kFloat).norm(2, -1).transpose(0, 1).contiguous().cpu();  // [query, head]
+    const float* data = norms.data_ptr<float>();
+    float* out = slot(kQueryNorm, layer);
+    for (int t = 0; t < tokens_; ++t)
+      for (int h = 0; h < config_.head_count; ++h) out[t * per_token() + h] = data[t * config_.head_count + h];
+  }
+
+  void observe_pattern(int layer, const at::Tensor& pattern) {
+    const at::Tensor probs = pattern[0];  // [head, query, key] float32
+    const int heads = config_.head_count;
+    const int window = config_.sliding_window.value_or(0);
+    if (probs.device().is_cpu() && !options_.use_torch_metrics) {
+      const at::Tensor cpu = probs.contiguous();
+      const float* base = cpu.data_ptr<float>();
+      analysis::TokenMetricOptions metric_options;
+      metric_options.prompt_length = input_.prompt_length;
+      metric_options.jsd_window = options_.jsd_window;
+      metric_options.connectivity_threshold = options_.connectivity_threshold;
+      at::parallel_for(0, heads, 1, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<float> received(static_cast<std::size_t>(tokens_));
+        for (std::int64_t h = begin; h < end; ++h) {
+          analysis::HeadAttention head;
+          head.probs = base + h * static_cast<std::int64_t>(tokens_) * tokens_;
+          head.query_count = tokens_;
+          head.key_count = tokens_;
+          head.sliding_window = window;
+          analysis::TokenMetricOutputs out;
+          out.stride = static_cast<std::ptrdiff_t>(per_token());
+          out.entropy = slot(kEntropy, layer) + h;
+          out.max_attention = slot(kMaxAttention, layer) + h;
+          out.k90 = slot(kK90, layer) + h;
+          out.input_attention_fraction = slot(kIaf, layer) + h;
+          out.jsd_previous = slot(kJsd, layer) + h;
+          out.windowed_jsd = slot(kWindowedJsd, layer) + h;
+          out.connectivity = slot(kConnectivity, layer) + h;
+          out.received_attention = received.data();
+          analysis::compute_token_metrics(head, metric_options, out);
+          float* received_out = slot(kReceived, layer) + h;
+          for (int t = 0; t < tokens_; ++t) received_out[t * per_token()] = received[t];
+        }
+      });
+    } else {
+      at::Tensor metrics = torch_layer_metrics(probs, input_.prompt_length, window, options_.jsd_window,
+                                               options_.connectivity_threshold);  // [8, query, head] CPU
+      const float* data = metrics.data_ptr<float>();
+      const int slots[] = {kEntropy, kMaxAttention, kK90, kIaf, kJsd, kWindowedJsd, kConnectivity, kReceived};
+      for (int m = 0; m < 8; ++m) {
+        float* out = slot(slots[m], layer);
+        const float* in = data + static_cast<std::size_t>(m) * tokens_ * heads;
+        for (int t = 0; t < tokens_; ++t)
+          for (int h = 0; h < heads; ++h) out[t * per_token() + h] = in[t * heads + h];
+      }
+    }
+    copy_flow_and_pins(layer, probs);
+  }
+
+  void copy_flow_and_pins(int layer, const at::Tensor& probs) {
+    const int K = static_cast<int>(input_.flow_positions.size());
+    if (K > 0) {
+      auto index = at::tensor(std::vector<std::int64_t>(input_.flow_positions.begin(), input_.flow_positions.end()),
+                              at::TensorOptions().dtype(at::kLong)).to(probs.device());
+      at::Tensor block = probs.index_select(1, index).index_select(2, index).contiguous().cpu();  // [head, K, K]
+      std::copy_n(block.data_ptr<float>(), block.numel(),
+                  record_.flow.data() + static_cast<std::size_t>(layer) * config_.head_count * K * K);
+    }
+    for (std::size_t p = 0; p < options_.pinned_heads.size(); ++p) {
+      const auto& head = options_.pinned_heads[p];
+      if (head.layer != layer) continue;
+      at::Tensor matrix = probs[head.head].contiguous().cpu();
+      std::copy_n(matrix.data_ptr<float>(), matrix.numel(), record_.pinned_attention[p].data());
+    }
+  }
+
+  // hidden [1, token, hidden] -> mean over each span.
+  void observe_hidden(const at::Tensor& hidden) {
+    const int width = config_.hidden_size;
+    auto& vectors = record_.embeddings.vectors;
+    vectors.assign(input_.span_tokens.size() * width, 0.0f);
+    for (std::size_t s = 0; s < input_.span_tokens.size(); ++s) {
+      const auto [begin, end] = input_.span_tokens[s];
+      at::Tensor mean = hidden[0].slice(0, begin, end).to(at::kFloat).mean(0).contiguous().cpu();
+      std::copy_n(mean.data_ptr<float>(), width, vectors.data() + s * width);
+    }
+  }
+
+  const model::ModelConfig& config_;
+  const MeasureInput& input_;
+  const MeasureOptions& options_;
+  store::SampleRecord& record_;
+  int tokens_;
+};
+
+// JSD in nats between rows of two [.., key] tensors (each sums to 1), 0*log 0 = 0.
+at::Tensor rows_jsd(const at::Tensor& p, const at::Tensor& q) {
+  at::Tensor m = (p + q) * 0.5;
+  auto kl = [&](const at::Tensor& a) {
+    at::Tensor ratio = at::where(a > 0, a / m.clamp_min(std::numeric_limits<float>::min()), at::ones_like(a));
+    return (a * at::log(ratio)).sum(-1);
+  };
+  return (0.5 * kl(p) + 0.5 * kl(q)).clamp(0.0, M_LN2);
+}
+
+}  // namespace
+
+// 2. Torch-op metrics ------------------------------------------------------------------------------------
+at::Tensor torch_layer_metrics(const at::Tensor& probs_in, int prompt_length, int sliding_window, int jsd_window,
+                               double connectivity_threshold) {
+  const auto options = probs_in.options();
+  const std::int64_t heads = probs_in.size(0), T = probs_in.size(1);
+  at::Tensor query_pos = at::arange(T, options.dtype(at::kLong)).unsqueeze(1);
+  at::Tensor key_pos = at::arange(T, options.dtype(at::kLong)).unsqueeze(0);
+  at::Tensor valid = key_pos <= query_pos;  // [query, key]: the unmasked set V comes from the mask
+  if (sliding_window > 0) valid = valid & (key_pos > query_pos - sliding_window);
+  at::Tensor p = probs_in.to(at::kDouble) * valid.to(at::kDouble);
+  at::Tensor mass = p.sum(-1, true);
+  at::Tensor pn = p / mass.clamp_min(1e-300);  // p~, [head, query, key]
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  at::Tensor empty = (mass.squeeze(-1) <= 0);  // [head, query]
+
+  at::Tensor entropy = -(at::where(pn > 0, pn * at::log(pn.clamp_min(1e-300)), at::zeros_like(pn))).sum(-1);
+  entropy = at::where(entropy <= 0, at::zeros_like(entropy), entropy);  // never -0.0
+  at::Tensor max_attention = std::get<0>(pn.max(-1));
+  at::Tensor sorted = std::get<0>(pn.sort(-1, true));
+  at::Tensor cumulative = sorted.cumsum(-1);
+  at::Tensor k90 = (cumulative < (0.9 - 1e-9)).sum(-1).to(at::kDouble) + 1;
+  k90 = at::minimum(k90, valid.sum(-1).to(at::kDouble).unsqueeze(0).expand_as(k90));
+  at::Tensor connectivity = (pn >= connectivity_threshold - 1e-9).sum(-1).to(at::kDouble);
+  at::Tensor iaf = pn.slice(2, 0, std::max(0, prompt_length)).sum(-1);
+  iaf = at::where(query_pos.squeeze(1).unsqueeze(0) >= prompt_length, iaf, at::full_like(iaf, nan));
+  if (prompt_length < 0) iaf.fill_(nan);
+
+  at::Tensor jsd = at::full({heads, T}, nan, options.dtype(at::kDouble));
+  if (T > 1) jsd.slice(1, 1, T).copy_(rows_jsd(pn.slice(1, 1, T), pn.slice(1, 0, T - 1)));
+  at::Tensor windowed = at::full({heads, T}, nan, options.dtype(at::kDouble));
+  const std::int64_t w = jsd_window;
+  if (w > 0 && T >= 2 * w) {
+    // Mean rows of [t-w, t) and [t, t+w) from a cumulative sum over queries; rows are already padded by
+    // key index (masked keys are 0), which is the padding METRICS.md asks for.
+    at::Tensor prefix = at::cat({at::zeros({heads, 1, T}, pn.options()), pn.cumsum(1)}, 1);  // [head, T+1, key]
+    at::Tensor t = at::arange(w, T - w + 1, options.dtype(at::kLong));
+    at::Tensor past = (prefix.index_select(1, t) - prefix.index_select(1, t - w)) / static_cast<double>(w);
+    at::Tensor future = (prefix.index_select(1, t + w) - prefix.index_select(1, t)) / static_cast<double>(w);
+    windowed.index_copy_(1, t, rows_jsd(past, future));
+  }
+  // Received: sum over later queries (query position > key position) of p~.
+  at::Tensor later = (query_pos > key_pos).to(at::kDouble);
+  at::Tensor received = (pn * later).sum(1);  // [head, key]
+
+  for (at::Tensor* row_metric : {&entropy, &max_attention, &k90, &connectivity, &jsd})
+    *row_metric = at::where(empty, at::full_like(*row_metric, nan), *row_metric);
+  at::Tensor stacked = at::stack({entropy, max_attention, k90, iaf, jsd, windowed, connectivity, received});  // [8, head, T]
+  return stacked.transpose(1, 2).to(at::kFloat).contiguous().cpu();  // [8, T, head]
+}
+
+// 3. measure_sample ------------------------------------------------------------------------------------
+void measure_sample(model::Model& model, const MeasureInput& input, const MeasureOptions& options,
+                    store::SampleRecord& record) {
+  const auto& config = model.config();
+  const int tokens = static_cast<int>(input.input_ids.defined() ? input.input_ids.size(1) : input.input_embeddings.size(1));
+  const std::size_t per_token = static_cast<std::size_t>(config.layer_count) * config.head_count;
+  record.metrics.assign(kSlotCount, std::vector<float>(static_cast<std::size_t>(tokens) * per_token,
+                                                       std::numeric_limits<float>::quiet_NaN()));
+  const std::size_t K = input.flow_positions.size();
+  record.flow.assign(K ? per_token * K * K : 0, 0.0f);
+  record.flow_positions.assign(input.flow_positions.begin(), input.flow_positions.end());
+  record.pinned_attention.assign(options.pinned_heads.size(), std::vector<float>(static_cast<std::size_t>(tokens) * tokens, 0.0f));
+  MeasuringObserver observer(model, input, options, record, tokens);
+  model::ForwardOptions forward;
+  forward.observer = &observer;
+  forward.logits = model::LogitsMode::none;
+  at::NoGradGuard no_grad;
+  if (input.input_ids.defined()) model.forward(input.input_ids, nullptr, forward);
+  else model.forward_embeddings(input.input_embeddings, nullptr, forward);
+}
+
+}  // namespace headscope::capture
