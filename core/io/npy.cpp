@@ -37,6 +37,10 @@ class HeaderParser {
   [[noreturn]] void fail(const std::string& what) const {
     throw ImportError(name_ + ": byte " + std::to_string(base_ + pos_) + ": bad .npy header: " + what);
   }
+  [[noreturn]] void fail_at(std::size_t position, const std::string& what) {
+    pos_ = position;
+    fail(what);
+  }
   void skip_space() {
     while (pos_ < size_ && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' || text_[pos_] == '\r')) ++pos_;
   }
@@ -141,12 +145,14 @@ NpyHeader parse_npy_header(const std::string& name, const unsigned char* bytes, 
   bool have_descr = false, have_order = false, have_shape = false, fortran = false;
   parser.expect('{', "'{' to open the header dict");
   while (!parser.accept('}')) {
+    parser.skip_space();
+    const std::size_t key_start = parser.position();
     const std::string key = parser.string_literal();
     parser.expect(':', "':' after a key");
     if (key == "descr") { header.descr = parser.string_literal(); have_descr = true; }
     else if (key == "fortran_order") { fortran = parser.boolean(); have_order = true; }
     else if (key == "shape") { header.shape = parser.tuple(); have_shape = true; }
-    else parser.fail("unexpected key '" + key + "' (expected descr, fortran_order, shape)");
+    else parser.fail_at(key_start, "unexpected key '" + key + "' (expected descr, fortran_order, shape)");
     if (!parser.accept(',')) { parser.expect('}', "',' or '}' in the header dict"); break; }
   }
   if (!have_descr || !have_order || !have_shape)
