@@ -20,6 +20,7 @@
 
 #include "capture/model/generate_torch.h"
 #include "capture/model/model_torch.h"
+#include "capture/session/latent_loop_torch.h"
 #include "capture/session/measure_torch.h"
 #include "capture/tokenizer/tokenizer.h"
 #include "core/io/prompt_set.h"
@@ -230,20 +231,8 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
     all_ids.insert(all_ids.end(), generated.begin(), generated.end());
   }
   if (settings.mode == CaptureMode::latent) {
-    // Prompt with a cache, then K steps feeding the last position's final hidden state back in.
-    model::KvCache cache = model->make_cache(1, prompt_length + settings.latent_steps);
-    model::ForwardOptions quiet;
-    quiet.logits = model::LogitsMode::none;
-    at::Tensor prompt_ids = at::tensor(ids, long_options).unsqueeze(0).to(model->device());
-    auto result = model->forward(prompt_ids, &cache, quiet);
-    std::vector<at::Tensor> pieces{model->embed_tokens(prompt_ids)};
-    at::Tensor last = result.final_hidden.slice(1, -1);  // [1, 1, hidden]
-    for (int step = 0; step < settings.latent_steps; ++step) {
-      pieces.push_back(last);
-      if (step + 1 < settings.latent_steps) last = model->forward_embeddings(last, &cache, quiet).final_hidden.slice(1, -1);
-      all_ids.push_back(-1);
-    }
-    input.input_embeddings = at::cat(pieces, 1);
+    input.input_embeddings = latent_loop_embeddings(*model, ids, settings.latent_steps);
+    all_ids.insert(all_ids.end(), settings.latent_steps, -1);
   } else {
     input.input_ids = at::tensor(all_ids, long_options).unsqueeze(0).to(model->device());
   }

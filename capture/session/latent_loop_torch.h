@@ -1,0 +1,15 @@
+// The latent loop shared by the capture and the recompute (private to capture/): after the prompt, K
+// steps each feed the last position's final hidden state back as the next input embedding, as
+// continuous-thought models do. Returns the whole input sequence's embeddings [1, prompt + K, hidden].
+#pragma once
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "capture/model/model_torch.h"
+
+namespace headscope::capture {
+
+at::Tensor latent_loop_embeddings(model::Model& model, const std::vector<std::int64_t>& prompt_ids, int steps);
+
+}  // namespace headscope::capture
