@@ -1,0 +1,101 @@
+// RunData: what views read from a run, the same for a finished file and one a capture is still writing
+// (Tracy's one data model for live and saved). Reads never block the caller: a value that is not at hand
+// yet comes back null and is requested, and a later frame draws it. DirectRunData (here) reads
+// synchronously for export and tests; LiveRunData (live_run_data.h) serves the window from a background
+// thread that polls refresh() and publishes immutable snapshots.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/store/layout.h"
+
+namespace headscope::store { class StoreReader; }
+
+namespace headscope::views {
+
+// An immutable block of values; `serial` is unique per read (texture caches key on it).
+struct FloatBlock {
+  std::vector<float> values;
+  std::uint64_t serial = 0;
+};
+using SharedFloats = std::shared_ptr<const FloatBlock>;
+using SharedStrings = std::shared_ptr<const std::vector<std::string>>;
+
+struct PinnedAttention {
+  bool pinned = false;        // false: this head's attention is not stored in the run
+  int token_count = 0;
+  std::vector<float> values;  // [query, key] when pinned
+  std::uint64_t serial = 0;
+};
+using SharedPinned = std::shared_ptr<const PinnedAttention>;
+
+std::uint64_t next_serial();
+
+// The run's header and sample list as of the latest refresh.
+struct RunInfo {
+  std::string path;
+  std::string error;             // non-empty: the file could not be opened or read
+  bool opened = false;           // false while the file is still being opened
+  store::StoreLayout layout;
+  store::Provenance provenance;
+  std::string created, tool_version;
+  bool live = false;             // a writer still holds the file
+  bool complete = false;
+  std::int64_t sample_count = 0;
+  std::int64_t token_count = 0;
+  std::vector<store::SampleInfo> samples;
+  std::uint64_t generation = 0;  // grows whenever samples appear
+};
+
+class RunData {
+ public:
+  virtual ~RunData() = default;
+  virtual const RunInfo& info() const = 0;
+  // Null while pending. [samples, layer, head]
+  virtual SharedFloats summary(const std::string& metric) = 0;
+  // Null while pending. [tokens, head]
+  virtual SharedFloats layer_slice(const std::string& metric, std::int64_t sample, int layer) = 0;
+  // Null while pending. [tokens]
+  virtual SharedFloats head_trace(const std::string& metric, std::int64_t sample, store::HeadRef head) = 0;
+  // Null while pending. [tokens]
+  virtual SharedStrings token_text(std::int64_t sample) = 0;
+  // Null while pending; pinned = false when the run did not store this head.
+  virtual SharedPinned pinned_attention(std::int64_t sample, store::HeadRef head) = 0;
+};
+
+// Key of one cached read (shared by both implementations).
+std::string summary_key(const std::string& metric);
+std::string layer_slice_key(const std::string& metric, std::int64_t sample, int layer);
+std::string head_trace_key(const std::string& metric, std::int64_t sample, store::HeadRef head);
+std::string pinned_key(std::int64_t sample, store::HeadRef head);
+
+// Reads a RunInfo from an open reader (the header and every sample's info).
+RunInfo read_run_info(const store::StoreReader& reader);
+// Performs one keyed float read on a reader (the key as made by the *_key functions).
+SharedFloats read_floats(const store::StoreReader& reader, const std::string& key);
+
+// Synchronous RunData over a StoreReader: every call reads (with a small cache). For export and tests.
+class DirectRunData : public RunData {
+ public:
+  explicit DirectRunData(const std::string& path);  // throws store::StoreError
+  ~DirectRunData() override;
+  const RunInfo& info() const override { return info_; }
+  SharedFloats summary(const std::string& metric) override;
+  SharedFloats layer_slice(const std::string& metric, std::int64_t sample, int layer) override;
+  SharedFloats head_trace(const std::string& metric, std::int64_t sample, store::HeadRef head) override;
+  SharedStrings token_text(std::int64_t sample) override;
+  SharedPinned pinned_attention(std::int64_t sample, store::HeadRef head) override;
+
+ private:
+  SharedFloats cached(const std::string& key);
+  std::unique_ptr<store::StoreReader> reader_;
+  RunInfo info_;
+  std::map<std::string, SharedFloats> floats_;
+  std::map<std::int64_t, SharedStrings> texts_;
+};
+
+}  // namespace headscope::views

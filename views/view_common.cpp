@@ -1,0 +1,99 @@
+// Shared view helpers (see view_common.h).
+#include "views/view_common.h"
+
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace headscope::views {
+
+void clamp_selection(Selection& selection, const RunInfo& info) {
+  selection.head.layer = std::clamp(selection.head.layer, 0, std::max(info.layout.layer_count - 1, 0));
+  selection.head.head = std::clamp(selection.head.head, 0, std::max(info.layout.head_count - 1, 0));
+  selection.sample = std::clamp<std::int64_t>(selection.sample, 0, std::max<std::int64_t>(info.sample_count - 1, 0));
+}
+
+std::string choose_metric(const RunInfo& info, const std::string& wanted) {
+  const auto& metrics = info.layout.metrics;
+  auto has = [&](const std::string& name) {
+    return std::any_of(metrics.begin(), metrics.end(), [&](const store::MetricSpec& m) { return m.name == name; });
+  };
+  if (!wanted.empty() && has(wanted)) return wanted;
+  if (has("entropy")) return "entropy";
+  return metrics.empty() ? std::string() : metrics.front().name;
+}
+
+std::string metric_label(const RunInfo& info, const std::string& metric) {
+  for (const auto& spec : info.layout.metrics)
+    if (spec.name == metric) return spec.units.empty() || spec.units == "1" ? metric : metric + " (" + spec.units + ")";
+  return metric;
+}
+
+ValueRange finite_range(const float* values, std::size_t count) {
+  ValueRange range{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), false};
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(values[i])) continue;
+    range.min = std::min<double>(range.min, values[i]);
+    range.max = std::max<double>(range.max, values[i]);
+    range.any = true;
+  }
+  if (!range.any) return {0, 1, false};
+  if (range.max - range.min < 1e-12) range.max = range.min + 1e-6;
+  return range;
+}
+
+std::string display_token(const std::string& text, std::size_t max_chars) {
+  std::string out;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 1;
+    if (chars == max_chars) {
+      out += "\xe2\x80\xa6";  // …
+      break;
+    }
+    if (c == ' ') out += "\xc2\xb7";           // ·
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) out += '?';
+    else out += text.substr(i, length);
+    i += length;
+    ++chars;
+  }
+  return out.empty() ? std::string("\xe2\x88\x85") : out;  // ∅ for an empty token
+}
+
+bool metric_combo(const char* label, const RunInfo& info, std::string& metric) {
+  bool changed = false;
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
+  if (ImGui::BeginCombo(label, metric.c_str())) {
+    for (const auto& spec : info.layout.metrics) {
+      if (ImGui::Selectable(spec.name.c_str(), spec.name == metric)) {
+        metric = spec.name;
+        changed = true;
+      }
+      if (ImGui::IsItemHovered() && !spec.description.empty()) ImGui::SetTooltip("%s", spec.description.c_str());
+    }
+    ImGui::EndCombo();
+  }
+  return changed;
+}
+
+bool colormap_combo(const char* label, plot::ColormapId& colormap) {
+  bool changed = false;
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+  if (ImGui::BeginCombo(label, plot::Colormap::get(colormap).name().c_str())) {
+    for (auto id : {plot::ColormapId::viridis, plot::ColormapId::magma, plot::ColormapId::cool_warm}) {
+      if (ImGui::Selectable(plot::Colormap::get(id).name().c_str(), id == colormap)) {
+        colormap = id;
+        changed = true;
+      }
+    }
+    ImGui::EndCombo();
+  }
+  return changed;
+}
+
+}  // namespace headscope::views

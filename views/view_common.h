@@ -1,0 +1,52 @@
+// What every view shares: the Selection (head and sample; selecting anywhere selects everywhere), the
+// ViewContext a view draws from (read-only run data, the selection, the attention source), and small
+// helpers for metric names, value ranges and token text on axes. A view is a function of
+// (Canvas, frame, ViewContext, its own small state struct); its ImGui controls are a separate function, so
+// the figure part draws identically on screen and on export.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/store/layout.h"
+#include "views/data/attention_source.h"
+#include "views/data/run_data.h"
+#include "views/plot/colormap.h"
+
+namespace headscope::views {
+
+struct Selection {
+  store::HeadRef head;       // the selected head (layer, head)
+  std::int64_t sample = 0;   // the selected sample of the active run
+};
+
+struct ViewContext {
+  RunData* run = nullptr;                 // never null while drawing
+  Selection* selection = nullptr;         // never null while drawing
+  AttentionSource* attention = nullptr;   // may be null: no recompute available
+};
+
+// Keeps the selection inside the run's shape (after a run change or before the first sample).
+void clamp_selection(Selection& selection, const RunInfo& info);
+
+// The metric a view shows: `wanted` if the run stores it, else "entropy", else the first, else "".
+std::string choose_metric(const RunInfo& info, const std::string& wanted);
+// "entropy (nats)"; just the name when the units are 1.
+std::string metric_label(const RunInfo& info, const std::string& metric);
+
+struct ValueRange {
+  double min = 0, max = 1;
+  bool any = false;  // false: no finite value
+};
+// Finite min and max of values (NaN/inf skipped).
+ValueRange finite_range(const float* values, std::size_t count);
+
+// A token's text fit for an axis: spaces as "·", newlines and tabs escaped, controls as "?", at most
+// `max_chars` characters (UTF-8 aware) with "…" when cut.
+std::string display_token(const std::string& text, std::size_t max_chars = 14);
+
+// ImGui controls shared by the views' control rows (screen only).
+bool metric_combo(const char* label, const RunInfo& info, std::string& metric);
+bool colormap_combo(const char* label, plot::ColormapId& colormap);
+
+}  // namespace headscope::views

@@ -1,0 +1,67 @@
+// The figure views by name, their provenance and file export (see view_registry.h).
+#include "views/view_registry.h"
+
+#include <stdexcept>
+
+namespace headscope::views {
+
+const std::vector<FigureView>& figure_views() {
+  static const std::vector<FigureView> views = {
+      {"head-grid", "layers x heads of a metric, mean/std over samples (--metric, --aggregate)",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_head_grid(c, r, x, s.head_grid); },
+       [](ViewContext& x, ViewStates& s) { return "head grid: " + head_grid_title(x, s.head_grid); }},
+      {"token-heatmap", "heads of the --head's layer over the --sample's tokens for a metric",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_token_heatmap(c, r, x, s.token_heatmap); },
+       [](ViewContext& x, ViewStates& s) { return "token heatmap: " + token_heatmap_title(x, s.token_heatmap); }},
+      {"attention-matrix", "the --head's attention over the --sample's tokens (stored when pinned)",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) {
+         draw_attention_matrix(c, r, x, s.attention_matrix);
+       },
+       [](ViewContext& x, ViewStates& s) { return attention_matrix_title(x, s.attention_matrix); }},
+      {"head", "drill-down: every metric of the --head over the --sample's tokens",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_head_drilldown(c, r, x, s.head_drilldown); },
+       [](ViewContext& x, ViewStates& s) { return "head drill-down: " + head_drilldown_title(x, s.head_drilldown); }},
+  };
+  return views;
+}
+
+const FigureView* find_figure_view(const std::string& name) {
+  for (const auto& view : figure_views())
+    if (view.name == name) return &view;
+  return nullptr;
+}
+
+plot::FigureMetadata figure_metadata(ViewContext& context, ViewStates& states, const FigureView& view) {
+  const RunInfo& info = context.run->info();
+  plot::FigureMetadata metadata;
+  metadata.title = view.title(context, states);
+  metadata.fields = {
+      {"view", view.name},
+      {"file", info.path},
+      {"run_kind", store::run_kind_name(info.layout.kind)},
+      {"run_created", info.created},
+      {"run_tool_version", info.tool_version},
+      {"model", info.provenance.model_name},
+      {"model_path", info.provenance.model_path},
+      {"capture_command_line", info.provenance.command_line},
+      {"capture_settings", info.provenance.settings_json},
+      {"head", store::head_name(context.selection->head)},
+      {"sample", std::to_string(context.selection->sample)},
+      {"samples_in_run", std::to_string(info.sample_count)},
+  };
+  if (context.selection->sample < info.sample_count)
+    metadata.fields.emplace_back("sample_id", info.samples[static_cast<std::size_t>(context.selection->sample)].id);
+  return metadata;
+}
+
+void export_view(ViewContext& context, ViewStates& states, const FigureView& view, const std::string& path,
+                 plot::FigureSize size) {
+  const auto format = plot::figure_format_for_path(path);
+  if (!format) throw std::runtime_error("export: " + path + ": the file name must end in .pdf, .svg or .png");
+  const plot::FigureMetadata metadata = figure_metadata(context, states, view);
+  plot::export_figure(path, *format, size, metadata, [&](plot::Canvas& canvas, plot::Rect frame) {
+    view.draw(canvas, frame, context, states);
+  });
+}
+
+}  // namespace headscope::views

@@ -1,0 +1,43 @@
+// The views that draw a figure, by the names the CLI and the app's export menu use (head-grid,
+// token-heatmap, attention-matrix, head), with the per-view UI state they share between screen and export,
+// and the provenance written into every exported figure.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "views/attention_matrix.h"
+#include "views/head_drilldown.h"
+#include "views/head_grid.h"
+#include "views/plot/figure_export.h"
+#include "views/token_heatmap.h"
+
+namespace headscope::views {
+
+// Every figure view's UI state: the workbench keeps one per run window; export builds one.
+struct ViewStates {
+  HeadGridState head_grid;
+  TokenHeatmapState token_heatmap;
+  AttentionMatrixState attention_matrix;
+  HeadDrilldownState head_drilldown;
+};
+
+struct FigureView {
+  std::string name;         // CLI name: "head-grid"
+  std::string description;  // one line for --help
+  std::function<void(plot::Canvas&, plot::Rect, ViewContext&, ViewStates&)> draw;
+  std::function<std::string(ViewContext&, ViewStates&)> title;
+};
+
+const std::vector<FigureView>& figure_views();
+const FigureView* find_figure_view(const std::string& name);
+
+// Title plus provenance (file, model, capture settings, command line, view, head, sample) of a figure.
+plot::FigureMetadata figure_metadata(ViewContext& context, ViewStates& states, const FigureView& view);
+
+// Draws `view` into a file (format from the extension), waiting for nothing: `context.run` must answer
+// synchronously (DirectRunData) or have its data at hand. Throws std::runtime_error on failure.
+void export_view(ViewContext& context, ViewStates& states, const FigureView& view, const std::string& path,
+                 plot::FigureSize size);
+
+}  // namespace headscope::views
