@@ -121,6 +121,7 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
   const auto query_count = q.size(2);
   const int group = shape.head_count / shape.kv_head_count;
   const Interventions* interventions = context.options->interventions;
+  if (interventions) check_interventions(*interventions, context.model->config());
 
   if (auto query_scale = head_scales(interventions, layer, shape.head_count, true, q.options()); query_scale.defined())
     q = q * query_scale;
