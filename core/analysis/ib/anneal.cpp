@@ -83,26 +83,31 @@ double split_gain(const SoftClustering& clustering, int y_count, int a, int b) {
                                    &clustering.label_given_cluster[static_cast<size_t>(b) * y_count], y_count, ma, mb);
 }
 
-// Runs `iterations` soft-IB iterations on a state whose clusters nt0.. are copies of `originals`;
-// returns for each pair whether the copies' separation grew over the second half (linear instability).
-std::vector<char> copies_move_apart(const IbProblem& problem, double beta, SoftClustering& clustering, int nt0,
-                                    const std::vector<int>& originals, int iterations, int threads) {
+// Runs `iterations` soft-IB iterations on a state whose clusters nt0+k are copies of originals[k]; returns
+// each pair's growth factor per iteration of the copies' separation over the second half, λ̂. In the
+// linear regime λ̂ is the top eigenvalue of the linearised IB map, ≈ β/β_c: λ̂ > 1 means the copies move
+// apart (the cluster is unstable); 0 when they coincide exactly.
+std::vector<double> separation_growth(const IbProblem& problem, double beta, SoftClustering& clustering, int nt0,
+                                      const std::vector<int>& originals, int iterations, int threads) {
   const int pairs = static_cast<int>(originals.size());
   std::vector<double> at_half(pairs, 0.0);
-  const int half = std::max(1, iterations / 2);
+  iterations = std::max(2, iterations);
+  const int half = iterations / 2;
   for (int it = 1; it <= iterations; ++it) {
     update_memberships(problem, beta, clustering, threads);
     update_marginals(problem, clustering, threads);
     if (it == half)
       for (int k = 0; k < pairs; ++k) at_half[k] = separation(clustering, problem.y_count, originals[k], nt0 + k);
   }
-  std::vector<char> apart(pairs, 0);
+  std::vector<double> growth(pairs, 0.0);
   for (int k = 0; k < pairs; ++k) {
     const double now = separation(clustering, problem.y_count, originals[k], nt0 + k);
-    apart[k] = now > 1e-13 && now > at_half[k] * (1 + 1e-9);
+    if (now > 1e-13 && at_half[k] > 0) growth[k] = std::pow(now / at_half[k], 1.0 / (iterations - half));
   }
-  return apart;
+  return growth;
 }
+
+bool moves_apart(double growth) { return growth > 1 + 1e-10; }
 
 }  // namespace
 
@@ -152,12 +157,17 @@ class Annealer {
   ConvergeStats converge_now(int max_iterations) {
     const ConvergeStats stats = converge(problem_, beta_, state_, max_iterations, options_.tolerance, threads());
     drop_dead_clusters(state_, ids_, parents_);
-    if (!stats.converged) {
-      TransitionEvent event = make_event(EventKind::nonconverged, -1, -1, 0, 0, 0);
-      event.iterations = stats.iterations;
-      record(event);
-    }
+    if (!stats.converged) record_nonconverged(stats);
     return stats;
+  }
+
+  // At most one non-convergence event per β step.
+  void record_nonconverged(const ConvergeStats& stats) {
+    if (nonconverged_step_ == static_cast<std::int64_t>(step_)) return;
+    nonconverged_step_ = static_cast<std::int64_t>(step_);
+    TransitionEvent event = make_event(EventKind::nonconverged, -1, -1, 0, 0, 0);
+    event.iterations = stats.iterations;
+    record(event);
   }
 
   void drop_dead_clusters(SoftClustering& clustering, std::vector<int>& ids, std::vector<int>& parents) {
@@ -199,6 +209,7 @@ class Annealer {
       const int small_id = ids_[smallest], into_id = ids_[into];
       const double gain = split_gain(state_, problem_.y_count, into, smallest);
       merge_clusters(problem_, state_, into, smallest);
+      back_off(into_id);
       ids_.erase(ids_.begin() + smallest);
       parents_.erase(parents_.begin() + smallest);
       const ConvergeStats stats = converge(problem_, beta_, state_, options_.max_iterations, options_.tolerance, threads());
@@ -209,25 +220,37 @@ class Annealer {
     }
   }
 
-  // Duplicates every cluster, keeps the copies that move apart and pass the gain and size tests.
+  // Duplicates the clusters due for a test (see due_for_trial), keeps the copies that move apart and pass
+  // the gain and size tests, merges the others back.
   void try_splits() {
     const SoftClustering before = state_;
     const int nt = state_.cluster_count;
-    std::vector<int> all(nt);
-    for (int t = 0; t < nt; ++t) all[t] = t;
+    std::vector<int> due;
+    for (int t = 0; t < nt; ++t)
+      if (due_for_trial(ids_[t])) due.push_back(t);
+    if (due.empty()) return;
     SoftClustering trial = state_;
-    duplicate_clusters(problem_, trial, all, ids_, options_.perturbation, options_.seed, step_);
-    const std::vector<char> apart =
-        copies_move_apart(problem_, beta_, trial, nt, all, options_.trial_iterations, threads());
+    duplicate_clusters(problem_, trial, due, ids_, options_.perturbation, options_.seed, step_);
+    const std::vector<double> growth =
+        separation_growth(problem_, beta_, trial, nt, due, options_.trial_iterations, threads());
+    std::vector<char> apart(due.size(), 0);
     std::vector<int> unstable;
-    for (int t = 0; t < nt; ++t) {
-      if (apart[t]) unstable.push_back(t);
-      else last_stable_beta_[ids_[t]] = beta_;
+    std::map<int, double> unstable_growth;
+    for (size_t k = 0; k < due.size(); ++k) {
+      const int id = ids_[due[k]];
+      growth_[id] = {growth[k], beta_, step_};
+      if (moves_apart(growth[k])) {
+        apart[k] = 1;
+        unstable.push_back(due[k]);
+        unstable_growth[due[k]] = growth[k];
+      } else {
+        last_stable_beta_[id] = beta_;
+      }
     }
     if (unstable.empty()) return;
 
     // Re-converge with only the unstable clusters duplicated, from the trial's memberships.
-    SoftClustering split = fold_stable_copies(trial, nt, apart);
+    SoftClustering split = fold_stable_copies(trial, nt, due, apart);
     const ConvergeStats stats = converge(problem_, beta_, split, options_.max_iterations, options_.tolerance, threads());
     struct Candidate { int original; int copy; double gain; double size_a; double size_b; };
     std::vector<Candidate> candidates;
@@ -248,6 +271,7 @@ class Annealer {
       }
       rejected.push_back(c);
       if (!room) continue;  // capped, not rejected on its merits: nothing to record
+      back_off(ids_[c.original]);
       const EventKind kind = c.gain > result_.split_gain_floor ? EventKind::reabsorb : EventKind::merge_back;
       record_once(kind, ids_[c.original], c.gain, c.size_a, c.size_b, stats.iterations);
     }
@@ -286,24 +310,23 @@ class Annealer {
     ids_ = std::move(new_ids);
     parents_ = std::move(new_parents);
     drop_dead_clusters(state_, ids_, parents_);
-    if (!final_stats.converged) {
-      TransitionEvent event = make_event(EventKind::nonconverged, -1, -1, 0, 0, 0);
-      event.iterations = final_stats.iterations;
-      record(event);
-    }
+    if (!final_stats.converged) record_nonconverged(final_stats);
     for (const Candidate& c : accepted) {
       const int new_id = copy_id[c.original];
       last_stable_beta_[new_id] = beta_;
       TransitionEvent event = make_event(EventKind::split, old_ids[c.original], new_id, c.gain, c.size_a, c.size_b);
-      event.beta_critical = refine_critical_beta(before, c.original, old_ids[c.original]);
+      event.beta_critical = options_.refine_steps > 0
+                                ? refine_critical_beta(before, c.original, old_ids[c.original])
+                                : growth_critical_beta(unstable_growth[c.original], old_ids[c.original]);
       event.iterations = final_stats.iterations;
       last_stable_beta_[old_ids[c.original]] = beta_;
       record(event);
     }
   }
 
-  // The trial state with the copies of stable clusters folded back: [x, nt + unstable count].
-  SoftClustering fold_stable_copies(const SoftClustering& trial, int nt, const std::vector<char>& apart) const {
+  // The trial state [x, nt + due] with the copies of stable clusters folded back: [x, nt + unstable].
+  SoftClustering fold_stable_copies(const SoftClustering& trial, int nt, const std::vector<int>& due,
+                                    const std::vector<char>& apart) const {
     int unstable = 0;
     for (char a : apart) unstable += a ? 1 : 0;
     const int wide = nt + unstable, trial_wide = trial.cluster_count;
@@ -313,15 +336,35 @@ class Annealer {
     for (int x = 0; x < problem_.x_count; ++x) {
       const double* row = &trial.membership[static_cast<size_t>(x) * trial_wide];
       double* out = &folded.membership[static_cast<size_t>(x) * wide];
+      std::copy(row, row + nt, out);
       int next = nt;
-      for (int t = 0; t < nt; ++t) {
-        out[t] = row[t];
-        if (apart[t]) out[next++] = row[nt + t];
-        else out[t] += row[nt + t];
+      for (size_t k = 0; k < due.size(); ++k) {
+        if (apart[k]) out[next++] = row[nt + k];
+        else out[due[k]] += row[nt + k];
       }
     }
     update_marginals(problem_, folded);
     return folded;
+  }
+
+  // A cluster whose split was just refused (too small, too little gain) or that just reabsorbed a child
+  // is not offered a split again for 12 β steps: near min_size the same split would be tried every step.
+  void back_off(int id) { growth_[id] = {0.0, beta_, step_}; }
+
+  // A cluster is tested when never tested, when its last test is 12 steps old, or when its measured
+  // growth factor, scaled with β (λ ∝ β in the linear regime), comes within 5% of instability.
+  bool due_for_trial(int id) const {
+    const auto it = growth_.find(id);
+    if (it == growth_.end()) return true;
+    const GrowthRecord& g = it->second;
+    return step_ >= g.step + 12 || g.growth * beta_ / g.beta >= 0.95;
+  }
+
+  // β_c ≈ β/λ̂ (exact for a split of the trivial solution in the linear regime), kept within the bracket
+  // [last β where the cluster was seen stable, β].
+  double growth_critical_beta(double growth, int id) {
+    const double lo = last_stable_beta_.count(id) ? std::min(beta_, last_stable_beta_[id]) : options_.beta_min;
+    return std::clamp(beta_ / growth, lo, beta_);
   }
 
   // Bisection (geometric) of the β at which cluster `column` of `before` becomes linearly unstable,
@@ -333,13 +376,14 @@ class Annealer {
     for (int k = 0; k < options_.refine_steps; ++k) {
       const double mid = std::sqrt(lo * hi);
       SoftClustering probe = before;
-      converge(problem_, mid, probe, options_.max_iterations, options_.tolerance, threads());
+      converge(problem_, mid, probe, std::min(options_.max_iterations, 4 * options_.trial_iterations + 100),
+               options_.tolerance, threads());
       const int nt = probe.cluster_count;
       if (column >= nt) return beta_;
       duplicate_clusters(problem_, probe, {column}, ids_of_columns(nt), 1e-4, options_.seed ^ 0x5EEDULL, step_);
-      const std::vector<char> apart =
-          copies_move_apart(problem_, mid, probe, nt, {column}, 2 * options_.trial_iterations, threads());
-      (apart[0] ? hi : lo) = mid;
+      const std::vector<double> growth =
+          separation_growth(problem_, mid, probe, nt, {column}, 2 * options_.trial_iterations, threads());
+      (moves_apart(growth[0]) ? hi : lo) = mid;
     }
     return std::sqrt(lo * hi);
   }
@@ -392,9 +436,12 @@ class Annealer {
   SoftClustering state_;
   std::vector<int> ids_, parents_;
   std::map<int, double> last_stable_beta_;
+  struct GrowthRecord { double growth; double beta; size_t step; };
+  std::map<int, GrowthRecord> growth_;
   std::map<std::pair<int, int>, size_t> last_rejection_step_;
   int next_id_ = 1;
   size_t step_ = 0;
+  std::int64_t nonconverged_step_ = -1;
   double beta_ = 0;
 };
 

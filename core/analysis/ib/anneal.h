@@ -4,7 +4,9 @@
 // immediate gain (p_a+p_b)·JS_π(q(y|a), q(y|b)) clears the tolerance (and the optional finite-sample bias
 // c·(|Y|−1)/(2N)) and both halves hold at least min_size steps; the others merge back. Clusters that
 // shrink below min_size are reabsorbed into their parent (surface tension). Every event and the curve
-// over the β grid are recorded; a split's critical β is refined by bisection on the stability test.
+// over the β grid are recorded. A split's critical β comes from the copies' growth factor λ̂ per
+// iteration (β_c ≈ β/λ̂, since the linearised map scales with β), or by bisection on the stability test.
+// A cluster whose λ̂·β'/β is far below 1 is not re-tested at β' (re-tested at least every 12 steps).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -25,10 +27,10 @@ struct AnnealOptions {
   double gain_tolerance = 1e-6;      // nats: a split's immediate gain must exceed this
   double bias_constant = 0;          // c in c·(|Y|−1)/(2N); 0 = no finite-sample bias threshold
   double perturbation = 0.02;        // relative size of the seeded split perturbation of q(t|x)
-  int trial_iterations = 40;         // iterations that decide whether duplicated copies move apart
+  int trial_iterations = 24;         // iterations that measure whether duplicated copies move apart
   int max_iterations = 3000;         // per convergence; more is flagged as non-convergence
   double tolerance = 1e-10;          // convergence: max |Δq(t|x)| per iteration
-  int refine_steps = 8;              // bisection steps on a split's critical β (0 = report the grid β)
+  int refine_steps = 0;              // bisection steps on a split's critical β; 0 = estimate it as β/λ̂
   std::uint64_t seed = 1;
   int threads = 1;                   // 0 = all hardware threads
 };

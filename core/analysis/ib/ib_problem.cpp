@@ -36,7 +36,14 @@ IbProblem problem_from_joint(const std::vector<double>& joint, int x_count, int 
       for (int y = 0; y < y_count; ++y)
         problem.p_y_given_x[static_cast<size_t>(x) * y_count + y] = joint[static_cast<size_t>(x) * y_count + y] / row;
   }
+  prepare_problem(problem);
   return problem;
+}
+
+void prepare_problem(IbProblem& problem) {
+  problem.label_neg_entropy.assign(problem.x_count, 0.0);
+  for (int x = 0; x < problem.x_count; ++x)
+    problem.label_neg_entropy[x] = -entropy(&problem.p_y_given_x[static_cast<size_t>(x) * problem.y_count], problem.y_count);
 }
 
 CompressedProblem merge_identical_rows(const IbProblem& problem) {
@@ -57,6 +64,7 @@ CompressedProblem merge_identical_rows(const IbProblem& problem) {
     out.problem.p_x[it->second] += problem.p_x[x];
     out.compressed_index[x] = it->second;
   }
+  prepare_problem(out.problem);
   return out;
 }
 

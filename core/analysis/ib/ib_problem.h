@@ -14,7 +14,13 @@ struct IbProblem {
   std::vector<double> p_x;          // [x]       sums to 1
   std::vector<double> p_y_given_x;  // [x, y]    each row sums to 1
   double step_count = 0;            // steps the problem stands for: a cluster holds q(t)·step_count steps
+  // Σ_y p(y|x) log p(y|x) per x [x], a cache for the IB updates: filled by prepare_problem() (every
+  // constructor here calls it); the updates recompute it when its size does not match x_count.
+  std::vector<double> label_neg_entropy;
 };
+
+// Fills the caches of a hand-built problem (label_neg_entropy).
+void prepare_problem(IbProblem& problem);
 
 // p(x,y) given as a [x, y] table of non-negative weights (normalised here). Rows with no mass are kept
 // with p(x) = 0 and a uniform p(y|x). Throws std::invalid_argument on a bad shape or negative entry.

@@ -72,16 +72,22 @@ void update_marginals(const IbProblem& problem, SoftClustering& clustering, int 
 
 double update_memberships(const IbProblem& problem, double beta, SoftClustering& clustering, int threads) {
   const int nx = problem.x_count, ny = problem.y_count, nt = clustering.cluster_count;
-  // log q(y|t) with −inf for zeros, log q(t), and which clusters have a zero anywhere.
-  std::vector<double> log_label(static_cast<size_t>(nt) * ny);
+  std::vector<double> computed_neg_entropy;
+  const std::vector<double>* neg_entropy = &problem.label_neg_entropy;
+  if (neg_entropy->size() != static_cast<size_t>(nx)) {
+    IbProblem copy = problem;
+    prepare_problem(copy);
+    computed_neg_entropy = std::move(copy.label_neg_entropy);
+    neg_entropy = &computed_neg_entropy;
+  }
+  // log q(y|t) transposed to [y, t] (−inf for zeros) so the cross term is an axpy over t, and log q(t).
+  std::vector<double> log_label(static_cast<size_t>(ny) * nt);
   std::vector<double> log_mass(nt);
-  std::vector<char> has_zero(nt, 0);
   for (int t = 0; t < nt; ++t) {
     log_mass[t] = clustering.cluster_mass[t] > 0 ? std::log(clustering.cluster_mass[t]) : kNegInf;
     for (int y = 0; y < ny; ++y) {
       const double q = clustering.label_given_cluster[static_cast<size_t>(t) * ny + y];
-      log_label[static_cast<size_t>(t) * ny + y] = q > 0 ? std::log(q) : kNegInf;
-      if (!(q > 0)) has_zero[t] = 1;
+      log_label[static_cast<size_t>(y) * nt + t] = q > 0 ? std::log(q) : kNegInf;
     }
   }
   const int parts = parts_for(problem, nt, threads);
@@ -91,40 +97,35 @@ double update_memberships(const IbProblem& problem, double beta, SoftClustering&
     double max_change = 0;
     for (std::int64_t x = x0; x < x1; ++x) {
       const double* label = &problem.p_y_given_x[static_cast<size_t>(x) * ny];
-      double neg_entropy = 0;  // Σ p log p
-      for (int y = 0; y < ny; ++y)
-        if (label[y] > 0) neg_entropy += label[y] * std::log(label[y]);
+      // cross[t] = Σ_{y: p(y|x)>0} p(y|x) log q(y|t): −inf exactly when KL = +inf. Zero p are skipped,
+      // so 0·(−inf) never occurs.
+      std::fill(logit.begin(), logit.end(), 0.0);
+      for (int y = 0; y < ny; ++y) {
+        const double p = label[y];
+        if (p <= 0) continue;
+        const double* log_q = &log_label[static_cast<size_t>(y) * nt];
+        for (int t = 0; t < nt; ++t) logit[t] += p * log_q[t];
+      }
+      const double h = (*neg_entropy)[x];
       double best = kNegInf;
       for (int t = 0; t < nt; ++t) {
-        if (log_mass[t] == kNegInf) {
-          logit[t] = kNegInf;
-          continue;
-        }
-        const double* log_q = &log_label[static_cast<size_t>(t) * ny];
-        double cross = 0;  // Σ p(y|x) log q(y|t)
-        bool infinite = false;
-        if (!has_zero[t]) {
-          for (int y = 0; y < ny; ++y) cross += label[y] * log_q[y];
-        } else {
-          for (int y = 0; y < ny && !infinite; ++y) {
-            if (label[y] <= 0) continue;
-            if (log_q[y] == kNegInf) infinite = true;
-            else cross += label[y] * log_q[y];
-          }
-        }
-        const double kl = std::max(0.0, neg_entropy - cross);
-        logit[t] = infinite ? kNegInf : log_mass[t] - beta * kl;
+        // KL = h − cross ≥ 0 (clamped against rounding); logit = log q(t) − β·KL, −inf stays −inf.
+        const double kl = logit[t] == kNegInf ? std::numeric_limits<double>::infinity() : std::max(0.0, h - logit[t]);
+        logit[t] = log_mass[t] == kNegInf || kl == std::numeric_limits<double>::infinity() ? kNegInf
+                                                                                           : log_mass[t] - beta * kl;
         best = std::max(best, logit[t]);
       }
       double* member = &clustering.membership[static_cast<size_t>(x) * nt];
       if (best == kNegInf) continue;  // no cluster can hold x: keep its row (cannot happen for a fixed point)
       double sum = 0;
       for (int t = 0; t < nt; ++t) {
-        logit[t] = logit[t] == kNegInf ? 0.0 : std::exp(logit[t] - best);
+        const double shifted = logit[t] - best;           // −inf for exact zeros
+        logit[t] = shifted < -745.2 ? 0.0 : std::exp(shifted);  // below −745 exp underflows to 0 anyway
         sum += logit[t];
       }
+      const double inverse = 1 / sum;
       for (int t = 0; t < nt; ++t) {
-        const double updated = logit[t] / sum;
+        const double updated = logit[t] * inverse;
         max_change = std::max(max_change, std::abs(updated - member[t]));
         member[t] = updated;
       }
