@@ -12,6 +12,7 @@
 #include "core/io/import.h"
 #include "core/io/import_support.h"
 #include "core/io/json_stream.h"
+#include "core/io/problem_samples.h"
 
 namespace headscope::io {
 
@@ -77,12 +78,6 @@ class HeadScanSax {
   std::string key_;
 };
 
-struct IafContext {
-  int layers = 0, heads = 0;
-  std::set<std::string> used_ids;
-  int renamed = 0, empty_skipped = 0;
-};
-
 std::string at(const std::string& path, const ArrayElement& where, const std::string& needle) {
   return path + ": " + describe_offset(path, locate_text(path, where.begin, where.end, needle)) + ": problem " +
          std::to_string(where.index);
@@ -97,8 +92,9 @@ std::string problem_id(const json& problem, const std::string& path, std::size_t
   return std::filesystem::path(path).stem().string() + "#" + std::to_string(index);
 }
 
-// Builds the sample of one problem; returns false for a problem without generation steps.
-bool make_sample(json& problem, const std::string& path, const ArrayElement& where, IafContext& context,
+}  // namespace
+
+bool detail::iaf_problem_sample(json& problem, const std::string& path, const ArrayElement& where, IafContext& context,
                  store::SampleRecord& sample) {
   if (!problem.is_object())
     throw ImportError(path + ": " + describe_offset(path, where.begin) + ": problem " + std::to_string(where.index) +
@@ -166,8 +162,6 @@ bool make_sample(json& problem, const std::string& path, const ArrayElement& whe
   return true;
 }
 
-}  // namespace
-
 ImportSummary import_iaf(const ImportOptions& options) {
   const auto files = collect_files(options.inputs, {".json"}, "chunked IAF JSON");
   PartialStore out(options);
@@ -222,7 +216,7 @@ ImportSummary import_iaf(const ImportOptions& options) {
     ticker.set_file(file);
     stream_json_array(file, "problems", [&](json& problem, const ArrayElement& where) {
       ++rows;
-      if (make_sample(problem, file, where, context, sample)) out.append(sample);
+      if (iaf_problem_sample(problem, file, where, context, sample)) out.append(sample);
       ticker.update(rows, out.samples(), bytes_before + where.end);
     });
     bytes_before += file_size(file);

@@ -10,6 +10,7 @@
 #include "core/io/import.h"
 #include "core/io/import_support.h"
 #include "core/io/json_stream.h"
+#include "core/io/problem_samples.h"
 
 namespace headscope::io {
 
@@ -30,7 +31,9 @@ std::string id_text(const json& value) {
   return value.dump();
 }
 
-store::SampleRecord read_problem(const std::string& path, std::set<std::string>& used_ids, int& renamed) {
+}  // namespace
+
+store::SampleRecord detail::jsd_problem_sample(const std::string& path, std::set<std::string>& used_ids, int& renamed) {
   const json problem = parse_json_file(path);
   if (!problem.is_object())
     throw ImportError(path + ": " + describe_offset(path, 0) + ": expected one problem as a JSON object, found " +
@@ -103,8 +106,6 @@ store::SampleRecord read_problem(const std::string& path, std::set<std::string>&
   return sample;
 }
 
-}  // namespace
-
 ImportSummary import_jsd(const ImportOptions& options) {
   const auto files = collect_files(options.inputs, {".json"}, "per-problem JSD JSON");
   PartialStore out(options);
@@ -132,7 +133,7 @@ ImportSummary import_jsd(const ImportOptions& options) {
   std::int64_t rows = 0;
   for (const auto& file : files) {
     ticker.set_file(file);
-    out.append(read_problem(file, used_ids, renamed));
+    out.append(jsd_problem_sample(file, used_ids, renamed));
     ++rows;
     bytes_read += file_size(file);
     ticker.update(rows, out.samples(), bytes_read);

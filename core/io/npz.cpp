@@ -222,7 +222,9 @@ std::vector<unsigned char> deflate_raw(const std::vector<unsigned char>& in, con
 void write_npz(const std::string& path, const std::vector<std::pair<std::string, std::vector<unsigned char>>>& members,
                bool deflate) {
   std::vector<unsigned char> out, directory;
-  for (const auto& [name, npy] : members) {
+  for (const auto& member : members) {
+    const std::string& name = member.first;
+    const std::vector<unsigned char>& npy = member.second;  // (a structured binding cannot be captured in C++17)
     const std::string file_name = name + ".npy";
     const std::uint32_t crc = static_cast<std::uint32_t>(crc32(crc32(0L, Z_NULL, 0), npy.data(), static_cast<uInt>(npy.size())));
     const auto data = deflate ? deflate_raw(npy, path) : npy;
