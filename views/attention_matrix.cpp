@@ -4,13 +4,14 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace headscope::views {
 
 void attention_matrix_controls(AttentionMatrixState& state) {
   colormap_combo("##attention-colormap", state.colormap);
   ImGui::SameLine();
-  ImGui::Checkbox("scale to max", &state.scale_to_max);
+  ImGui::Checkbox("clip at p99.5", &state.scale_to_percentile);
 }
 
 std::string attention_matrix_title(ViewContext& context, AttentionMatrixState&) {
@@ -35,7 +36,7 @@ void draw_attention_matrix(plot::Canvas& canvas, plot::Rect frame, ViewContext& 
   const float* values = nullptr;
   int tokens = 0;
   std::uint64_t serial = 0;
-  std::string source = "stored (pinned)";
+  std::string source = "stored: pinned";
   std::shared_ptr<const AttentionResult> recomputed;
   if (pinned->pinned) {
     values = pinned->values.data();
@@ -70,8 +71,17 @@ void draw_attention_matrix(plot::Canvas& canvas, plot::Rect frame, ViewContext& 
     return;
   }
   const std::size_t count = std::size_t(tokens) * tokens;
-  const ValueRange range = finite_range(values, count);
-  const double vmax = state.scale_to_max ? std::max(range.max, 1e-6) : 1.0;
+  if (state.percentile_serial != serial) {
+    std::vector<float> causal;
+    causal.reserve(count / 2 + tokens);
+    for (int q = 0; q < tokens; ++q)
+      for (int k = 0; k <= q; ++k) causal.push_back(values[std::size_t(q) * tokens + k]);
+    const std::size_t at = std::min(causal.size() - 1, static_cast<std::size_t>(0.995 * causal.size()));
+    std::nth_element(causal.begin(), causal.begin() + static_cast<std::ptrdiff_t>(at), causal.end());
+    state.percentile_value = std::max<double>(causal[at], 1e-6);
+    state.percentile_serial = serial;
+  }
+  const double vmax = state.scale_to_percentile ? std::min(state.percentile_value, 1.0) : 1.0;
   const plot::Colormap& colormap = plot::Colormap::get(state.colormap);
   const std::vector<std::string>* text = texts.get();
   auto label = [text](std::int64_t i) { return i < std::int64_t(text->size()) ? display_token((*text)[i], 10) : std::to_string(i); };
@@ -84,7 +94,7 @@ void draw_attention_matrix(plot::Canvas& canvas, plot::Rect frame, ViewContext& 
     plot::setup_axis(plot::Axis::y, "query", plot::axis_invert);
     plot::setup_axis_categories(plot::Axis::x, tokens, label, hover);
     plot::setup_axis_categories(plot::Axis::y, tokens, label, hover);
-    plot::setup_colorbar(colormap, 0, vmax, "attention");
+    plot::setup_colorbar(colormap, 0, vmax, state.scale_to_percentile ? "attention (clipped at p99.5)" : "attention");
     plot::plot_heatmap("attention", values, tokens, tokens, colormap, 0, vmax, serial);
     plot::end_plot();
   }

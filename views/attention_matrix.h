@@ -12,8 +12,12 @@ namespace headscope::views {
 
 struct AttentionMatrixState {
   plot::ColormapId colormap = plot::ColormapId::magma;
-  bool scale_to_max = true;  // colour range [0, max] instead of [0, 1]
+  // Colour range [0, the 99.5th percentile of the causal entries] instead of [0, 1]: a few large weights
+  // (an attention sink) would otherwise leave every other entry black.
+  bool scale_to_percentile = true;
   plot::PlotState plot;
+  std::uint64_t percentile_serial = 0;  // cache of the percentile for the values drawn
+  double percentile_value = 1;
 };
 
 inline constexpr const char* kAttentionMatrixTag = "attention-matrix";

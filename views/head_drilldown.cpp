@@ -41,9 +41,11 @@ void draw_head_drilldown(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
   const plot::PlotStyle& style = plot::style();
   canvas.fill_rect(frame, style.background);
   const float title_height = style.title_font_size + 2 * style.padding;
-  canvas.text({(frame.min.x + frame.max.x) / 2, frame.min.y + style.padding}, head_drilldown_title(context, state),
-              style.text, style.title_font_size, {0.5f, 0});
   const auto& sample = info.samples[static_cast<std::size_t>(selection.sample)];
+  std::string title = head_drilldown_title(context, state);
+  if (sample.prompt_length < sample.token_count) title += " (grey: generated tokens)";
+  canvas.text({(frame.min.x + frame.max.x) / 2, frame.min.y + style.padding}, title, style.text, style.title_font_size,
+              {0.5f, 0});
   const float generated[2] = {static_cast<float>(sample.prompt_length) - 0.5f, static_cast<float>(sample.token_count) - 0.5f};
   const bool has_generated = sample.prompt_length < sample.token_count;
   const std::vector<std::string>* text = texts.get();
@@ -57,11 +59,11 @@ void draw_head_drilldown(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
     const plot::Rect rect{{frame.min.x, top}, {frame.max.x, top + each + (last ? label_band : 0)}};
     const std::string id = "drilldown-" + metrics[m].name;
     if (!plot::begin_plot(canvas, id, rect, &state.shared_x,
-                          plot::plot_no_frame_background | (m == 0 ? 0 : plot::plot_no_legend)))
+                          plot::plot_no_frame_background))
       continue;
-    plot::setup_min_left_margin(style.label_font_size + 62);
+    plot::setup_min_left_margin(56);
     plot::setup_axis(plot::Axis::x, last ? "token" : "", last ? plot::axis_flags_none : plot::axis_no_tick_labels);
-    plot::setup_axis(plot::Axis::y, metric_label(info, metrics[m].name), plot::axis_lock);
+    plot::setup_axis(plot::Axis::y, "", plot::axis_lock);
     const auto tokens = static_cast<std::int64_t>(traces[m]->values.size());
     plot::setup_axis_categories(
         plot::Axis::x, tokens,
@@ -72,10 +74,10 @@ void draw_head_drilldown(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
     plot::setup_axis_limits(plot::Axis::x, -0.5, static_cast<double>(tokens) - 0.5);
     if (has_generated) {
       plot::set_next_item_style({{0.6f, 0.6f, 0.6f, 1}, 1, 0, 0.18f});
-      plot::plot_shaded_x_ranges(m == 0 ? "generated" : "##generated", &generated[0], &generated[1], 1);
+      plot::plot_shaded_x_ranges("##generated", &generated[0], &generated[1], 1);
     }
     plot::set_next_item_style({plot::cycle_color(m), 1.25f, 0, 0.25f});
-    plot::plot_line("##" + metric_label(info, metrics[m].name), traces[m]->values.data(), static_cast<int>(tokens));
+    plot::plot_line(metric_label(info, metrics[m].name), traces[m]->values.data(), static_cast<int>(tokens));
     plot::end_plot();
   }
 }

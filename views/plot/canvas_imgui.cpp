@@ -30,8 +30,17 @@ ImTextureID RecordingTextureProvider::texture(const ImageSource& image) {
   return reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(index + 1));
 }
 
-ImGuiCanvas::ImGuiCanvas(ImDrawList* draw_list, TextureProvider* textures, ImFont* font)
-    : draw_list_(draw_list), textures_(textures), font_(font ? font : ImGui::GetFont()) {}
+ImGuiCanvas::ImGuiCanvas(ImDrawList* draw_list, TextureProvider* textures, std::vector<ImFont*> fonts)
+    : draw_list_(draw_list), textures_(textures), fonts_(std::move(fonts)) {
+  if (fonts_.empty()) fonts_.push_back(ImGui::GetFont());
+}
+
+ImFont* ImGuiCanvas::font_for(float size) const {
+  ImFont* best = fonts_.front();
+  for (ImFont* font : fonts_)
+    if (std::abs(font->FontSize - size) < std::abs(best->FontSize - size)) best = font;
+  return best;
+}
 
 void ImGuiCanvas::line(Vec2 a, Vec2 b, Color color, float width) {
   draw_list_->AddLine(to_imgui(a), to_imgui(b), to_imgui(color), width);
@@ -60,7 +69,7 @@ void ImGuiCanvas::text(Vec2 anchor, const std::string& text, Color color, float 
   const Vec2 extent = measure_text(text, size);
   const ImVec2 origin{anchor.x - extent.x * align.x, anchor.y - extent.y * align.y};
   const int first_vertex = draw_list_->VtxBuffer.Size;
-  draw_list_->AddText(font_, size, origin, to_imgui(color), text.data(), text.data() + text.size());
+  draw_list_->AddText(font_for(size), size, origin, to_imgui(color), text.data(), text.data() + text.size());
   if (angle == 0) return;
   // Rotate counter-clockwise on screen (y points down) about the anchor.
   const float c = std::cos(angle), s = std::sin(angle);
@@ -72,7 +81,7 @@ void ImGuiCanvas::text(Vec2 anchor, const std::string& text, Color color, float 
 }
 
 Vec2 ImGuiCanvas::measure_text(const std::string& text, float size) {
-  const ImVec2 extent = font_->CalcTextSizeA(size, 1e9f, 0, text.data(), text.data() + text.size());
+  const ImVec2 extent = font_for(size)->CalcTextSizeA(size, 1e9f, 0, text.data(), text.data() + text.size());
   return {extent.x, size};
 }
 

@@ -36,8 +36,10 @@ class RecordingTextureProvider : public TextureProvider {
 
 class ImGuiCanvas : public Canvas {
  public:
-  // `font` (may be null: the current font) must be the TTF font the export back end also uses.
-  ImGuiCanvas(ImDrawList* draw_list, TextureProvider* textures, ImFont* font = nullptr);
+  // `fonts`: the figure font (the TTF the export back end also uses) loaded at several pixel sizes; text
+  // uses the size closest to the one asked for, so glyphs are rasterised, not stretched. Empty: the
+  // current ImGui font.
+  ImGuiCanvas(ImDrawList* draw_list, TextureProvider* textures, std::vector<ImFont*> fonts = {});
 
   void line(Vec2 a, Vec2 b, Color color, float width) override;
   void polyline(const Vec2* points, int count, Color color, float width) override;
@@ -55,7 +57,8 @@ class ImGuiCanvas : public Canvas {
  private:
   ImDrawList* draw_list_;
   TextureProvider* textures_;
-  ImFont* font_;
+  ImFont* font_for(float size) const;
+  std::vector<ImFont*> fonts_;
   std::vector<ImVec2> scratch_;
 };
 

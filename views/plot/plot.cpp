@@ -564,6 +564,9 @@ void zoom_range(Range& range, double center, double factor) {
   range.max = center + (range.max - center) * factor;
 }
 
+// The same ticks for the margin measurement and the drawing, so the label never spills out of the frame.
+std::vector<Tick> colorbar_ticks(const ColorbarSetup& colorbar) { return nice_ticks(colorbar.vmin, colorbar.vmax, 6); }
+
 void draw_colorbar(Canvas& canvas, const ColorbarSetup& colorbar, Rect bar, const std::string& plot_id) {
   const PlotStyle& s = style();
   ImageSource gradient;
@@ -581,7 +584,7 @@ void draw_colorbar(Canvas& canvas, const ColorbarSetup& colorbar, Rect bar, cons
   t.area = bar;
   t.y = {colorbar.vmin, colorbar.vmax};
   float widest = 0;
-  for (const Tick& tick : nice_ticks(colorbar.vmin, colorbar.vmax, std::max(2, static_cast<int>(bar.height() / 40)))) {
+  for (const Tick& tick : colorbar_ticks(colorbar)) {
     const float y = t.to_y(tick.value);
     canvas.line({bar.max.x, y}, {bar.max.x + s.tick_length, y}, s.frame, 1);
     canvas.text({bar.max.x + s.tick_length + 2, y}, tick.label, s.text, s.tick_font_size, {0, 0.5f});
@@ -654,7 +657,7 @@ PlotResult end_plot() {
   float right = s.padding + 4;
   if (plot.colorbar.colormap) {
     float widest = 0;
-    for (const Tick& tick : nice_ticks(plot.colorbar.vmin, plot.colorbar.vmax, 6))
+    for (const Tick& tick : colorbar_ticks(plot.colorbar))
       widest = std::max(widest, canvas.measure_text(tick.label, s.tick_font_size).x);
     right += 10 + s.colorbar_width + s.tick_length + 4 + widest + (plot.colorbar.label.empty() ? 0 : s.label_font_size + 6);
   }

@@ -1,0 +1,79 @@
+// `headscope export --run FILE --view NAME [--head L:H] [--sample I] --out FILE.{pdf,svg,png}`: draws a
+// view headless (Cairo only: no window, no GL) with the run's provenance in the figure's metadata.
+// Built with the GUI because the views live there; it needs no display.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "app/cli/registry.h"
+#include "views/view_registry.h"
+
+namespace {
+
+std::string view_list() {
+  std::string text = "views:\n";
+  for (const auto& view : headscope::views::figure_views()) {
+    text += "  " + view.name + std::string(18 - std::min<std::size_t>(17, view.name.size()), ' ') + view.description + "\n";
+  }
+  return text;
+}
+
+void setup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("export", "Export a view of a store as a PDF, SVG or PNG figure (headless)");
+  cmd->footer(view_list());
+  struct Options {
+    std::string run, view, out, head = "0:0", metric, aggregate = "mean", colormap;
+    std::int64_t sample = 0;
+    double width = 900, height = 600, scale = 1;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--run", o->run, "The store (.h5)")->required()->check(CLI::ExistingFile);
+  std::vector<std::string> names;
+  for (const auto& view : headscope::views::figure_views()) names.push_back(view.name);
+  cmd->add_option("--view", o->view, "The view (listed below)")->required()->check(CLI::IsMember(names));
+  cmd->add_option("--head", o->head, "The head, L3H5 or 3:5 (default 0:0)");
+  cmd->add_option("--sample", o->sample, "The sample index (default 0)");
+  cmd->add_option("--out", o->out, "Output file; the format follows the extension: .pdf, .svg or .png")->required();
+  cmd->add_option("--width", o->width, "Width in points (PDF, SVG) or pixels (PNG; times --scale), default 900");
+  cmd->add_option("--height", o->height, "Height, default 600");
+  cmd->add_option("--scale", o->scale, "PNG only: pixels per point, e.g. 2 for a high-resolution figure (default 1)");
+  cmd->add_option("--metric", o->metric, "Metric of head-grid and token-heatmap (default entropy)");
+  cmd->add_option("--aggregate", o->aggregate, "head-grid: mean, std or sample")
+      ->check(CLI::IsMember({"mean", "std", "sample"}));
+  cmd->add_option("--colormap", o->colormap, "viridis, magma or cool-warm")
+      ->check(CLI::IsMember(headscope::plot::Colormap::names()));
+  cmd->callback([o] {
+    using namespace headscope;
+    const auto head = store::parse_head_name(o->head);
+    if (!head) throw CLI::ValidationError("--head", "expected L<layer>H<head> or layer:head, got " + o->head);
+    if (!plot::figure_format_for_path(o->out))
+      throw CLI::ValidationError("--out", o->out + ": the file name must end in .pdf, .svg or .png");
+    views::DirectRunData run(o->run);
+    const auto& info = run.info();
+    if (head->layer >= info.layout.layer_count || head->head >= info.layout.head_count || head->layer < 0 || head->head < 0)
+      throw CLI::ValidationError("--head", store::head_name(*head) + " is outside the run's " +
+                                               std::to_string(info.layout.layer_count) + " x " +
+                                               std::to_string(info.layout.head_count) + " heads");
+    if (o->sample < 0 || o->sample >= std::max<std::int64_t>(info.sample_count, 1))
+      throw CLI::ValidationError("--sample", "the run has " + std::to_string(info.sample_count) + " samples");
+    views::Selection selection{*head, o->sample};
+    views::NoModelAttentionSource attention("recomputing it needs the run's model (not available to `headscope export`)");
+    views::ViewContext context{&run, &selection, &attention};
+    views::ViewStates states;
+    if (!o->metric.empty()) states.head_grid.metric = states.token_heatmap.metric = o->metric;
+    states.head_grid.aggregate = o->aggregate == "std"      ? views::HeadGridAggregate::std
+                                 : o->aggregate == "sample" ? views::HeadGridAggregate::selected_sample
+                                                            : views::HeadGridAggregate::mean;
+    if (const plot::Colormap* map = plot::Colormap::find(o->colormap)) {
+      states.head_grid.colormap = states.token_heatmap.colormap = states.attention_matrix.colormap = map->id();
+    }
+    const views::FigureView* view = views::find_figure_view(o->view);
+    views::export_view(context, states, *view, o->out, {o->width, o->height, o->scale});
+    std::printf("wrote %s (%s, %s, sample %lld)\n", o->out.c_str(), o->view.c_str(), store::head_name(*head).c_str(),
+                static_cast<long long>(o->sample));
+  });
+}
+
+HEADSCOPE_REGISTER_SUBCOMMAND(setup);
+
+}  // namespace

@@ -1,0 +1,57 @@
+// `headscope view FILE...` (open stores in the workbench, watching any a capture is still writing) and
+// `headscope` with no arguments (the workbench on samples/sample.h5 when it exists, else empty with the
+// runs panel). Hidden options for measurements: --bench-frames N, --screenshot FILE.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "app/cli/registry.h"
+#include "app/gui/window.h"
+#include "core/version.h"
+
+namespace headscope::app {
+
+int run_default_workbench(int, char**) {
+  WindowOptions options;
+  const auto sample = std::filesystem::path(HEADSCOPE_SOURCE_DIR) / "samples" / "sample.h5";
+  if (std::filesystem::exists(sample)) options.files.push_back(sample.string());
+  return run_window(options);
+}
+
+}  // namespace headscope::app
+
+namespace {
+
+void setup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("view", "Open stores in the workbench window (live files refresh as samples arrive)");
+  auto options = std::make_shared<headscope::app::WindowOptions>();
+  auto head = std::make_shared<std::string>();
+  auto sample = std::make_shared<std::int64_t>(-1);
+  auto size = std::make_shared<std::string>();
+  cmd->add_option("files", options->files, "Stores (.h5) to open")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--head", *head, "Select this head at start (L3H5 or 3:5)");
+  cmd->add_option("--sample", *sample, "Select this sample at start");
+  cmd->add_option("--size", *size, "Initial window size WxH (default 1600x900)");
+  cmd->add_option("--bench-frames", options->bench_frames,
+                  "Measure N frames of the default layout once the data is in; print mean and p95 frame time");
+  cmd->add_option("--screenshot", options->screenshot, "Write a PNG of the window after the data is in, then exit")
+      ->group("");
+  cmd->add_option("--screenshot-frames", options->screenshot_frames, "Frames to draw before the screenshot")->group("");
+  cmd->callback([options, head, sample, size] {
+    if (!head->empty()) {
+      options->head = headscope::store::parse_head_name(*head);
+      if (!options->head) throw CLI::ValidationError("--head", "expected L<layer>H<head> or layer:head, got " + *head);
+    }
+    if (*sample >= 0) options->sample = *sample;
+    if (!size->empty() && std::sscanf(size->c_str(), "%dx%d", &options->width, &options->height) != 2)
+      throw CLI::ValidationError("--size", "expected WxH, got " + *size);
+    if (options->bench_frames > 0 || !options->screenshot.empty()) options->remember_layout = false;
+    const int code = headscope::app::run_window(*options);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+HEADSCOPE_REGISTER_SUBCOMMAND(setup);
+
+}  // namespace

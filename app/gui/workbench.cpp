@@ -1,0 +1,338 @@
+// The workbench window's contents (see workbench.h).
+//
+// Sections:
+//   1. layout ratios and their imgui.ini handler
+//   2. open runs
+//   3. frame: splitters and the 2 × 2 figure area
+//   4. runs panel (files, live indicator, samples, rate; selection)
+//   5. figure panels (controls, canvas, export)
+#include "app/gui/workbench.h"
+
+#include <imgui.h>
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/store/layout.h"
+
+namespace headscope::app {
+
+// ---------------------------------------------------------------------------------------------------
+// 1. layout ratios and their imgui.ini handler
+// ---------------------------------------------------------------------------------------------------
+
+LayoutRatios& Workbench::layout() {
+  static LayoutRatios ratios;
+  return ratios;
+}
+
+void Workbench::register_settings_handler() {
+  ImGuiSettingsHandler handler;
+  handler.TypeName = "HeadScope";
+  handler.TypeHash = ImHashStr("HeadScope");
+  handler.ReadOpenFn = [](ImGuiContext*, ImGuiSettingsHandler*, const char* name) -> void* {
+    return std::string(name) == "Layout" ? &layout() : nullptr;
+  };
+  handler.ReadLineFn = [](ImGuiContext*, ImGuiSettingsHandler*, void* entry, const char* line) {
+    auto* ratios = static_cast<LayoutRatios*>(entry);
+    float value = 0;
+    if (std::sscanf(line, "RunsWidth=%f", &value) == 1) ratios->runs_width = std::clamp(value, 0.05f, 0.5f);
+    if (std::sscanf(line, "GridWidth=%f", &value) == 1) ratios->grid_width = std::clamp(value, 0.1f, 0.9f);
+    if (std::sscanf(line, "TopHeight=%f", &value) == 1) ratios->top_height = std::clamp(value, 0.1f, 0.9f);
+  };
+  handler.WriteAllFn = [](ImGuiContext*, ImGuiSettingsHandler* self, ImGuiTextBuffer* out) {
+    const LayoutRatios& ratios = layout();
+    out->appendf("[%s][Layout]\nRunsWidth=%.4f\nGridWidth=%.4f\nTopHeight=%.4f\n\n", self->TypeName, ratios.runs_width,
+                 ratios.grid_width, ratios.top_height);
+  };
+  ImGui::GetCurrentContext()->SettingsHandlers.push_back(handler);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 2. open runs
+// ---------------------------------------------------------------------------------------------------
+
+struct Workbench::OpenRun {
+  std::unique_ptr<views::LiveRunData> data;
+  views::ViewStates states;
+  // Arrival rate of samples, measured over the last few seconds.
+  std::int64_t rate_samples = 0;
+  std::chrono::steady_clock::time_point rate_since = std::chrono::steady_clock::now();
+  double samples_per_second = 0;
+  double tokens_per_second = 0;
+  std::int64_t rate_tokens = 0;
+};
+
+Workbench::Workbench(plot::TextureProvider* textures, std::vector<ImFont*> figure_fonts,
+                     std::unique_ptr<views::AttentionSource> attention)
+    : textures_(textures), figure_fonts_(std::move(figure_fonts)), attention_(std::move(attention)) {
+  const char* dir = std::getenv("HEADSCOPE_FIGURE_DIR");
+  export_dir_ = dir ? dir : (std::filesystem::current_path() / "headscope-figures").string();
+}
+
+Workbench::~Workbench() = default;
+
+void Workbench::open(const std::string& path) {
+  auto run = std::make_unique<OpenRun>();
+  run->data = std::make_unique<views::LiveRunData>(path);
+  runs_.push_back(std::move(run));
+  active_ = runs_.size() - 1;
+}
+
+bool Workbench::idle() const {
+  for (const auto& run : runs_)
+    if (run->data->pending_requests() > 0 || (!run->data->info().opened && run->data->info().error.empty())) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3. frame: splitters and the 2 × 2 figure area
+// ---------------------------------------------------------------------------------------------------
+
+namespace {
+
+// A draggable bar between two panels; moves `ratio` by the drag over `total` pixels.
+void splitter(const char* id, bool vertical, float thickness, float length, float total, float* ratio, float lo, float hi) {
+  ImGui::InvisibleButton(id, vertical ? ImVec2(thickness, length) : ImVec2(length, thickness));
+  const bool active = ImGui::IsItemActive();
+  if (ImGui::IsItemHovered() || active) ImGui::SetMouseCursor(vertical ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
+  if (active && total > 0) {
+    const float delta = vertical ? ImGui::GetIO().MouseDelta.x : ImGui::GetIO().MouseDelta.y;
+    if (delta != 0) {
+      *ratio = std::clamp(*ratio + delta / total, lo, hi);
+      ImGui::MarkIniSettingsDirty();
+    }
+  }
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  ImGui::GetWindowDrawList()->AddRectFilled(a, b, ImGui::GetColorU32(active ? ImGuiCol_SeparatorActive : ImGuiCol_Separator));
+}
+
+}  // namespace
+
+void Workbench::draw_frame() {
+  for (auto& run : runs_) {
+    run->data->begin_frame();
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - run->rate_since).count();
+    if (seconds >= 2) {
+      const auto& info = run->data->info();
+      run->samples_per_second = (info.sample_count - run->rate_samples) / seconds;
+      run->tokens_per_second = (info.token_count - run->rate_tokens) / seconds;
+      run->rate_samples = info.sample_count;
+      run->rate_tokens = info.token_count;
+      run->rate_since = now;
+    }
+  }
+  const ImGuiViewport* viewport = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(viewport->WorkPos);
+  ImGui::SetNextWindowSize(viewport->WorkSize);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowRounding, 0);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(4, 4));
+  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(4, 4));
+  ImGui::Begin("HeadScope", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoScrollWithMouse);
+  LayoutRatios& ratios = layout();
+  const float bar = 5;
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float runs_width = std::max(200.0f, std::floor(avail.x * ratios.runs_width));
+  ImGui::BeginChild("##runs", ImVec2(runs_width, avail.y), true);
+  draw_runs_panel();
+  ImGui::EndChild();
+  ImGui::SameLine(0, 0);
+  splitter("##split-runs", true, bar, avail.y, avail.x, &ratios.runs_width, 0.08f, 0.45f);
+  ImGui::SameLine(0, 0);
+
+  const float area_width = avail.x - runs_width - bar;
+  const float left_width = std::floor((area_width - bar) * ratios.grid_width);
+  const float right_width = area_width - bar - left_width;
+  const float top_height = std::floor((avail.y - bar) * ratios.top_height);
+  const float bottom_height = avail.y - bar - top_height;
+  ImGui::BeginChild("##figures", ImVec2(area_width, avail.y), false, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoScrollbar);
+  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(0, 0));
+  if (runs_.empty()) {
+    ImGui::PopStyleVar();
+    ImGui::SetCursorPos(ImVec2(area_width / 2 - 200, avail.y / 2 - 20));
+    ImGui::TextDisabled("No run open. Open a HeadScope store (.h5) in the runs panel,\nor start with `headscope view FILE`.");
+  } else {
+    OpenRun& run = *runs_[std::min(active_, runs_.size() - 1)];
+    views::clamp_selection(selection_, run.data->info());
+    const auto& all = views::figure_views();
+    draw_figure_panel("##head-grid", all[0], run, {left_width, top_height});
+    ImGui::SameLine(0, 0);
+    splitter("##split-columns-top", true, bar, top_height, area_width, &ratios.grid_width, 0.15f, 0.85f);
+    ImGui::SameLine(0, 0);
+    draw_figure_panel("##attention", all[2], run, {right_width, top_height});
+    splitter("##split-rows", false, bar, area_width, avail.y, &ratios.top_height, 0.15f, 0.85f);
+    draw_figure_panel("##token-heatmap", all[1], run, {left_width, bottom_height});
+    ImGui::SameLine(0, 0);
+    splitter("##split-columns-bottom", true, bar, bottom_height, area_width, &ratios.grid_width, 0.15f, 0.85f);
+    ImGui::SameLine(0, 0);
+    draw_figure_panel("##drilldown", all[3], run, {right_width, bottom_height});
+    ImGui::PopStyleVar();
+  }
+  ImGui::EndChild();
+  ImGui::PopStyleVar(3);
+  ImGui::End();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 4. runs panel
+// ---------------------------------------------------------------------------------------------------
+
+namespace {
+
+bool input_text(const char* label, std::string& text) {
+  char buffer[1024];
+  std::snprintf(buffer, sizeof buffer, "%s", text.c_str());
+  const bool entered = ImGui::InputText(label, buffer, sizeof buffer, ImGuiInputTextFlags_EnterReturnsTrue);
+  text = buffer;
+  return entered;
+}
+
+}  // namespace
+
+void Workbench::draw_runs_panel() {
+  ImGui::TextUnformatted("Runs");
+  ImGui::Separator();
+  for (std::size_t i = 0; i < runs_.size(); ++i) {
+    OpenRun& run = *runs_[i];
+    const views::RunInfo& info = run.data->info();
+    ImGui::PushID(static_cast<int>(i));
+    const std::string name = std::filesystem::path(info.path).filename().string();
+    if (ImGui::Selectable(name.c_str(), i == active_)) active_ = i;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", info.path.c_str());
+    if (!info.error.empty()) {
+      ImGui::TextColored(ImVec4(0.8f, 0.1f, 0.1f, 1), "error");
+      ImGui::TextWrapped("%s", info.error.c_str());
+    } else if (!info.opened) {
+      ImGui::TextDisabled("opening …");
+    } else {
+      if (info.live) {
+        const float pulse = 0.6f + 0.4f * std::sin(static_cast<float>(ImGui::GetTime()) * 5.0f);
+        ImGui::TextColored(ImVec4(0.1f, 0.65f * pulse + 0.2f, 0.2f, 1), "\xe2\x97\x8f live");
+      } else {
+        ImGui::TextDisabled(info.complete ? "complete" : "interrupted");
+      }
+      ImGui::SameLine();
+      ImGui::Text("%lld samples, %lld tokens", static_cast<long long>(info.sample_count),
+                  static_cast<long long>(info.token_count));
+      ImGui::TextDisabled("%s  %d x %d heads", info.provenance.model_name.c_str(), info.layout.layer_count,
+                          info.layout.head_count);
+      if (info.live)
+        ImGui::TextDisabled("%.2f samples/s, %.0f tokens/s", run.samples_per_second, run.tokens_per_second);
+    }
+    ImGui::PopID();
+    ImGui::Spacing();
+  }
+  ImGui::SetNextItemWidth(-60);
+  const bool entered = input_text("##open-path", open_path_);
+  ImGui::SameLine();
+  if ((ImGui::Button("Open") || entered) && !open_path_.empty()) {
+    open(open_path_);
+    open_path_.clear();
+  }
+  if (runs_.empty()) return;
+
+  OpenRun& run = *runs_[std::min(active_, runs_.size() - 1)];
+  const views::RunInfo& info = run.data->info();
+  ImGui::Separator();
+  ImGui::TextUnformatted("Selection");
+  int head[2] = {selection_.head.layer, selection_.head.head};
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::InputInt2("##head", head)) selection_.head = {head[0], head[1]};
+  ImGui::TextDisabled("head %s (layer, head)", store::head_name(selection_.head).c_str());
+  if (!info.layout.pinned_heads.empty()) {
+    ImGui::TextDisabled("pinned:");
+    for (const auto& pinned : info.layout.pinned_heads) {
+      ImGui::SameLine();
+      if (ImGui::SmallButton(store::head_name(pinned).c_str())) selection_.head = pinned;
+    }
+  }
+  ImGui::Separator();
+  ImGui::Text("Samples (%lld)", static_cast<long long>(info.sample_count));
+  ImGui::BeginChild("##samples", ImVec2(0, -ImGui::GetTextLineHeightWithSpacing() * 3), false);
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(info.samples.size()));
+  while (clipper.Step())
+    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+      const auto& sample = info.samples[static_cast<std::size_t>(i)];
+      const std::string label = std::to_string(i) + "  " + sample.id + "  (" + std::to_string(sample.token_count) + " tokens)";
+      if (ImGui::Selectable(label.c_str(), selection_.sample == i)) selection_.sample = i;
+    }
+  ImGui::EndChild();
+  ImGui::Separator();
+  ImGui::TextDisabled("figures: %s", export_dir_.c_str());
+  if (!status_.empty()) ImGui::TextWrapped("%s", status_.c_str());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 5. figure panels
+// ---------------------------------------------------------------------------------------------------
+
+void Workbench::export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension) {
+  views::ViewContext context{run.data.get(), &selection_, attention_.get()};
+  const std::string stem = std::filesystem::path(run.data->info().path).stem().string();
+  const std::string file = stem + "-" + view.name + "-" + store::head_name(selection_.head) + "-s" +
+                           std::to_string(selection_.sample) + "." + extension;
+  const std::filesystem::path path = std::filesystem::path(export_dir_) / file;
+  try {
+    std::filesystem::create_directories(export_dir_);
+    // The size of the panel on screen: the figure has the same layout as what was seen.
+    const ImVec2 size = ImGui::GetItemRectSize();
+    plot::FigureSize figure{std::max(320.0f, size.x), std::max(240.0f, size.y), 2};
+    if (view.name == "head") figure.height = std::max<double>(figure.height, views::head_drilldown_height(run.data->info(), run.states.head_drilldown, 0));
+    views::export_view(context, run.states, view, path.string(), figure);
+    status_ = "wrote " + path.string();
+  } catch (const std::exception& e) {
+    status_ = e.what();
+  }
+}
+
+void Workbench::draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size) {
+  ImGui::BeginChild(id, ImVec2(size.x, size.y), true, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoScrollbar);
+  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(6, 4));
+  const views::RunInfo& info = run.data->info();
+  if (view.name == "head-grid") views::head_grid_controls(run.states.head_grid, info);
+  else if (view.name == "token-heatmap") views::token_heatmap_controls(run.states.token_heatmap, info);
+  else if (view.name == "attention-matrix") views::attention_matrix_controls(run.states.attention_matrix);
+  else ImGui::TextUnformatted("head drill-down");
+  ImGui::SameLine();
+  const float buttons = ImGui::CalcTextSize("PDF SVG PNG").x + 36;
+  ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - buttons));
+  std::string pending_extension;
+  for (const char* extension : {"pdf", "svg", "png"}) {
+    std::string label = extension;
+    for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (ImGui::SmallButton((label + "##" + view.name).c_str())) pending_extension = extension;
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("export this figure as %s", label.c_str());
+    ImGui::SameLine();
+  }
+  ImGui::NewLine();
+  ImGui::PopStyleVar();
+
+  views::ViewContext context{run.data.get(), &selection_, attention_.get()};
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  const bool scrolls = view.name == "head";
+  if (scrolls) ImGui::BeginChild("##scroll", avail, false);
+  ImVec2 origin = ImGui::GetCursorScreenPos();
+  float height = avail.y;
+  if (scrolls) height = views::head_drilldown_height(info, run.states.head_drilldown, avail.y - 1);
+  const float width = avail.x - (scrolls && height > avail.y ? ImGui::GetStyle().ScrollbarSize : 0);
+  plot::ImGuiCanvas canvas(ImGui::GetWindowDrawList(), textures_, figure_fonts_);
+  const plot::Rect frame{{origin.x, origin.y}, {origin.x + width, origin.y + height}};
+  view.draw(canvas, frame, context, run.states);
+  ImGui::SetCursorScreenPos(origin);
+  ImGui::Dummy(ImVec2(width, height));
+  if (scrolls) ImGui::EndChild();
+  if (!pending_extension.empty()) export_panel(view, run, pending_extension);
+  ImGui::EndChild();
+}
+
+}  // namespace headscope::app

@@ -1,0 +1,59 @@
+// The workbench: every open run (each a LiveRunData fed by its own background thread), the shared
+// Selection, and the panel layout — runs panel on the left, then head grid, attention matrix, token
+// heatmap and head drill-down in a 2 × 2 grid with draggable splitters. Proportions (not pixels) are
+// remembered in imgui.ini, so the layout fits a laptop and a large monitor alike.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "views/data/live_run_data.h"
+#include "views/plot/canvas_imgui.h"
+#include "views/view_registry.h"
+
+namespace headscope::app {
+
+// Panel proportions, saved in imgui.ini under [HeadScope][Layout].
+struct LayoutRatios {
+  float runs_width = 0.17f;    // of the window width
+  float grid_width = 0.5f;     // left column of the 2 × 2 area
+  float top_height = 0.55f;    // top row of the 2 × 2 area
+};
+
+class Workbench {
+ public:
+  Workbench(plot::TextureProvider* textures, std::vector<ImFont*> figure_fonts,
+            std::unique_ptr<views::AttentionSource> attention);
+  ~Workbench();
+
+  void open(const std::string& path);
+  // Takes every run's latest snapshot and draws the whole window for this frame.
+  void draw_frame();
+  // True when every run is opened and no read is pending (bench warm-up).
+  bool idle() const;
+  views::Selection& selection() { return selection_; }
+  std::size_t run_count() const { return runs_.size(); }
+
+  static LayoutRatios& layout();
+  // Registers the [HeadScope][Layout] section with ImGui's settings (call after CreateContext, before the
+  // first NewFrame).
+  static void register_settings_handler();
+
+ private:
+  struct OpenRun;
+  void draw_runs_panel();
+  void draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size);
+  void export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension);
+
+  plot::TextureProvider* textures_;
+  std::vector<ImFont*> figure_fonts_;
+  std::unique_ptr<views::AttentionSource> attention_;
+  std::vector<std::unique_ptr<OpenRun>> runs_;
+  std::size_t active_ = 0;
+  views::Selection selection_;
+  std::string open_path_;
+  std::string status_;
+  std::string export_dir_;
+};
+
+}  // namespace headscope::app

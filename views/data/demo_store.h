@@ -1,0 +1,29 @@
+// A synthetic store for benchmarks, screenshots and the views' tests: any number of layers, heads,
+// samples and tokens, with per-head patterns (previous-token, sink, broad, local window) that make the
+// views show structure, plausible values for every standard metric, token text, a generated tail and a
+// few pinned heads with full attention. Not a model's output: its provenance says "synthetic".
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/store/layout.h"
+
+namespace headscope::views {
+
+struct DemoStoreOptions {
+  int layer_count = 32;
+  int head_count = 32;
+  int sample_count = 4;
+  int token_count = 1024;                 // tokens of the first sample; later ones are a little shorter
+  std::vector<store::HeadRef> pinned = {{0, 0}, {5, 1}, {15, 3}, {31, 7}};  // out-of-range ones are dropped
+  std::uint32_t seed = 7;
+  int delay_between_samples_ms = 0;       // > 0: sleep between appends, to play a live capture
+};
+
+// Writes the store (overwriting `path`); calls `progress(i)` after each appended sample if given.
+void write_demo_store(const std::string& path, const DemoStoreOptions& options,
+                      const std::function<void(int)>& progress = nullptr);
+
+}  // namespace headscope::views
