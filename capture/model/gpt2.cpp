@@ -62,6 +62,26 @@ class Gpt2Model final : public Model {
     return at::embedding(token_embedding_, input_ids.to(device_, at::kLong));
   }
 
+  std::vector<std::pair<std::string, at::Tensor>> named_parameters() const override {
+    std::vector<std::pair<std::string, at::Tensor>> named{{"transformer.wte.weight", token_embedding_},
+                                                          {"transformer.wpe.weight", position_embedding_}};
+    for (std::size_t layer = 0; layer < layers_.size(); ++layer) {
+      const std::string prefix = "transformer.h." + std::to_string(layer) + ".";
+      const auto& w = layers_[layer];
+      for (const auto& [name, tensor] : std::initializer_list<std::pair<const char*, at::Tensor>>{
+               {"ln_1.weight", w.ln_1_weight}, {"ln_1.bias", w.ln_1_bias}, {"attn.c_attn.weight", w.c_attn_weight},
+               {"attn.c_attn.bias", w.c_attn_bias}, {"attn.c_proj.weight", w.attn_proj_weight},
+               {"attn.c_proj.bias", w.attn_proj_bias}, {"ln_2.weight", w.ln_2_weight}, {"ln_2.bias", w.ln_2_bias},
+               {"mlp.c_fc.weight", w.c_fc_weight}, {"mlp.c_fc.bias", w.c_fc_bias},
+               {"mlp.c_proj.weight", w.mlp_proj_weight}, {"mlp.c_proj.bias", w.mlp_proj_bias}})
+        named.emplace_back(prefix + name, tensor);
+    }
+    named.emplace_back("transformer.ln_f.weight", final_norm_weight_);
+    named.emplace_back("transformer.ln_f.bias", final_norm_bias_);
+    if (!config_.tie_word_embeddings) named.emplace_back("lm_head.weight", lm_head_);
+    return named;
+  }
+
  protected:
   at::Tensor add_positions(const at::Tensor& embeddings, std::int64_t first_position) const override {
     const auto token_count = embeddings.size(1);

@@ -62,6 +62,24 @@ class LlamaFamilyModel final : public Model {
     return at::embedding(token_embedding_, input_ids.to(device_, at::kLong));
   }
 
+  std::vector<std::pair<std::string, at::Tensor>> named_parameters() const override {
+    std::vector<std::pair<std::string, at::Tensor>> named{{"model.embed_tokens.weight", token_embedding_}};
+    for (std::size_t layer = 0; layer < layers_.size(); ++layer) {
+      const std::string prefix = "model.layers." + std::to_string(layer) + ".";
+      const auto& w = layers_[layer];
+      for (const auto& [name, tensor] : std::initializer_list<std::pair<const char*, at::Tensor>>{
+               {"input_layernorm.weight", w.input_norm_weight}, {"self_attn.qkv_proj.weight", w.qkv_weight},
+               {"self_attn.qkv_proj.bias", w.qkv_bias}, {"self_attn.o_proj.weight", w.output_weight},
+               {"self_attn.o_proj.bias", w.output_bias}, {"post_attention_layernorm.weight", w.post_norm_weight},
+               {"mlp.gate_up_proj.weight", w.gate_up_weight}, {"mlp.gate_up_proj.bias", w.gate_up_bias},
+               {"mlp.down_proj.weight", w.down_weight}, {"mlp.down_proj.bias", w.down_bias}})
+        if (tensor.defined()) named.emplace_back(prefix + name, tensor);
+    }
+    named.emplace_back("model.norm.weight", final_norm_weight_);
+    if (!config_.tie_word_embeddings) named.emplace_back("lm_head.weight", lm_head_);
+    return named;
+  }
+
  protected:
   at::Tensor run_block(int layer, const at::Tensor& hidden, BlockContext& context) override {
     const auto& w = layers_[static_cast<std::size_t>(layer)];

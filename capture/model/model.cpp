@@ -117,8 +117,18 @@ Model::RopeTables Model::rope_tables(std::int64_t first, std::int64_t count) con
   return tables;
 }
 
+std::unique_ptr<Model> Model::create_random(const ModelConfig& config, std::uint64_t seed, const std::string& device,
+                                           double init_std) {
+  const auto weights = WeightSource::random(seed, init_std);
+  std::unique_ptr<Model> model = config.family == Family::gpt2
+                                     ? make_gpt2_model(config, weights, parse_device(device), at::kFloat)
+                                     : make_llama_family_model(config, weights, parse_device(device), at::kFloat);
+  for (auto& named : model->named_parameters()) named.second.requires_grad_(true);
+  return model;
+}
+
 ForwardResult Model::forward(const at::Tensor& input_ids, KvCache* cache, const ForwardOptions& options) {
-  c10::InferenceMode inference;
+  c10::InferenceMode inference(!options.autograd);
   if (input_ids.dim() != 2) throw ModelError("forward: input_ids must be [batch, token]");
   auto ids = input_ids.to(device_, at::kLong);
   if (ids.numel() > 0) {
@@ -132,7 +142,7 @@ ForwardResult Model::forward(const at::Tensor& input_ids, KvCache* cache, const 
 }
 
 ForwardResult Model::forward_embeddings(const at::Tensor& embeddings, KvCache* cache, const ForwardOptions& options) {
-  c10::InferenceMode inference;
+  c10::InferenceMode inference(!options.autograd);
   if (embeddings.dim() != 3 || embeddings.size(2) != config_.hidden_size)
     throw ModelError("forward_embeddings: embeddings must be [batch, token, " + std::to_string(config_.hidden_size) + "]");
   return run(embeddings.to(device_, dtype_), cache, options);

@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/model/config.h"
@@ -67,6 +68,7 @@ struct ForwardOptions {
   const Interventions* interventions = nullptr;
   LogitsMode logits = LogitsMode::all;
   int stop_after_layer = -1;  // >= 0: run blocks 0..L only (no final norm, no logits), e.g. to recompute a head
+  bool autograd = false;      // true: record the autograd graph (training); false: run under InferenceMode
 };
 
 struct ForwardResult {
@@ -92,7 +94,17 @@ class Model {
   // Loads a HuggingFace folder (config.json + model.safetensors or a sharded index). Refuses pickle
   // checkpoints. Throws ModelError.
   static std::unique_ptr<Model> load(const std::filesystem::path& folder, const LoadOptions& options = {});
+  // A model of config's family with fresh random weights, for training: matrices and embeddings drawn
+  // from normal(0, init_std), norm weights 1, biases 0, all on the CPU in float32 from `seed` in a fixed
+  // order, then moved to `device`. Created outside InferenceMode; every parameter requires grad.
+  static std::unique_ptr<Model> create_random(const ModelConfig& config, std::uint64_t seed,
+                                              const std::string& device = "cpu", double init_std = 0.02);
   virtual ~Model();
+
+  // The tensors the forward pass uses, under HF checkpoint names, except the Llama family's fused
+  // projections: "...self_attn.qkv_proj.{weight,bias}" (rows q | k | v) and "...mlp.gate_up_proj.{weight,bias}"
+  // (rows gate | up). A tied lm_head is listed once, as the token embedding.
+  virtual std::vector<std::pair<std::string, at::Tensor>> named_parameters() const = 0;
 
   const ModelConfig& config() const { return config_; }
   c10::Device device() const { return device_; }

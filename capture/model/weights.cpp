@@ -2,6 +2,8 @@
 // lookup across shards, and conversion from the stored dtype to the run dtype and device.
 #include "capture/model/weights_torch.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -118,8 +120,27 @@ WeightSource WeightSource::open(const std::filesystem::path& folder) {
   return source;
 }
 
+WeightSource WeightSource::random(std::uint64_t seed, double init_std) {
+  WeightSource source;
+  source.random_ = true;
+  source.init_std_ = init_std;
+  source.generator_ = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return source;
+}
+
 at::Tensor WeightSource::load(const std::string& name, const std::vector<std::int64_t>& shape, at::ScalarType dtype,
                               c10::Device device) const {
+  if (random_) {
+    auto ends_with = [&](const std::string& suffix) {
+      return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    const bool norm_weight = ends_with(".weight") && (name.find("norm") != std::string::npos || name.find(".ln_") != std::string::npos);
+    const auto options = at::TensorOptions().dtype(at::kFloat);
+    at::Tensor drawn = ends_with(".bias") ? at::zeros(shape, options)
+                       : norm_weight      ? at::ones(shape, options)
+                                          : at::normal(0.0, init_std_, shape, generator_, options);
+    return drawn.to(device, dtype).contiguous();
+  }
   auto it = owner_.find(name);
   if (it == owner_.end()) throw ModelError(describe() + ": missing tensor '" + name + "'");
   const auto& file = *files_[it->second];

@@ -23,8 +23,11 @@ class WeightSource {
   // Finds model.safetensors, model.safetensors.index.json or a single *.safetensors in `folder`.
   // Throws ModelError, with conversion advice when only pickle checkpoints are there.
   static WeightSource open(const std::filesystem::path& folder);
+  // No files: load() draws fresh float32 CPU tensors from `seed` in call order (names ending in ".bias" 0,
+  // norm weights 1, everything else normal(0, init_std)), then converts them. For Model::create_random.
+  static WeightSource random(std::uint64_t seed, double init_std);
 
-  bool contains(const std::string& name) const { return owner_.count(name) != 0; }
+  bool contains(const std::string& name) const { return random_ || owner_.count(name) != 0; }
   // Loads `name`, checks it has `shape`, converts it to `dtype` on `device`.
   at::Tensor load(const std::string& name, const std::vector<std::int64_t>& shape, at::ScalarType dtype,
                   c10::Device device) const;
@@ -33,6 +36,9 @@ class WeightSource {
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, std::size_t> owner_;  // tensor name -> index in files_
+  bool random_ = false;
+  double init_std_ = 0.02;
+  mutable at::Generator generator_;  // random sources only
 };
 
 // Throws the "pickle checkpoints are never loaded" ModelError for `path`.
