@@ -2,6 +2,7 @@
 // element of a top-level array at a time, the way nlohmann's own DOM parser builds a whole document.
 #include "core/io/json_stream.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/io/import.h"
@@ -11,9 +12,13 @@ namespace headscope::io::detail {
 
 using json = nlohmann::json;
 
-ByteSource::ByteSource(const std::string& path) : path_(path), buffer_(1 << 20) {
+ByteSource::ByteSource(const std::string& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "rb");
   if (!file_) throw ImportError(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::fseek(file_, 0, SEEK_END);
+  const long size = std::ftell(file_);
+  std::fseek(file_, 0, SEEK_SET);
+  buffer_.resize(static_cast<std::size_t>(std::clamp<long>(size + 1, 1, 1 << 20)));  // small files, small buffer
 }
 
 ByteSource::~ByteSource() {

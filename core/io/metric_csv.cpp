@@ -48,7 +48,7 @@ void MetricCsvReader::fail(const std::string& what) const {
 bool MetricCsvReader::next_line(std::string_view& line) {
   for (;;) {
     const char* start = buffer_.data() + begin_;
-    const char* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
+    const char* newline = begin_ < end_ ? static_cast<const char*>(std::memchr(start, '\n', end_ - begin_)) : nullptr;
     if (newline || (eof_ && begin_ < end_)) {
       const char* stop = newline ? newline : buffer_.data() + end_;
       std::size_t length = static_cast<std::size_t>(stop - start);
