@@ -102,6 +102,9 @@ SharedStrings DirectRunData::token_text(std::int64_t sample) {
 }
 
 SharedPinned DirectRunData::pinned_attention(std::int64_t sample, store::HeadRef head) {
+  const std::string key = pinned_key(sample, head);
+  if (auto found = pinned_.find(key); found != pinned_.end()) return found->second;
+  if (pinned_.size() > 8) pinned_.clear();
   auto result = std::make_shared<PinnedAttention>();
   result->serial = next_serial();
   if (auto values = reader_->pinned_attention(sample, head)) {
@@ -109,6 +112,7 @@ SharedPinned DirectRunData::pinned_attention(std::int64_t sample, store::HeadRef
     result->values = std::move(*values);
     result->token_count = info_.samples.at(static_cast<std::size_t>(sample)).token_count;
   }
+  pinned_[key] = result;
   return result;
 }
 

@@ -96,6 +96,7 @@ class DirectRunData : public RunData {
   RunInfo info_;
   std::map<std::string, SharedFloats> floats_;
   std::map<std::int64_t, SharedStrings> texts_;
+  std::map<std::string, SharedPinned> pinned_;
 };
 
 }  // namespace headscope::views

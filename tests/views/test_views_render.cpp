@@ -1,0 +1,183 @@
+// Every view renders real ImGui frames without a display: a headless ImGui context (font atlas built,
+// NewFrame/Render, no GL) draws each view from a synthetic store; the draw lists must be non-empty, the
+// heatmaps must arrive as texture requests, a click on the head grid must select a head everywhere, and
+// LiveRunData must fill in over frames, from a file another process is writing, without the UI thread waiting.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "view_test_support.h"
+#include "views/data/live_run_data.h"
+#include "views/plot/canvas_imgui.h"
+#include "views/view_registry.h"
+
+using namespace headscope;
+
+namespace {
+
+struct FrameStats {
+  int vertices = 0;
+  int commands = 0;
+};
+
+// One frame with one window holding `view` drawn into `frame_size`.
+FrameStats render_frame(test::HeadlessImGui& imgui, plot::TextureProvider& textures, const views::FigureView& view,
+                        views::ViewContext& context, views::ViewStates& states) {
+  ImGui::NewFrame();
+  ImGui::SetNextWindowPos({0, 0});
+  ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
+  ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration);
+  plot::ImGuiCanvas canvas(ImGui::GetWindowDrawList(), &textures, imgui.fonts);
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const ImVec2 size = ImGui::GetContentRegionAvail();
+  view.draw(canvas, {{origin.x, origin.y}, {origin.x + size.x, origin.y + size.y}}, context, states);
+  ImGui::End();
+  ImGui::Render();
+  FrameStats stats;
+  const ImDrawData* data = ImGui::GetDrawData();
+  stats.vertices = data->TotalVtxCount;
+  for (int i = 0; i < data->CmdListsCount; ++i) stats.commands += data->CmdLists[i]->CmdBuffer.Size;
+  return stats;
+}
+
+}  // namespace
+
+TEST(ViewsRender, EveryViewDrawsFramesAndRequestsTexturesForMatrices) {
+  test::HeadlessImGui imgui;
+  views::DirectRunData run(test::small_demo_store());
+  views::Selection selection{{2, 1}, 1};  // a pinned head: the attention matrix is stored
+  views::NoModelAttentionSource attention;
+  views::ViewContext context{&run, &selection, &attention};
+  views::ViewStates states;
+  for (const auto& view : views::figure_views()) {
+    SCOPED_TRACE(view.name);
+    plot::RecordingTextureProvider textures;
+    FrameStats stats;
+    for (int frame = 0; frame < 3; ++frame) stats = render_frame(imgui, textures, view, context, states);
+    EXPECT_GT(stats.vertices, 200);
+    EXPECT_GT(stats.commands, 0);
+    if (view.name != "head") {
+      EXPECT_GE(textures.requests, 6) << "matrix + colorbar each frame";
+      EXPECT_EQ(textures.uploads, 2) << "uploaded once, then reused while the data is unchanged";
+    }
+  }
+}
+
+TEST(ViewsRender, AttentionOfAnUnpinnedHeadAsksTheSourceOrSaysWhatItNeeds) {
+  test::HeadlessImGui imgui;
+  views::DirectRunData run(test::small_demo_store());
+  views::Selection selection{{3, 3}, 0};
+  views::ViewStates states;
+  const views::FigureView& view = *views::find_figure_view("attention-matrix");
+  plot::RecordingTextureProvider textures;
+  {
+    views::NoModelAttentionSource no_model;
+    views::ViewContext context{&run, &selection, &no_model};
+    render_frame(imgui, textures, view, context, states);
+    EXPECT_EQ(textures.requests, 0);  // a message, no matrix
+  }
+  int computed = 0;
+  views::QueuedAttentionSource model([&](const views::AttentionRequest& request) {
+    ++computed;
+    views::AttentionResult result;
+    result.token_count = run.info().samples[static_cast<std::size_t>(request.sample)].token_count;
+    result.values.assign(std::size_t(result.token_count) * result.token_count, 0.0f);
+    for (int q = 0; q < result.token_count; ++q) result.values[std::size_t(q) * result.token_count + q] = 1.0f;
+    return result;
+  });
+  views::ViewContext context{&run, &selection, &model};
+  for (int frame = 0; frame < 200 && textures.requests == 0; ++frame) {
+    render_frame(imgui, textures, view, context, states);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT(textures.requests, 0);
+  EXPECT_EQ(computed, 1);
+}
+
+TEST(ViewsRender, ClickOnTheHeadGridSelectsTheHead) {
+  test::HeadlessImGui imgui;
+  views::DirectRunData run(test::small_demo_store());
+  views::Selection selection{{0, 0}, 0};
+  views::ViewContext context{&run, &selection, nullptr};
+  views::ViewStates states;
+  plot::RecordingTextureProvider textures;
+  const views::FigureView& grid = *views::find_figure_view("head-grid");
+  ImGuiIO& io = ImGui::GetIO();
+  io.MousePos = {io.DisplaySize.x * 0.6f, io.DisplaySize.y * 0.6f};
+  render_frame(imgui, textures, grid, context, states);
+  io.MouseDown[0] = true;
+  render_frame(imgui, textures, grid, context, states);
+  io.MouseDown[0] = false;
+  render_frame(imgui, textures, grid, context, states);
+  EXPECT_FALSE(selection.head == (store::HeadRef{0, 0}));
+  EXPECT_GT(selection.head.layer, 0);
+  EXPECT_GT(selection.head.head, 0);
+}
+
+TEST(LiveRunData, FillsInOverFramesWithoutBlockingAndSeesNewSamples) {
+  const auto dir = test::temp_dir();
+  const std::string path = (dir / "live.h5").string();
+  views::DemoStoreOptions options;
+  options.layer_count = 3;
+  options.head_count = 2;
+  options.sample_count = 4;
+  options.token_count = 40;
+  options.delay_between_samples_ms = 300;
+  // The writer runs in another process, as a capture does (HDF5 refuses a second, read-only open of a
+  // file this process holds open for SWMR writing).
+  const pid_t writer = fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {
+    views::write_demo_store(path, options);
+    _exit(0);
+  }
+  // Wait for the file to exist with its first sample.
+  for (int i = 0; i < 200 && !std::filesystem::exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  {
+    views::LiveRunData live(path, 50);
+    views::Selection selection;
+    views::ViewContext context{&live, &selection, nullptr};
+    views::ViewStates states;
+    test::HeadlessImGui imgui;
+    plot::RecordingTextureProvider textures;
+    const views::FigureView& grid = *views::find_figure_view("head-grid");
+    std::int64_t first_count = -1, last_count = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    double worst_frame_ms = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto start = std::chrono::steady_clock::now();
+      live.begin_frame();
+      render_frame(imgui, textures, grid, context, states);
+      worst_frame_ms = std::max(worst_frame_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      if (live.info().opened && first_count < 0) first_count = live.info().sample_count;
+      last_count = live.info().sample_count;
+      if (last_count == options.sample_count && textures.uploads >= 2 && live.pending_requests() == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_GE(first_count, 1);
+    EXPECT_EQ(last_count, options.sample_count);
+    EXPECT_GE(textures.uploads, 2) << "the grid texture was re-uploaded when new samples changed the mean";
+    EXPECT_LT(worst_frame_ms, 250) << "a frame never waits on the file";
+  }
+  int status = 0;
+  waitpid(writer, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(AttentionQueue, ANewerRequestWithTheSameTagReplacesTheQueuedOne) {
+  views::LatestRequestQueue queue;
+  queue.push({"matrix", "a.h5", 0, {1, 1}});
+  queue.push({"other", "a.h5", 0, {2, 2}});
+  queue.push({"matrix", "a.h5", 3, {4, 5}});
+  EXPECT_EQ(queue.size(), 2u);
+  views::AttentionRequest first;
+  ASSERT_TRUE(queue.pop(&first));
+  EXPECT_EQ(first.tag, "matrix");
+  EXPECT_EQ(first.sample, 3);
+  EXPECT_EQ(first.head, (store::HeadRef{4, 5}));
+}
