@@ -1,0 +1,57 @@
+// `headscope train --arch gpt2|llama --task chain|pause --seed S --steps N --out DIR`: trains a sample
+// model on generated arithmetic word problems with our own runtime (capture/train/trainer.h), printing
+// progress on stderr; the folder gets config.json, model.safetensors, the tokenizer files, loss.csv and
+// training.json.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "app/cli/registry.h"
+#include "capture/train/trainer.h"
+
+namespace {
+
+void setup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train a small GPT-2- or Llama-style model on arithmetic word problems");
+  auto s = std::make_shared<headscope::train::TrainSettings>();
+  cmd->add_option("--out", s->out_dir, "Model folder to write (HF layout)")->required();
+  cmd->add_option("--arch", s->architecture, "gpt2 or llama");
+  cmd->add_option("--layers", s->layer_count, "Transformer blocks");
+  cmd->add_option("--hidden", s->hidden_size, "Hidden size");
+  cmd->add_option("--heads", s->head_count, "Query heads");
+  cmd->add_option("--kv-heads", s->kv_head_count, "Key/value heads (llama; 0 = heads)");
+  cmd->add_option("--inner", s->intermediate_size, "MLP width (0 = the architecture's default)");
+  cmd->add_option("--positions", s->max_positions, "Longest sequence (GPT-2 position table size)");
+  cmd->add_option("--task", s->task, "chain (written steps) or pause (question, pauses, answer)");
+  cmd->add_option("--pause-count", s->pause_count, "Pause tokens for --task pause");
+  cmd->add_option("--min-level", s->min_level, "Lowest level trained on");
+  cmd->add_option("--max-level", s->max_level, "Highest level trained on");
+  cmd->add_option("--seed", s->seed, "Seed of the initial weights and the training problems");
+  cmd->add_option("--steps", s->steps, "Optimiser steps");
+  cmd->add_option("--batch-tokens", s->batch_tokens, "Tokens per batch (problems of one level per batch)");
+  cmd->add_option("--lr", s->learning_rate, "Peak learning rate");
+  cmd->add_option("--min-lr-ratio", s->min_learning_rate_ratio, "Cosine floor as a fraction of the peak");
+  cmd->add_option("--warmup", s->warmup_steps, "Linear warmup steps");
+  cmd->add_option("--weight-decay", s->weight_decay, "AdamW weight decay (matrices and embeddings)");
+  cmd->add_option("--clip", s->grad_clip, "Gradient norm clip (0: none)");
+  cmd->add_option("--device", s->device, "cpu, cuda or cuda:N");
+  cmd->add_option("--threads", s->threads, "CPU threads (fixed, for reproducibility)");
+  cmd->add_option("--save-dtype", s->save_dtype, "float32 or float16");
+  cmd->add_option("--log-every", s->log_every, "Steps between progress lines");
+  cmd->add_option("--checkpoint-every", s->checkpoint_every, "Steps between intermediate checkpoints (0: end only)");
+  cmd->callback([s] {
+    s->command_line = headscope::cli::command_line();
+    const auto result = headscope::train::train_model(*s, [](const headscope::train::TrainProgress& p) {
+      const double eta = p.step > 0 ? p.seconds / p.step * (p.steps - p.step) : 0;
+      std::fprintf(stderr, "step %5d/%d  loss %.4f  lr %.2e  %lld tokens  %.0fs elapsed  eta %.0fs\n", p.step, p.steps, p.loss,
+                   p.learning_rate, static_cast<long long>(p.tokens), p.seconds, eta);
+    });
+    std::fprintf(stderr, "trained %lld parameters for %d steps in %.0f s, final loss %.4f -> %s\n",
+                 static_cast<long long>(result.parameter_count), result.steps, result.seconds, result.final_loss,
+                 s->out_dir.c_str());
+  });
+}
+
+HEADSCOPE_REGISTER_SUBCOMMAND(setup);
+
+}  // namespace
