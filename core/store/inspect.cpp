@@ -1,10 +1,11 @@
 // Builds the summary behind `headscope inspect` (see inspect.h). Capture and import stores are read
 // through StoreReader; every kind also gets a walk of its datasets (path, shape, type, bytes on disk)
-// so sweep and IB results are summarised the same way.
+// so sweep and IB results are summarised the same way. Sweep files (no /samples) get provenance + walk.
 #include "core/store/inspect.h"
 
 #include <cstdio>
 #include <sstream>
+#include <utility>
 
 #include "core/store/h5.h"
 #include "core/store/reader.h"
@@ -50,7 +51,35 @@ static nlohmann::json walk_datasets(const std::string& path) {
   return out;
 }
 
+// Result files (sweeps) hold no samples: their summary is the provenance and the dataset walk.
+static nlohmann::json result_file_json(const std::string& path, Id file, const std::string& kind) {
+  nlohmann::json j;
+  j["file"] = path;
+  j["kind"] = kind;
+  j["schema_version"] = h5::read_int_attribute(file, schema::kSchemaVersion, path);
+  j["created"] = h5::read_string_attribute(file, schema::kCreated, path);
+  j["tool_version"] = h5::read_string_attribute(file, schema::kToolVersion, path);
+  j["command_line"] = h5::read_string_attribute(file, schema::kCommandLine, path);
+  j["model"] = {{"name", ""}};
+  if (h5::link_exists(file, schema::kModel)) {
+    Id model = h5::open_group(file, schema::kModel, path);
+    if (h5::has_attribute(model, "name")) j["model"]["name"] = h5::read_string_attribute(model, "name", path);
+  }
+  file.reset();  // walk_datasets opens the file with other access flags, which HDF5 refuses while it is open
+  j["datasets"] = walk_datasets(path);
+  return j;
+}
+
 nlohmann::json inspect_json(const std::string& path) {
+  if (H5Fis_hdf5(path.c_str()) > 0) {  // a sweep result has no /samples for StoreReader to read
+    h5::quiet_errors();
+    Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    if (file.valid() && h5::has_attribute(file, schema::kKind) && !h5::link_exists(file, schema::kSamples)) {
+      const std::string kind = h5::read_string_attribute(file, schema::kKind, path);
+      if (kind == run_kind_name(RunKind::sweep)) return result_file_json(path, std::move(file), kind);
+    }
+    H5Eclear2(H5E_DEFAULT);
+  }
   auto reader = StoreReader::open(path);
   const auto& layout = reader->layout();
   const auto& provenance = reader->provenance();
@@ -120,6 +149,20 @@ static std::string human_bytes(double bytes) {
 std::string inspect_text(const std::string& path) {
   const auto j = inspect_json(path);
   std::ostringstream out;
+  if (!j.contains("samples")) {  // a result file (sweep): provenance and datasets
+    out << j["file"].get<std::string>() << "\n"
+        << "  kind         " << j["kind"].get<std::string>() << " (schema " << j["schema_version"].get<int>()
+        << ", headscope " << j["tool_version"].get<std::string>() << ", created " << j["created"].get<std::string>() << ")\n"
+        << "  model        " << j["model"]["name"].get<std::string>() << "\n"
+        << "  command      " << j["command_line"].get<std::string>() << "\n"
+        << "  datasets\n";
+    for (const auto& d : j["datasets"]) {
+      out << "    " << d["path"].get<std::string>() << " " << d["dtype"].get<std::string>() << " " << d["shape"].dump();
+      if (d.contains("dimensions")) out << " [" << d["dimensions"].get<std::string>() << "]";
+      out << "\n";
+    }
+    return out.str();
+  }
   out << j["file"].get<std::string>() << "\n"
       << "  kind         " << j["kind"].get<std::string>() << " (schema " << j["schema_version"].get<int>()
       << ", headscope " << j["tool_version"].get<std::string>() << ", created " << j["created"].get<std::string>() << ")\n"

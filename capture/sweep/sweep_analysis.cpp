@@ -1,0 +1,193 @@
+// The torch-free half of a sweep (see sweep.h): kind names and expected directions, the gain fits,
+// trend calls and target/control verdicts, the null-result line, and the text reports the CLI prints.
+// Sections: 1. names  2. analyse_sweep  3. reports.
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+
+#include "capture/sweep/sweep.h"
+
+namespace headscope::sweep {
+
+// 1. Names -----------------------------------------------------------------------------------------------
+const char* sweep_kind_name(SweepKind kind) {
+  switch (kind) {
+    case SweepKind::query_scale: return "query_scale";
+    case SweepKind::key_scale: return "key_scale";
+    case SweepKind::ablate_zero: return "ablate_zero";
+    case SweepKind::ablate_mean: return "ablate_mean";
+  }
+  return "?";
+}
+
+SweepKind parse_sweep_kind(const std::string& text) {
+  if (text == "query" || text == "query_scale" || text == "query-scale") return SweepKind::query_scale;
+  if (text == "key" || text == "key_scale" || text == "key-scale") return SweepKind::key_scale;
+  if (text == "ablate-zero" || text == "ablate_zero") return SweepKind::ablate_zero;
+  if (text == "ablate-mean" || text == "ablate_mean") return SweepKind::ablate_mean;
+  throw std::invalid_argument("unknown sweep kind '" + text + "' (query, key, ablate-zero or ablate-mean)");
+}
+
+bool is_scaling(SweepKind kind) { return kind == SweepKind::query_scale || kind == SweepKind::key_scale; }
+
+std::vector<std::string> expected_directions(SweepKind kind) {
+  if (is_scaling(kind))
+    return {"entropy: down as the scale grows (a sharper softmax)", "max_attention: up as the scale grows",
+            "k90: down as the scale grows (fewer keys hold 90% of the mass)"};
+  return {"the head's own entropy, max_attention, k90: unchanged (ablation replaces its output, after its attention)",
+          "next-token loss: up when the head matters to the model"};
+}
+
+const char* sweep_metric_name(int metric) {
+  static const char* names[] = {"entropy", "max_attention", "k90"};
+  return names[metric];
+}
+
+const char* sweep_metric_units(int metric) {
+  static const char* units[] = {"nats", "probability", "keys"};
+  return units[metric];
+}
+
+// 2. analyse_sweep ----------------------------------------------------------------------------------------
+static const analysis::Trend kExpectedTrend[kSweepMetricCount] = {analysis::Trend::decreasing, analysis::Trend::increasing,
+                                                                  analysis::Trend::decreasing};
+
+void analyse_sweep(SweepResult& result) {
+  const std::size_t heads = result.heads.size();
+  result.gains.assign(heads, HeadGain{});
+  result.comparisons.clear();
+  result.null_result.clear();
+  if (!is_scaling(result.kind)) {
+    for (auto& gain : result.gains) gain.note = "ablation: no dose, no gain";
+    if (!result.conditions_by_head.empty() && !result.conditions_by_head[0].empty() &&
+        std::abs(result.conditions_by_head[0][0].loss_delta) < 1e-6)
+      result.null_result = "ablating the target does not change the next-token loss (|delta| < 1e-6 nats)";
+    return;
+  }
+  for (std::size_t h = 0; h < heads; ++h) {
+    auto& gain = result.gains[h];
+    std::vector<double> by_metric[kSweepMetricCount];
+    for (const auto& condition : result.conditions_by_head)
+      for (int m = 0; m < kSweepMetricCount; ++m) by_metric[m].push_back(condition[h].metrics[m].mean);
+    for (int m = 0; m < kSweepMetricCount; ++m) {
+      gain.trends[m] = analysis::classify_trend(by_metric[m]);
+      gain.as_expected[m] = gain.trends[m] == kExpectedTrend[m];
+    }
+    try {
+      gain.fit = analysis::fit_gain(result.scales, by_metric[1]);
+      gain.fitted = true;
+    } catch (const analysis::GainError& error) {
+      gain.note = error.what();
+    }
+  }
+  double control_sum = 0;
+  int control_count = 0;
+  for (std::size_t h = 1; h < heads; ++h) {
+    const double control = result.gains[h].fitted ? result.gains[h].fit.slope : std::nan("");
+    result.comparisons.push_back(analysis::compare_gains(result.gains[0].fitted ? result.gains[0].fit.slope : std::nan(""), control));
+    if (std::isfinite(control)) { control_sum += control; ++control_count; }
+  }
+  if (control_count > 0 && result.gains[0].fitted)
+    result.versus_mean_control = analysis::compare_gains(result.gains[0].fit.slope, control_sum / control_count);
+  else
+    result.versus_mean_control = analysis::compare_gains(std::nan(""), std::nan(""));
+
+  // A null result is said in words, whichever way it falls.
+  std::ostringstream null;
+  const auto& target = result.gains[0];
+  if (!target.fitted) null << "the target's gain could not be fitted (" << target.note << "); ";
+  else if (std::isfinite(target.fit.slope_se) && std::abs(target.fit.slope) <= 2 * target.fit.slope_se)
+    null << "the target's gain is within 2 SE of 0; ";
+  else if (target.fit.slope == 0)
+    null << "the target's max attention does not move with the scale; ";
+  if (target.trends[1] != analysis::Trend::increasing) null << "the target's max attention is not monotonic increasing; ";
+  if (heads > 1 && result.versus_mean_control.verdict == analysis::GainVerdict::no_clear_difference)
+    null << "the target is no more sensitive than the controls (ratio < " << analysis::kGainHigherSensitivity << "); ";
+  if (heads > 1 && result.versus_mean_control.verdict == analysis::GainVerdict::undefined)
+    null << "the target/control ratio is undefined; ";
+  result.null_result = null.str();
+  if (result.null_result.size() >= 2) result.null_result.resize(result.null_result.size() - 2);
+}
+
+// 3. Reports ---------------------------------------------------------------------------------------------
+static std::string printf_string(const char* format, double a, double b) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, a, b);
+  return buffer;
+}
+
+std::string format_sweep_report(const SweepResult& r) {
+  std::ostringstream out;
+  out << "sweep " << sweep_kind_name(r.kind) << " on " << r.model_name << ": target " << store::head_name(r.heads[0]);
+  if (r.heads.size() > 1) {
+    out << ", controls";
+    for (std::size_t h = 1; h < r.heads.size(); ++h) out << " " << store::head_name(r.heads[h]);
+  }
+  out << "; " << r.sample_count << " sample(s), " << r.token_count << " tokens per condition\n";
+  out << "baseline next-token loss " << printf_string("%.5f", r.baseline_loss, 0) << " nats\n\n";
+  out << "head     condition        entropy (mean ± std)  max_attention (mean ± std)  k90 (mean ± std)   loss delta\n";
+  for (std::size_t h = 0; h < r.heads.size(); ++h) {
+    auto row = [&](const std::string& name, const HeadCondition& c, bool baseline) {
+      char line[200];
+      std::snprintf(line, sizeof line, "%-8s %-16s %8.4f ± %-8.4f     %8.4f ± %-8.4f          %7.3f ± %-7.3f  %s\n",
+                    name.c_str(), baseline ? "baseline" : "", c.metrics[0].mean, c.metrics[0].std, c.metrics[1].mean,
+                    c.metrics[1].std, c.metrics[2].mean, c.metrics[2].std,
+                    baseline ? "" : printf_string("%+.5f", c.loss_delta, 0).c_str());
+      return std::string(line);
+    };
+    out << row(store::head_name(r.heads[h]), r.baseline[h], true);
+    for (std::size_t c = 0; c < r.conditions.size(); ++c) {
+      std::string line = row("", r.conditions_by_head[c][h], false);
+      line.replace(9, r.conditions[c].size(), r.conditions[c]);
+      out << line;
+    }
+  }
+  out << "\n";
+  if (is_scaling(r.kind)) {
+    out << "gain = OLS slope of mean max_attention on ln(scale), ± its standard error\n";
+    for (std::size_t h = 0; h < r.heads.size(); ++h) {
+      const auto& g = r.gains[h];
+      out << "  " << (h == 0 ? "target  " : "control ") << store::head_name(r.heads[h]) << "  ";
+      if (!g.fitted) { out << "no fit: " << g.note << "\n"; continue; }
+      out << printf_string("gain %.5f ± %.5f", g.fit.slope, g.fit.slope_se) << printf_string(", R² %.4f", g.fit.r_squared, 0);
+      for (int m = 0; m < kSweepMetricCount; ++m)
+        out << "; " << sweep_metric_name(m) << " " << analysis::trend_name(g.trends[m])
+            << (g.as_expected[m] ? " (as expected)" : " (NOT as expected)");
+      out << "\n";
+    }
+    for (std::size_t c = 0; c < r.comparisons.size(); ++c)
+      out << "  ratio target/" << store::head_name(r.heads[c + 1]) << " = " << printf_string("%.3f", r.comparisons[c].ratio, 0)
+          << " -> " << analysis::gain_verdict_words(r.comparisons[c].verdict) << "\n";
+    if (r.comparisons.size() > 1)
+      out << "  ratio target/mean of controls = " << printf_string("%.3f", r.versus_mean_control.ratio, 0) << " -> "
+          << analysis::gain_verdict_words(r.versus_mean_control.verdict) << "\n";
+  }
+  out << "\nchecks\n";
+  for (const CheckResult* check : {&r.sanity, &r.isolation})
+    out << "  " << check->name << ": " << (check->passed ? "PASS" : "FAIL") << " — " << check->detail << "\n";
+  out << "\nresult: " << (r.null_result.empty() ? "an effect in the expected direction; no null result" : "NULL RESULT — " + r.null_result)
+      << "\n";
+  return out.str();
+}
+
+std::string format_gain_scan(const GainScanResult& r) {
+  std::ostringstream out;
+  out << "gain scan (" << sweep_kind_name(r.kind) << ") on " << r.model_name << ": " << r.rows.size() << " heads, "
+      << r.sample_count << " sample(s), " << r.token_count << " tokens; scales";
+  for (double s : r.scales) out << " " << s;
+  out << "; " << r.controls_per_head << " random control(s) per head, seed " << r.seed << "\n";
+  out << "rank  head     gain ± SE              R²      trend            control gain  ratio    verdict\n";
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const auto& row = r.rows[i];
+    char line[220];
+    std::snprintf(line, sizeof line, "%4zu  %-7s  %9.5f ± %-9.5f  %6.4f  %-15s  %11.5f  %7.3f  %s\n", i + 1,
+                  store::head_name(row.head).c_str(), row.fit.slope, row.fit.slope_se, row.fit.r_squared,
+                  analysis::trend_name(row.trend), row.control_gain, row.comparison.ratio,
+                  analysis::gain_verdict_words(row.comparison.verdict));
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace headscope::sweep
