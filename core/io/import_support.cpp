@@ -158,10 +158,4 @@ void finish_summary(ImportSummary& summary, const PartialStore& store, const sto
   summary.seconds = seconds;
 }
 
-float json_number(const nlohmann::json& value, const std::string& where) {
-  if (value.is_number()) return static_cast<float>(value.get<double>());
-  if (value.is_null()) return std::numeric_limits<float>::quiet_NaN();
-  throw ImportError(where + ": expected a number (or null for a missing value), found " + std::string(value.type_name()));
-}
-
 }  // namespace headscope::io::detail

@@ -77,7 +77,4 @@ nlohmann::json base_settings(const std::string& importer, const std::string& for
 void finish_summary(ImportSummary& summary, const PartialStore& store, const store::StoreLayout& layout,
                     const nlohmann::json& settings, double seconds);
 
-// Float equal to the JSON number, NaN for null; throws ImportError naming `where` for anything else.
-float json_number(const nlohmann::json& value, const std::string& where);
-
 }  // namespace headscope::io::detail
