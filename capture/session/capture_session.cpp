@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -23,6 +24,7 @@
 #include "capture/session/latent_loop_torch.h"
 #include "capture/session/measure_torch.h"
 #include "capture/tokenizer/tokenizer.h"
+#include "core/io/npz.h"
 #include "core/io/prompt_set.h"
 #include "core/store/writer.h"
 
@@ -62,12 +64,80 @@ struct CaptureSession::Impl {
   }
 };
 
+// Prompts from a JSONL prompt set or from token shards (.npz files read in name order, rows in order).
+class PromptSource {
+ public:
+  explicit PromptSource(const CaptureSettings& s) {
+    if (!s.shards_path.empty()) {
+      if (fs::is_directory(s.shards_path)) {
+        for (const auto& entry : fs::directory_iterator(s.shards_path))
+          if (entry.path().extension() == ".npz") shard_files_.push_back(entry.path().string());
+        std::sort(shard_files_.begin(), shard_files_.end());
+        if (shard_files_.empty()) throw std::runtime_error(s.shards_path + ": no .npz token shards in this folder");
+      } else {
+        shard_files_.push_back(s.shards_path);
+      }
+    } else {
+      jsonl_ = std::make_unique<io::PromptReader>(s.prompts_path);
+    }
+  }
+  std::optional<io::PromptRecord> next() {
+    if (jsonl_) return jsonl_->next();
+    while (row_ >= rows_) {
+      if (file_index_ >= shard_files_.size()) return std::nullopt;
+      load_shard(shard_files_[file_index_++]);
+    }
+    io::PromptRecord record;
+    record.id = fs::path(shard_name_).stem().string() + ":" + std::to_string(row_);
+    record.line = static_cast<std::int64_t>(row_) + 1;
+    record.ids.assign(tokens_.begin() + static_cast<std::ptrdiff_t>(row_ * columns_),
+                      tokens_.begin() + static_cast<std::ptrdiff_t>((row_ + 1) * columns_));
+    record.metadata_json = nlohmann::json{{"shard", shard_name_}, {"row", row_}}.dump();
+    ++row_;
+    return record;
+  }
+  // Prompts in the source (a first pass; shards are opened to read their shapes).
+  std::int64_t count(const CaptureSettings& s) const {
+    if (jsonl_) return io::count_prompts(s.prompts_path);
+    std::int64_t total = 0;
+    for (const auto& file : shard_files_) {
+      io::NpzFile npz(file);
+      std::uint64_t rows = 0, columns = 0;
+      npz.int32_matrix(shard_member(npz, file), rows, columns);
+      total += static_cast<std::int64_t>(rows);
+    }
+    return total;
+  }
+
+ private:
+  static std::string shard_member(const io::NpzFile& npz, const std::string& file) {
+    const auto names = npz.names();
+    for (const char* preferred : {"tokens", "input_ids", "ids"})
+      if (npz.contains(preferred)) return preferred;
+    if (names.empty()) throw std::runtime_error(file + ": the .npz holds no array");
+    return names.front();
+  }
+  void load_shard(const std::string& file) {
+    io::NpzFile npz(file);
+    tokens_ = npz.int32_matrix(shard_member(npz, file), rows_, columns_);
+    row_ = 0;
+    shard_name_ = file;
+  }
+  std::unique_ptr<io::PromptReader> jsonl_;
+  std::vector<std::string> shard_files_;
+  std::size_t file_index_ = 0;
+  std::string shard_name_;
+  std::vector<std::int32_t> tokens_;  // [rows, columns] of the current shard
+  std::uint64_t rows_ = 0, columns_ = 0, row_ = 0;
+};
+
 // 1. Setup -----------------------------------------------------------------------------------------------
 static std::string settings_json(const CaptureSettings& s, int embed_layer) {
   const char* modes[] = {"teacher_forced", "generate", "latent"};
   const char* flows[] = {"last_k", "explicit_positions", "marker_token", "latent_steps"};
   nlohmann::json j{{"mode", modes[static_cast<int>(s.mode)]},
                    {"prompts", s.prompts_path},
+                   {"shards", s.shards_path},
                    {"generate_tokens", s.generate_tokens},
                    {"greedy", s.greedy},
                    {"seed", s.seed},
@@ -125,7 +195,8 @@ void CaptureSession::Impl::setup() {
   measure.embed_layer = s.embed_layer >= 0 ? s.embed_layer : config.layer_count / 2;
   if (measure.embed_layer >= config.layer_count) throw std::runtime_error("--embed-layer is past the model's last layer");
 
-  std::int64_t total = io::count_prompts(s.prompts_path);
+  if (s.prompts_path.empty() == s.shards_path.empty()) throw std::runtime_error("give either a prompt set or token shards");
+  std::int64_t total = PromptSource(s).count(s);
   if (s.max_samples >= 0) total = std::min(total, s.max_samples);
 
   if (s.resume && fs::exists(s.out_path)) {
@@ -200,7 +271,7 @@ static std::vector<int> choose_flow_positions(const CaptureSettings& s, const st
 }
 
 std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::PromptRecord& prompt) {
-  const std::string where = settings.prompts_path + ":" + std::to_string(prompt.line) + ": sample '" + prompt.id + "' ";
+  const std::string where = (settings.shards_path.empty() ? settings.prompts_path : settings.shards_path) + ":" + std::to_string(prompt.line) + ": sample '" + prompt.id + "' ";
   std::vector<std::int64_t> ids;
   const bool bos = settings.add_bos && tokenizer && tokenizer->bos_id().has_value();
   if (!prompt.ids.empty()) {
@@ -276,7 +347,7 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
 // 3. Threads ---------------------------------------------------------------------------------------------
 void CaptureSession::Impl::run_model() {
   try {
-    io::PromptReader reader(settings.prompts_path);
+    PromptSource reader(settings);
     std::set<std::string> seen;
     std::int64_t taken = 0;
     while (!cancel_requested) {

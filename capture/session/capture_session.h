@@ -24,7 +24,8 @@ enum class FlowSelect { last_k, explicit_positions, marker_token, latent_steps }
 
 struct CaptureSettings {
   std::string model_dir;
-  std::string prompts_path;        // JSONL prompt set (core/io/prompt_set.h)
+  std::string prompts_path;        // JSONL prompt set (core/io/prompt_set.h), or
+  std::string shards_path;         // token shards: an .npz with an int [n, seq] array, or a folder of them
   std::string out_path;
   CaptureMode mode = CaptureMode::teacher_forced;
   int generate_tokens = 0;         // generate: N new tokens

@@ -13,6 +13,7 @@
 
 #include "capture/session/capture_session.h"
 #include "capture/session/recompute.h"
+#include "core/io/npz.h"
 #include "core/store/reader.h"
 #include "test_support.h"
 
@@ -163,4 +164,26 @@ TEST(CaptureResume, SigkillThenResumeEqualsUninterrupted) {
           EXPECT_TRUE(x[k] == y[k] || (std::isnan(x[k]) && std::isnan(y[k]))) << metric.name << " sample " << i;
       }
   }
+}
+
+// Token shards: an .npz with an int32 [n, seq] array, rows read in order as samples "<shard>:<row>".
+TEST(CaptureShards, NpzRowsBecomeSamples) {
+  const auto dir = headscope::test::temp_dir();
+  const int rows = 3, columns = 16;
+  std::vector<std::int32_t> tokens(rows * columns);
+  for (int i = 0; i < rows * columns; ++i) tokens[i] = (i * 13) % 256;
+  const auto npy = headscope::io::npy_bytes("<i4", {rows, columns}, tokens.data(), tokens.size() * 4);
+  const auto shard = (dir / "shard-000.npz").string();
+  headscope::io::write_npz(shard, {{"tokens", npy}}, true);
+  hc::CaptureSettings s;
+  s.model_dir = model_dir("mistral").string();
+  s.shards_path = shard;
+  s.out_path = (dir / "shards.h5").string();
+  s.max_samples = 2;
+  run(s);
+  auto reader = hs::StoreReader::open(s.out_path);
+  ASSERT_EQ(reader->sample_count(), 2);
+  EXPECT_EQ(reader->sample(1).id, "shard-000:1");
+  const auto second = reader->tokens(1);
+  EXPECT_EQ(second, std::vector<std::int32_t>(tokens.begin() + columns, tokens.begin() + 2 * columns));
 }

@@ -43,7 +43,10 @@ void setup(CLI::App& app) {
   auto pins = std::make_shared<std::string>();
   auto flow = std::make_shared<std::string>("last");
   cmd->add_option("--model", s->model_dir, "HuggingFace model folder (config.json, *.safetensors, tokenizer)")->required();
-  cmd->add_option("--prompts", s->prompts_path, "Prompt set, JSONL with 'text' (or 'ids'), optional id, level, spans")->required();
+  auto* prompts = cmd->add_option("--prompts", s->prompts_path, "Prompt set, JSONL with 'text' (or 'ids'), optional id, level, spans");
+  auto* shards = cmd->add_option("--shards", s->shards_path, "Token shards: an .npz with an int32 [n, seq] array, or a folder of them");
+  prompts->excludes(shards);
+  shards->excludes(prompts);
   cmd->add_option("--out", s->out_path, "Store to write (.h5)")->required();
   cmd->add_option("--generate", s->generate_tokens, "Generate N new tokens after each prompt and measure every step");
   cmd->add_option("--seed", s->seed, "Sample with this seed instead of greedy decoding")->each([s](const std::string&) { s->greedy = false; });
@@ -69,6 +72,7 @@ void setup(CLI::App& app) {
     using headscope::capture::CaptureMode;
     using headscope::capture::FlowSelect;
     s->command_line = headscope::cli::command_line();
+    if (s->prompts_path.empty() && s->shards_path.empty()) throw std::runtime_error("capture needs --prompts FILE or --shards FILE|DIR");
     s->pinned_heads = parse_heads(*pins);
     if (s->latent_steps > 0) s->mode = CaptureMode::latent;
     else if (s->generate_tokens > 0) s->mode = CaptureMode::generate;
@@ -83,7 +87,8 @@ void setup(CLI::App& app) {
     headscope::capture::CaptureSession session(*s);
     session.start();
     std::signal(SIGINT, on_interrupt);
-    std::fprintf(stderr, "capturing %s -> %s\n", s->prompts_path.c_str(), s->out_path.c_str());
+    std::fprintf(stderr, "capturing %s -> %s\n", (s->prompts_path.empty() ? s->shards_path : s->prompts_path).c_str(),
+                 s->out_path.c_str());
     while (session.progress().running) {
       if (interrupted) {
         session.cancel();
