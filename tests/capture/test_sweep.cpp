@@ -14,6 +14,7 @@
 #include "capture/model/weights_torch.h"
 #include "capture/session/capture_session.h"
 #include "capture/sweep/sweep.h"
+#include "core/io/npz.h"
 #include "core/store/inspect.h"
 #include "core/store/reader.h"
 #include "test_support.h"
@@ -209,6 +210,31 @@ TEST(Sweep, GainScanAgreesWithTheSweep) {
   const auto path = (dir / "scan.h5").string();
   hw::write_gain_scan_file(path, table, "headscope gain-scan (test)", false);
   EXPECT_EQ(hs::inspect_json(path)["kind"], "sweep");
+}
+
+// An .npz token shard ([sample, token] int32) gives the same sweep as the same ids in a prompt set.
+TEST(Sweep, TokenShardEqualsPromptSet) {
+  const auto dir = headscope::test::temp_dir();
+  std::vector<std::int32_t> tokens;
+  std::ofstream prompts(dir / "same.jsonl");
+  for (int row = 0; row < 2; ++row) {
+    prompts << "{\"ids\": [";
+    for (int t = 0; t < 16; ++t) {
+      tokens.push_back((row * 37 + t * 11) % 250 + 3);
+      prompts << (t ? "," : "") << tokens.back();
+    }
+    prompts << "]}\n";
+  }
+  prompts.close();
+  const auto shard = (dir / "shard.npz").string();
+  headscope::io::write_npz(shard, {{"tokens", headscope::io::npy_bytes("<i4", {2, 16}, tokens.data(), tokens.size() * 4)}}, true);
+  auto from_prompts = base_settings("gpt2", (dir / "same.jsonl").string());
+  auto from_shard = from_prompts;
+  from_shard.samples.prompts_path.clear();
+  from_shard.samples.shards_path = shard;
+  const auto a = hw::run_sweep(from_prompts), b = hw::run_sweep(from_shard);
+  EXPECT_EQ(b.sample_count, 2);
+  for (std::size_t h = 0; h < a.heads.size(); ++h) EXPECT_EQ(a.gains[h].fit.slope, b.gains[h].fit.slope);
 }
 
 TEST(Sweep, BadInputIsAClearError) {
