@@ -39,7 +39,7 @@ void draw_head_drilldown(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
     return;
   }
   const plot::PlotStyle& style = plot::style();
-  canvas.fill_rect(frame, style.background);
+  if (style.fill_frame_background) canvas.fill_rect(frame, style.background);
   const float title_height = style.title_font_size + 2 * style.padding;
   const auto& sample = info.samples[static_cast<std::size_t>(selection.sample)];
   std::string title = head_drilldown_title(context, state);
@@ -76,7 +76,7 @@ void draw_head_drilldown(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
       plot::set_next_item_style({{0.6f, 0.6f, 0.6f, 1}, 1, 0, 0.18f});
       plot::plot_shaded_x_ranges("##generated", &generated[0], &generated[1], 1);
     }
-    plot::set_next_item_style({plot::cycle_color(m), 1.25f, 0, 0.25f});
+    plot::set_next_item_style({plot::cycle_color(m), 1.0f, 0, 0.25f});  // 1 px: ImGui's textured AA lines, 2 triangles a segment
     plot::plot_line(metric_label(info, metrics[m].name), traces[m]->values.data(), static_cast<int>(tokens));
     plot::end_plot();
   }

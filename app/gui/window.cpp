@@ -124,6 +124,9 @@ int run_window(const WindowOptions& options) {
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   ImGui_ImplOpenGL3_Init("#version 330");
   const std::vector<ImFont*> fonts = load_fonts();
+  plot::PlotStyle screen_style = plot::style();
+  screen_style.fill_frame_background = false;
+  plot::set_style(screen_style);
   io.FontDefault = fonts.front();
 
   int exit_code = 0;
@@ -148,7 +151,7 @@ int run_window(const WindowOptions& options) {
       int fb_width = 0, fb_height = 0;
       glfwGetFramebufferSize(window, &fb_width, &fb_height);
       glViewport(0, 0, fb_width, fb_height);
-      glClearColor(0.94f, 0.94f, 0.94f, 1);
+      glClearColor(1, 1, 1, 1);  // the figures' background: panels do not paint their own
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
       textures.end_frame();

@@ -137,14 +137,17 @@ void Workbench::draw_frame() {
   ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(4, 4));
   ImGui::Begin("HeadScope", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
-                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoScrollWithMouse);
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoScrollWithMouse |
+                   ImGuiWindowFlags_NoBackground);  // glClear paints it: one layer less to fill
   LayoutRatios& ratios = layout();
   const float bar = 5;
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float runs_width = std::max(200.0f, std::floor(avail.x * ratios.runs_width));
+  ImGui::PushStyleColor(ImGuiCol_ChildBg, ImGui::GetStyleColorVec4(ImGuiCol_WindowBg));
   ImGui::BeginChild("##runs", ImVec2(runs_width, avail.y), true);
   draw_runs_panel();
   ImGui::EndChild();
+  ImGui::PopStyleColor();
   ImGui::SameLine(0, 0);
   splitter("##split-runs", true, bar, avail.y, avail.x, &ratios.runs_width, 0.08f, 0.45f);
   ImGui::SameLine(0, 0);

@@ -68,9 +68,18 @@ void ImGuiCanvas::text(Vec2 anchor, const std::string& text, Color color, float 
   if (text.empty()) return;
   const Vec2 extent = measure_text(text, size);
   const ImVec2 origin{anchor.x - extent.x * align.x, anchor.y - extent.y * align.y};
+  if (angle == 0) {
+    draw_list_->AddText(font_for(size), size, origin, to_imgui(color), text.data(), text.data() + text.size());
+    return;
+  }
+  // ImGui culls glyphs against the clip rectangle before we rotate them: lay the text out under a clip
+  // rectangle around the anchor big enough for it, then rotate it into place.
+  const float reach = extent.x + extent.y;
+  draw_list_->PushClipRect({anchor.x - reach, anchor.y - reach}, {anchor.x + reach, anchor.y + reach}, false);
   const int first_vertex = draw_list_->VtxBuffer.Size;
   draw_list_->AddText(font_for(size), size, origin, to_imgui(color), text.data(), text.data() + text.size());
-  if (angle == 0) return;
+  draw_list_->PopClipRect();
+
   // Rotate counter-clockwise on screen (y points down) about the anchor.
   const float c = std::cos(angle), s = std::sin(angle);
   for (int i = first_vertex; i < draw_list_->VtxBuffer.Size; ++i) {

@@ -15,6 +15,7 @@
 
 #include "core/version.h"
 #include "views/plot/canvas_cairo.h"
+#include "views/plot/plot.h"
 
 namespace headscope::plot {
 
@@ -194,6 +195,7 @@ void export_figure(const std::string& path, FigureFormat format, FigureSize size
   if (format == FigureFormat::png) cairo_scale(cr, size.scale, size.scale);
   try {
     CairoCanvas canvas(cr);
+    canvas.fill_rect(frame, style().background);  // the page, whatever the figure paints
     draw(canvas, frame);
   } catch (...) {
     cairo_destroy(cr);

@@ -700,8 +700,11 @@ PlotResult end_plot() {
   const std::vector<Tick> x_ticks = axis_ticks(canvas, plot.x_axis, t.x, t.area.width(), true);
 
   // Background and grid.
-  if (!(plot.flags & plot_no_frame_background)) canvas.fill_rect(plot.frame, s.background);
-  canvas.fill_rect(t.area, s.plot_background);
+  const bool same_background = s.plot_background.r == s.background.r && s.plot_background.g == s.background.g &&
+                               s.plot_background.b == s.background.b && s.plot_background.a == s.background.a;
+  const bool framed = !(plot.flags & plot_no_frame_background);
+  if (framed && s.fill_frame_background) canvas.fill_rect(plot.frame, s.background);
+  if (!same_background) canvas.fill_rect(t.area, s.plot_background);  // white on white is overdraw for nothing
   if (!(plot.x_axis.flags & axis_no_grid) && plot.x_axis.category_count < 0)
     for (const Tick& tick : x_ticks) canvas.line({t.to_x(tick.value), t.area.min.y}, {t.to_x(tick.value), t.area.max.y}, s.grid, 1);
   if (!(plot.y_axis.flags & axis_no_grid) && plot.y_axis.category_count < 0)
@@ -767,7 +770,7 @@ PlotResult end_plot() {
 
 void draw_placeholder(Canvas& canvas, Rect frame, const std::string& title, const std::string& message) {
   const PlotStyle& s = style();
-  canvas.fill_rect(frame, s.background);
+  if (s.fill_frame_background) canvas.fill_rect(frame, s.background);
   if (!title.empty())
     canvas.text({(frame.min.x + frame.max.x) / 2, frame.min.y + s.padding}, title, s.text, s.title_font_size, {0.5f, 0});
   canvas.text({(frame.min.x + frame.max.x) / 2, (frame.min.y + frame.max.y) / 2}, message, s.muted_text,

@@ -56,6 +56,10 @@ struct PlotStyle {
   float padding = 6;
   float tick_length = 4;
   float colorbar_width = 14;
+  // Paint each figure's frame with `background`. The window turns this off and clears to white instead
+  // (under a software renderer every full-screen layer of fill costs a frame's worth of time); export
+  // paints the page itself, so figures look the same either way.
+  bool fill_frame_background = true;
   Color background{1, 1, 1, 1};
   Color plot_background{1, 1, 1, 1};
   Color frame{0.15f, 0.15f, 0.15f, 1};
