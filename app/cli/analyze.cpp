@@ -1,0 +1,46 @@
+// `headscope analyze FILE.h5`: heartbeats and the calibration table by level, flow scores and rankings
+// with the phase criteria, and step-boundary precision/recall of the best JSD head; written into the
+// store's /analysis group and printed.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "app/cli/registry.h"
+#include "core/analysis/store_analysis.h"
+#include "core/store/reader.h"
+
+namespace {
+
+void setup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("analyze", "Heartbeats, flow rankings and step boundaries of a capture; written into /analysis");
+  auto file = std::make_shared<std::string>();
+  auto options = std::make_shared<headscope::analysis::StoreAnalysisOptions>();
+  auto drop = std::make_shared<bool>(false);
+  auto no_write = std::make_shared<bool>(false);
+  auto top = std::make_shared<int>(10);
+  cmd->add_option("file", *file, "A capture store (.h5)")->required();
+  cmd->add_option("--threshold", options->heartbeat.threshold, "IAF high/low threshold");
+  cmd->add_option("--min-run", options->heartbeat.min_run, "Minimum run length L of a heartbeat state");
+  cmd->add_flag("--drop", *drop, "Count heartbeats as the earlier pipeline did (drop short runs) instead of debouncing");
+  cmd->add_option("--telegraph-heads", options->telegraph_heads, "Heads averaged in the calibration table");
+  cmd->add_option("--tolerance", options->boundary_tolerance, "Boundary match tolerance in tokens");
+  cmd->add_option("--top", *top, "Rows of the ranking tables");
+  cmd->add_flag("--no-write", *no_write, "Print only; leave the file untouched");
+  cmd->callback([=] {
+    if (*drop) options->heartbeat.definition = headscope::analysis::HeartbeatDefinition::drop;
+    headscope::analysis::StoreAnalysis analysis;
+    {
+      auto reader = headscope::store::StoreReader::open(*file);
+      analysis = headscope::analysis::analyze_store(*reader, *options);
+    }
+    std::printf("%s", headscope::analysis::format_store_analysis(analysis, *top).c_str());
+    if (!*no_write) {
+      headscope::analysis::write_store_analysis(*file, analysis, *options);
+      std::printf("\nwritten to %s:/analysis\n", file->c_str());
+    }
+  });
+}
+
+HEADSCOPE_REGISTER_SUBCOMMAND(setup);
+
+}  // namespace
