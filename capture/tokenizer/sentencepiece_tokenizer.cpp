@@ -20,6 +20,22 @@ namespace {
 
 const std::string kMetaspace = "\xE2\x96\x81";
 
+// AddressSanitizer refuses RTLD_DEEPBIND (it would bypass the sanitizer's interceptors) and aborts the
+// process. Sanitizer builds are torch-free test builds with no second protobuf to hide from, so they
+// open the shim without it.
+#if defined(__SANITIZE_ADDRESS__)
+#define HEADSCOPE_SPM_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEADSCOPE_SPM_UNDER_ASAN 1
+#endif
+#endif
+#ifdef HEADSCOPE_SPM_UNDER_ASAN
+constexpr int kShimOpenFlags = RTLD_NOW | RTLD_LOCAL;
+#else
+constexpr int kShimOpenFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+#endif
+
 // The shim's entry points, resolved once.
 struct Shim {
   decltype(&hs_spm_load) load = nullptr;
@@ -56,11 +72,12 @@ const Shim& shim() {
   std::call_once(once, [] {
     void* handle = nullptr;
     for (const auto& path : shim_candidates()) {
-      handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      handle = dlopen(path.c_str(), kShimOpenFlags);
       if (handle) break;
       loaded.error += std::string("\n  ") + dlerror();
     }
     if (!handle) return;
+    loaded.error.clear();  // an earlier candidate failing does not matter once one has opened
     auto resolve = [&](auto& slot, const char* name) {
       slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(dlsym(handle, name));
       if (!slot) loaded.error += std::string("\n  missing symbol ") + name;
@@ -77,8 +94,7 @@ const Shim& shim() {
     resolve(loaded.is_byte, "hs_spm_is_byte");
     resolve(loaded.is_control, "hs_spm_is_control");
     resolve(loaded.is_unknown, "hs_spm_is_unknown");
-    if (loaded.error.empty()) loaded.error.clear();
-    else loaded.load = nullptr;
+    if (!loaded.error.empty()) loaded.load = nullptr;
   });
   return loaded;
 }
