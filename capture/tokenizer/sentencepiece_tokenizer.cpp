@@ -166,9 +166,10 @@ std::string SentencePieceTokenizer::token_text(std::int32_t id) const {
   if (id < 0 || id >= shim().piece_count(model_)) throw TokenizerError(path_ + ": no token has id " + std::to_string(id));
   const std::string piece = take_message(shim().piece(model_, id));
   if (shim().is_byte(model_, id) && piece.size() == 6 && piece.compare(0, 3, "<0x") == 0) {  // "<0xE2>"
+    const std::string hex_digits = piece.substr(3, 2);  // outlives `end`, which points into it
     char* end = nullptr;
-    const long value = std::strtol(piece.substr(3, 2).c_str(), &end, 16);
-    if (end != nullptr && *end == '\0' && value >= 0 && value < 256)
+    const long value = std::strtol(hex_digits.c_str(), &end, 16);
+    if (end == hex_digits.c_str() + hex_digits.size() && value >= 0 && value < 256)
       return utf8::escape_invalid(std::string(1, static_cast<char>(value)));
   }
   if (shim().is_control(model_, id) || shim().is_unknown(model_, id)) return piece;
