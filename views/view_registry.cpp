@@ -21,6 +21,18 @@ const std::vector<FigureView>& figure_views() {
       {"head", "drill-down: every metric of the --head over the --sample's tokens",
        [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_head_drilldown(c, r, x, s.head_drilldown); },
        [](ViewContext& x, ViewStates& s) { return "head drill-down: " + head_drilldown_title(x, s.head_drilldown); }},
+      {"heartbeat", "IAF telegraph traces of the --head (and top telegraph heads), pulses; calibration by level",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_heartbeat_view(c, r, x, s.heartbeat); },
+       [](ViewContext& x, ViewStates& s) { return heartbeat_view_title(x, s.heartbeat); }},
+      {"jsd", "windowed JSD of the --head over the --sample, peaks, recorded step starts, precision/recall",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_jsd_view(c, r, x, s.jsd); },
+       [](ViewContext& x, ViewStates& s) { return "JSD boundaries: " + jsd_view_title(x, s.jsd); }},
+      {"flow", "KxK flow matrices of the top heads by composite, the --head's mean/std, hub positions",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_flow_view(c, r, x, s.flow); },
+       [](ViewContext& x, ViewStates& s) { return flow_view_title(x, s.flow); }},
+      {"rankings", "top 20 heads by a score (--score composite|flow|hub|skip|telegraph|heartbeats|boundary-f1)",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_rankings(c, r, x, s.rankings); },
+       [](ViewContext& x, ViewStates& s) { return "rankings: " + rankings_title(x, s.rankings); }},
   };
   return views;
 }

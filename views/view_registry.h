@@ -1,5 +1,5 @@
 // The views that draw a figure, by the names the CLI and the app's export menu use (head-grid,
-// token-heatmap, attention-matrix, head), with the per-view UI state they share between screen and export,
+// token-heatmap, attention-matrix, head, heartbeat, jsd, flow, rankings), with the per-view UI state they share between screen and export,
 // and the provenance written into every exported figure.
 #pragma once
 #include <functional>
@@ -7,9 +7,13 @@
 #include <vector>
 
 #include "views/attention_matrix.h"
+#include "views/flow_view.h"
 #include "views/head_drilldown.h"
 #include "views/head_grid.h"
+#include "views/heartbeat_view.h"
+#include "views/jsd_view.h"
 #include "views/plot/figure_export.h"
+#include "views/rankings_view.h"
 #include "views/token_heatmap.h"
 
 namespace headscope::views {
@@ -20,6 +24,10 @@ struct ViewStates {
   TokenHeatmapState token_heatmap;
   AttentionMatrixState attention_matrix;
   HeadDrilldownState head_drilldown;
+  HeartbeatViewState heartbeat;
+  JsdViewState jsd;
+  FlowViewState flow;
+  RankingsState rankings;
 };
 
 struct FigureView {

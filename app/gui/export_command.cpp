@@ -2,6 +2,8 @@
 // view headless (Cairo only: no window, no GL) with the run's provenance in the figure's metadata.
 // Built with the GUI because the views live there; it needs no display.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <memory>
 
@@ -22,7 +24,7 @@ void setup(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Export a view of a store as a PDF, SVG or PNG figure (headless)");
   cmd->footer(view_list());
   struct Options {
-    std::string run, view, out, head = "0:0", metric, aggregate = "mean", colormap;
+    std::string run, view, out, head = "0:0", metric, aggregate = "mean", colormap, score = "composite";
     std::int64_t sample = 0;
     double width = 900, height = 600, scale = 1;
   };
@@ -40,6 +42,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--metric", o->metric, "Metric of head-grid and token-heatmap (default entropy)");
   cmd->add_option("--aggregate", o->aggregate, "head-grid: mean, std or sample")
       ->check(CLI::IsMember({"mean", "std", "sample"}));
+  cmd->add_option("--score", o->score, "rankings: composite, flow, hub, skip, telegraph, heartbeats or boundary-f1")
+      ->check(CLI::IsMember({"composite", "flow", "hub", "skip", "telegraph", "heartbeats", "boundary-f1"}));
   cmd->add_option("--colormap", o->colormap, "viridis, magma or cool-warm")
       ->check(CLI::IsMember(headscope::plot::Colormap::names()));
   cmd->callback([o] {
@@ -66,6 +70,13 @@ void setup(CLI::App& app) {
                                                             : views::HeadGridAggregate::mean;
     if (const plot::Colormap* map = plot::Colormap::find(o->colormap)) {
       states.head_grid.colormap = states.token_heatmap.colormap = states.attention_matrix.colormap = map->id();
+      states.flow.colormap = map->id();
+    }
+    for (int i = 0; i < views::kRankingScoreCount; ++i) {
+      std::string name = views::ranking_score_name(views::RankingScore(i));
+      std::replace(name.begin(), name.end(), ' ', '-');
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (name == o->score) states.rankings.score = views::RankingScore(i);
     }
     const views::FigureView* view = views::find_figure_view(o->view);
     views::export_view(context, states, *view, o->out, {o->width, o->height, o->scale});

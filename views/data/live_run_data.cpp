@@ -93,6 +93,18 @@ SharedPinned LiveRunData::pinned_attention(std::int64_t sample, store::HeadRef h
   return nullptr;
 }
 
+SharedAnalysis LiveRunData::analysis() {
+  if (!frame_->info.opened) return nullptr;
+  const bool stale = !frame_->analysis || frame_->analysis_generation != frame_->info.generation;
+  const auto now = std::chrono::steady_clock::now();
+  // A growing run is re-analysed at most every 5 s: the analysis reads every sample.
+  if (stale && (!frame_->analysis || now - analysis_requested_ > std::chrono::seconds(5))) {
+    analysis_requested_ = now;
+    request("analysis");
+  }
+  return frame_->analysis;
+}
+
 void LiveRunData::publish(std::shared_ptr<const Snapshot> snapshot) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -133,7 +145,10 @@ void LiveRunData::run_worker() {
     next->version = current->version + 1;
     try {
       if (!key.empty()) {
-        if (key.rfind("text|", 0) == 0) {
+        if (key == "analysis") {
+          next->analysis = std::make_shared<const analysis::StoreAnalysis>(analysis::analyze_store(*reader));
+          next->analysis_generation = next->info.generation;
+        } else if (key.rfind("text|", 0) == 0) {
           const std::int64_t sample = std::stoll(key.substr(5));
           next->texts[sample] = std::make_shared<const std::vector<std::string>>(reader->token_text(sample));
         } else if (key.rfind("pinned|", 0) == 0) {

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <chrono>
 #include <thread>
 
 #include "views/data/run_data.h"
@@ -34,6 +35,7 @@ class LiveRunData : public RunData {
   SharedFloats head_trace(const std::string& metric, std::int64_t sample, store::HeadRef head) override;
   SharedStrings token_text(std::int64_t sample) override;
   SharedPinned pinned_attention(std::int64_t sample, store::HeadRef head) override;
+  SharedAnalysis analysis() override;
 
  private:
   struct Snapshot {
@@ -41,6 +43,8 @@ class LiveRunData : public RunData {
     std::map<std::string, SharedFloats> floats;
     std::map<std::int64_t, SharedStrings> texts;
     std::map<std::string, SharedPinned> pinned;
+    SharedAnalysis analysis;
+    std::uint64_t analysis_generation = 0;  // info.generation the analysis was computed at
     std::uint64_t version = 0;
   };
   SharedFloats lookup_floats(const std::string& key);
@@ -51,6 +55,7 @@ class LiveRunData : public RunData {
   const std::string path_;
   const int poll_interval_ms_;
   std::shared_ptr<const Snapshot> frame_;  // UI thread only
+  std::chrono::steady_clock::time_point analysis_requested_;  // UI thread only: throttles recomputation
 
   mutable std::mutex mutex_;                 // guards latest_, requests_, stop_, busy_
   std::condition_variable wake_;

@@ -116,4 +116,9 @@ SharedPinned DirectRunData::pinned_attention(std::int64_t sample, store::HeadRef
   return result;
 }
 
+SharedAnalysis DirectRunData::analysis() {
+  if (!analysis_) analysis_ = std::make_shared<const analysis::StoreAnalysis>(analysis::analyze_store(*reader_));
+  return analysis_;
+}
+
 }  // namespace headscope::views

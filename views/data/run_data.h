@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/store_analysis.h"
 #include "core/store/layout.h"
 
 namespace headscope::store { class StoreReader; }
@@ -24,6 +25,8 @@ struct FloatBlock {
 };
 using SharedFloats = std::shared_ptr<const FloatBlock>;
 using SharedStrings = std::shared_ptr<const std::vector<std::string>>;
+// analyze_store over the whole run (heartbeats, flow, boundaries); immutable once published.
+using SharedAnalysis = std::shared_ptr<const analysis::StoreAnalysis>;
 
 struct PinnedAttention {
   bool pinned = false;        // false: this head's attention is not stored in the run
@@ -65,6 +68,9 @@ class RunData {
   virtual SharedStrings token_text(std::int64_t sample) = 0;
   // Null while pending; pinned = false when the run did not store this head.
   virtual SharedPinned pinned_attention(std::int64_t sample, store::HeadRef head) = 0;
+  // Null while pending: analyze_store over the run's samples as of the latest refresh (a live run's result
+  // may trail new samples by a few seconds; it is recomputed, never blocking the caller).
+  virtual SharedAnalysis analysis() { return nullptr; }
 };
 
 // Key of one cached read (shared by both implementations).
@@ -89,6 +95,7 @@ class DirectRunData : public RunData {
   SharedFloats head_trace(const std::string& metric, std::int64_t sample, store::HeadRef head) override;
   SharedStrings token_text(std::int64_t sample) override;
   SharedPinned pinned_attention(std::int64_t sample, store::HeadRef head) override;
+  SharedAnalysis analysis() override;
 
  private:
   SharedFloats cached(const std::string& key);
@@ -97,6 +104,7 @@ class DirectRunData : public RunData {
   std::map<std::string, SharedFloats> floats_;
   std::map<std::int64_t, SharedStrings> texts_;
   std::map<std::string, SharedPinned> pinned_;
+  SharedAnalysis analysis_;
 };
 
 }  // namespace headscope::views

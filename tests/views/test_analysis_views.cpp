@@ -1,0 +1,244 @@
+// The analysis views (heartbeat, jsd, flow, rankings) on a store with planted structure (the generator of
+// tests/core/test_store_analysis.cpp): real headless ImGui frames, the numbers each view shows (pulses
+// of the planted head, JSD peaks on the recorded step starts, the top composite head, rankings), the
+// plain messages for a teacher-forced run and a run without flow matrices, the rankings table selecting a
+// head on click, and export of each view to PDF, SVG and PNG.
+#include <gtest/gtest.h>
+#include <cairo.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/store/writer.h"
+#include "view_test_support.h"
+#include "views/plot/canvas_imgui.h"
+#include "views/view_registry.h"
+
+using namespace headscope;
+
+namespace {
+
+// Level l: the planted head L1H0 pulses l times in its IAF after the prompt; L0H1's windowed JSD peaks at
+// each recorded step start. Flow: L1H1 passes everything to the first position. `generate` false: a
+// teacher-forced sample (no generated steps, IAF NaN throughout).
+store::SampleRecord planted_sample(int index, int level, bool generate = true) {
+  const int prompt = 10, generated = 12 * level + 18, n = prompt + generated;
+  store::SampleRecord s;
+  s.id = "s" + std::to_string(index);
+  std::string spans = "[";
+  std::vector<int> starts;
+  for (int step = 0; step < level + 1; ++step) {
+    starts.push_back(prompt + 6 + 12 * step);
+    spans += (step ? "," : "") + std::string("[") + std::to_string(starts.back()) + "," + std::to_string(starts.back() + 10) + ",\"add\"]";
+  }
+  s.metadata_json = "{\"level\":" + std::to_string(level) + ",\"capture\":{\"span_tokens\":" + spans + "]}}";
+  s.prompt_length = generate ? prompt : n;
+  for (int t = 0; t < n; ++t) s.tokens.push_back(t);
+  const int L = 2, H = 2;
+  const auto metrics = store::standard_metrics();
+  s.metrics.assign(metrics.size(), std::vector<float>(static_cast<std::size_t>(n) * L * H, 0.2f));
+  auto at = [&](int t, int layer, int head) { return static_cast<std::size_t>((t * L + layer) * H + head); };
+  const int iaf = 4, windowed = 6;
+  for (int t = 0; t < n; ++t)
+    for (int j = 0; j < L * H; ++j) {
+      s.metrics[iaf][t * L * H + j] = t < s.prompt_length ? std::nanf("") : 0.9f;
+      s.metrics[windowed][t * L * H + j] = 0.01f * static_cast<float>((t * 7 + j) % 5);
+    }
+  if (generate)
+    for (int pulse = 0; pulse < level; ++pulse)
+      for (int t = prompt + 6 + 12 * pulse; t < prompt + 12 + 12 * pulse; ++t) s.metrics[iaf][at(t, 1, 0)] = 0.05f;
+  for (int start : starts) s.metrics[windowed][at(start, 0, 1)] = 0.6f;
+  const int K = 3;
+  for (int p = 0; p < K; ++p) s.flow_positions.push_back(n - K + p);
+  s.flow.assign(static_cast<std::size_t>(L * H * K * K), 0.0f);
+  for (int head = 0; head < L * H; ++head)
+    for (int i = 0; i < K; ++i) s.flow[(head * K + i) * K + i] = 0.5f;
+  for (int i = 0; i < K; ++i) s.flow[((1 * H + 1) * K + i) * K + 0] += 0.4f;
+  return s;
+}
+
+// Six samples, two per level 1..3; `flow` false: no flow matrices; `generate` false: teacher-forced.
+std::string planted_store(const std::string& name, bool flow = true, bool generate = true) {
+  const auto path = (test::temp_dir() / name).string();
+  store::StoreLayout layout;
+  layout.layer_count = 2;
+  layout.head_count = 2;
+  layout.metrics = store::standard_metrics();
+  layout.flow_size = flow ? 3 : 0;
+  layout.metric_type = store::ValueType::float32;
+  auto writer = store::StoreWriter::create(path, layout, {});
+  int index = 0;
+  for (int level = 1; level <= 3; ++level)
+    for (int copy = 0; copy < 2; ++copy) {
+      auto sample = planted_sample(index++, level, generate);
+      if (!flow) sample.flow.clear(), sample.flow_positions.clear();
+      writer->append(sample);
+    }
+  return path;
+}
+
+// Records the text a view draws (export destinations have no pointer).
+class TextCanvas : public plot::Canvas {
+ public:
+  void line(plot::Vec2, plot::Vec2, plot::Color, float) override {}
+  void polyline(const plot::Vec2*, int, plot::Color, float) override {}
+  void fill_rect(plot::Rect, plot::Color) override {}
+  void stroke_rect(plot::Rect, plot::Color, float) override {}
+  void fill_circle(plot::Vec2, float, plot::Color) override {}
+  void text(plot::Vec2, const std::string& text, plot::Color, float, plot::TextAlign, float) override { all += text + "\n"; }
+  plot::Vec2 measure_text(const std::string& text, float size) override { return {0.6f * size * text.size(), size}; }
+  void image(const plot::ImageSource&, plot::Rect, plot::Vec2, plot::Vec2) override { ++images; }
+  void push_clip(plot::Rect) override {}
+  void pop_clip() override {}
+  std::string all;
+  int images = 0;
+};
+
+std::string drawn_text(views::RunData& run, views::Selection selection, const std::string& view_name) {
+  TextCanvas canvas;
+  views::ViewContext context{&run, &selection, nullptr};
+  views::ViewStates states;
+  views::find_figure_view(view_name)->draw(canvas, {{0, 0}, {900, 600}}, context, states);
+  return canvas.all;
+}
+
+int render_frame(const views::FigureView& view, views::ViewContext& context, views::ViewStates& states,
+                 test::HeadlessImGui& imgui, plot::TextureProvider& textures) {
+  ImGui::NewFrame();
+  ImGui::SetNextWindowPos({0, 0});
+  ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
+  ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration);
+  plot::ImGuiCanvas canvas(ImGui::GetWindowDrawList(), &textures, imgui.fonts);
+  const ImVec2 origin = ImGui::GetCursorScreenPos(), size = ImGui::GetContentRegionAvail();
+  view.draw(canvas, {{origin.x, origin.y}, {origin.x + size.x, origin.y + size.y}}, context, states);
+  ImGui::End();
+  ImGui::Render();
+  return ImGui::GetDrawData()->TotalVtxCount;
+}
+
+}  // namespace
+
+TEST(AnalysisViews, RenderRealFramesAndShowThePlantedStructure) {
+  const std::string path = planted_store("views-planted.h5");
+  views::DirectRunData run(path);
+  views::Selection selection{{1, 0}, 4};  // the telegraph head, a level-3 sample
+  views::ViewContext context{&run, &selection, nullptr};
+  views::ViewStates states;
+  test::HeadlessImGui imgui;
+  for (const char* name : {"heartbeat", "jsd", "flow", "rankings"}) {
+    SCOPED_TRACE(name);
+    const views::FigureView* view = views::find_figure_view(name);
+    ASSERT_NE(view, nullptr);
+    plot::RecordingTextureProvider textures;
+    int vertices = 0;
+    for (int frame = 0; frame < 3; ++frame) vertices = render_frame(*view, context, states, imgui, textures);
+    EXPECT_GT(vertices, 400);
+    if (std::string(name) == "flow") {
+      EXPECT_GE(textures.requests, 3 * 8) << "each matrix and colorbar, every frame";
+      EXPECT_LE(textures.uploads, 12) << "uploaded once, then reused";
+    }
+  }
+  const std::string heartbeat = drawn_text(run, selection, "heartbeat");
+  EXPECT_NE(heartbeat.find("L1H0 (selected): 3 heartbeats"), std::string::npos) << heartbeat;
+  EXPECT_NE(heartbeat.find("calibration"), std::string::npos);
+  const std::string jsd = drawn_text(run, {{0, 1}, 4}, "jsd");
+  EXPECT_NE(jsd.find("4 peaks; boundaries P 0.75, R 1.00"), std::string::npos) << jsd;  // 4 starts, the first unscored
+  const std::string flow = drawn_text(run, selection, "flow");
+  EXPECT_NE(flow.find("#1 L1H1"), std::string::npos) << flow;
+  EXPECT_NE(flow.find("hub position of every head"), std::string::npos);
+}
+
+TEST(AnalysisViews, JsdPeaksMatchTheRecordedStepStarts) {
+  std::vector<float> trace(60, 0.01f);
+  for (int start : {16, 28, 40}) trace[static_cast<std::size_t>(start)] = 0.6f;
+  const views::JsdBoundaries found = views::jsd_boundaries(trace, {16, 28, 40}, views::JsdViewState{});
+  EXPECT_EQ(found.peaks, (std::vector<int>{16, 28, 40}));
+  EXPECT_EQ(found.score.recorded_count, 2);  // the first step has no boundary before it
+  EXPECT_DOUBLE_EQ(found.score.recall, 1.0);
+  EXPECT_NEAR(found.score.precision, 2.0 / 3.0, 1e-12);
+}
+
+TEST(AnalysisViews, RankingsOrderHeadsByEachScore) {
+  views::DirectRunData run(planted_store("views-rankings.h5"));
+  const auto rows = views::ranking_rows(*run.analysis());
+  ASSERT_EQ(rows.size(), 4u);
+  auto first = [&](views::RankingScore score) { return views::rank_rows(rows, score).front().head; };
+  EXPECT_EQ(first(views::RankingScore::composite), (store::HeadRef{1, 1}));
+  EXPECT_EQ(first(views::RankingScore::telegraph), (store::HeadRef{1, 0}));
+  EXPECT_EQ(first(views::RankingScore::heartbeats), (store::HeadRef{1, 0}));
+  EXPECT_EQ(first(views::RankingScore::boundary_f1), (store::HeadRef{0, 1}));
+  const auto ascending = views::rank_rows(rows, views::RankingScore::composite, true);
+  EXPECT_FALSE(ascending.front().head == (store::HeadRef{1, 1}));
+}
+
+TEST(AnalysisViews, ClickingARankingsRowSelectsTheHead) {
+  views::DirectRunData run(planted_store("views-table.h5"));
+  views::Selection selection{{0, 0}, 0};
+  views::ViewContext context{&run, &selection, nullptr};
+  views::RankingsState state;
+  test::HeadlessImGui imgui;
+  ImGuiIO& io = ImGui::GetIO();
+  auto frame = [&] {
+    ImGui::NewFrame();
+    ImGui::SetNextWindowPos({0, 0});
+    ImGui::SetNextWindowSize(io.DisplaySize);
+    ImGui::Begin("rankings", nullptr, ImGuiWindowFlags_NoDecoration);
+    views::rankings_table(context, state);
+    ImGui::End();
+    ImGui::Render();
+  };
+  frame();
+  frame();
+  // The first body row (highest composite: L1H1) sits just under the header row.
+  const float row = ImGui::GetTextLineHeight() + 2 * ImGui::GetStyle().CellPadding.y;
+  io.MousePos = {30, ImGui::GetStyle().WindowPadding.y + row * 1.5f};
+  frame();
+  io.MouseDown[0] = true;
+  frame();
+  io.MouseDown[0] = false;
+  frame();
+  EXPECT_EQ(selection.head, (store::HeadRef{1, 1}));
+}
+
+TEST(AnalysisViews, SayPlainlyWhatTheRunLacks) {
+  views::DirectRunData teacher_forced(planted_store("views-teacher-forced.h5", true, false));
+  EXPECT_NE(drawn_text(teacher_forced, {{1, 0}, 0}, "heartbeat").find(views::kTeacherForcedMessage), std::string::npos);
+  views::DirectRunData no_flow(planted_store("views-no-flow.h5", false, true));
+  EXPECT_NE(drawn_text(no_flow, {{0, 0}, 0}, "flow").find("no flow matrices"), std::string::npos);
+  EXPECT_NE(drawn_text(no_flow, {{0, 0}, 0}, "rankings").find("no composite scores"), std::string::npos);
+}
+
+TEST(AnalysisViews, ExportEachViewToPdfSvgAndPng) {
+  views::DirectRunData run(planted_store("views-export.h5"));
+  views::Selection selection{{1, 0}, 4};
+  views::ViewContext context{&run, &selection, nullptr};
+  views::ViewStates states;
+  const auto dir = test::temp_dir();
+  for (const char* name : {"heartbeat", "jsd", "flow", "rankings"})
+    for (const std::string extension : {"pdf", "svg", "png"}) {
+      SCOPED_TRACE(std::string(name) + "." + extension);
+      const auto out = dir / (std::string(name) + "." + extension);
+      views::export_view(context, states, *views::find_figure_view(name), out.string(), {800, 560, 1});
+      std::ifstream in(out, std::ios::binary);
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      const std::string bytes = buffer.str();
+      ASSERT_GT(bytes.size(), 1000u);
+      if (extension == "pdf") {
+        EXPECT_EQ(bytes.rfind("%PDF-", 0), 0u);
+        EXPECT_NE(bytes.find("/Subject"), std::string::npos);
+      } else if (extension == "svg") {
+        EXPECT_NE(bytes.find("<svg"), std::string::npos);
+        EXPECT_NE(bytes.find("headscope-provenance"), std::string::npos);
+        EXPECT_NE(bytes.rfind("</svg>"), std::string::npos);
+      } else {
+        cairo_surface_t* image = cairo_image_surface_create_from_png(out.c_str());
+        ASSERT_EQ(cairo_surface_status(image), CAIRO_STATUS_SUCCESS);
+        EXPECT_EQ(cairo_image_surface_get_width(image), 800);
+        EXPECT_EQ(cairo_image_surface_get_height(image), 560);
+        cairo_surface_destroy(image);
+        EXPECT_NE(bytes.find("Comment"), std::string::npos);
+      }
+    }
+}

@@ -1,0 +1,28 @@
+// Flow view: the K×K flow matrices (attention among the K chosen positions, row = attending position)
+// averaged over samples — a small-multiple grid of the top heads by composite score with their scores
+// under each, the selected head's mean and std matrices, and a histogram of hub positions over all heads.
+// Clicking a small multiple selects that head everywhere.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "views/plot/plot.h"
+#include "views/view_common.h"
+
+namespace headscope::views {
+
+struct FlowViewState {
+  int top_heads = 6;
+  plot::ColormapId colormap = plot::ColormapId::viridis;
+  std::vector<plot::PlotState> small_plots;  // one per small multiple
+  plot::PlotState mean_plot, std_plot, hub_plot;
+};
+
+inline constexpr const char* kNoFlowMessage =
+    "this run has no flow matrices (capture with --flow-size K to record them)";
+
+void flow_view_controls(FlowViewState& state);
+std::string flow_view_title(ViewContext& context, FlowViewState& state);
+void draw_flow_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context, FlowViewState& state);
+
+}  // namespace headscope::views
