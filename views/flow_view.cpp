@@ -30,8 +30,7 @@ namespace {
 // One K×K matrix as a heatmap with position categories; returns the plot's result.
 plot::PlotResult flow_heatmap(plot::Canvas& canvas, const std::string& id, plot::Rect rect, plot::PlotState* plot_state,
                               const std::string& title, const float* matrix, int k, const plot::Colormap& colormap,
-                              double lo, double hi, std::uint64_t version, const std::string& colorbar_label,
-                              bool highlight) {
+                              double lo, double hi, std::uint64_t version, const std::string& colorbar_label) {
   plot::PlotResult result;
   if (!plot::begin_plot(canvas, id, rect, plot_state, plot::plot_no_frame_background | plot::plot_no_legend)) return result;
   plot::setup_title(title);
@@ -41,8 +40,6 @@ plot::PlotResult flow_heatmap(plot::Canvas& canvas, const std::string& id, plot:
   plot::setup_axis_categories(plot::Axis::x, k, label, [](std::int64_t i) { return "key position " + std::to_string(i); });
   plot::setup_axis_categories(plot::Axis::y, k, label, [](std::int64_t i) { return "query position " + std::to_string(i); });
   if (!colorbar_label.empty()) plot::setup_colorbar(colormap, lo, hi, colorbar_label);
-  if (highlight)
-    for (int i = 0; i < k; ++i) plot::setup_highlight_cell(i, i);
   plot::plot_heatmap("flow", matrix, k, k, colormap, lo, hi, version);
   return plot::end_plot();
 }
@@ -96,9 +93,10 @@ void draw_flow_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context
     const float* matrix = average.mean.data() + static_cast<std::size_t>(ranked.layer * heads + ranked.head) * block;
     const plot::PlotResult clicked =
         flow_heatmap(canvas, "flow-top-" + std::to_string(i), rect, &state.small_plots[static_cast<std::size_t>(i)],
-                     "#" + std::to_string(ranked.rank) + " " + store::head_name(head) + "  composite " + format_value(s.composite),
+                     "#" + std::to_string(ranked.rank) + " " + store::head_name(head) + "  composite " + format_value(s.composite) +
+                         (head == context.selection->head ? "  (selected)" : ""),
                      matrix, k, colormap, 0, top_max, analysis_content_version(result, static_cast<std::uint64_t>(ranked.layer * heads + ranked.head)),
-                     "", head == context.selection->head);
+                     "");
     if (clicked.clicked) context.selection->head = head;
     canvas.text({(rect.min.x + rect.max.x) / 2, rect.max.y + 1},
                 "flow " + format_value(s.flow) + "  hub " + format_value(s.hub_score, 3) + " @" + std::to_string(s.hub_position) +
@@ -121,10 +119,9 @@ void draw_flow_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context
     flow_heatmap(canvas, "flow-mean", mean_rect, &state.mean_plot,
                  store::head_name(selected) + " mean (composite " + format_value(s.composite) + ")", mean, k, colormap, 0,
                  std::max<double>(1e-6, *std::max_element(mean, mean + block)), analysis_content_version(result, 1u << 30 | index),
-                 "attention", false);
+                 "attention");
     flow_heatmap(canvas, "flow-std", std_rect, &state.std_plot, store::head_name(selected) + " std over samples", std_values,
-                 k, colormap, 0, std::max(1e-6, std_range.max), analysis_content_version(result, 1u << 31 | index), "std",
-                 false);
+                 k, colormap, 0, std::max(1e-6, std_range.max), analysis_content_version(result, 1u << 31 | index), "std");
   }
   std::vector<float> hub_counts(static_cast<std::size_t>(k), 0.0f);
   for (const auto& s : scores.heads)

@@ -175,8 +175,7 @@ void draw_heartbeat_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
         });
     const std::string name = store::head_name(heads[h]);
     plot::set_next_item_style({{0.85f, 0.3f, 0.2f, 1}, 1, 0, 0.22f});
-    plot::plot_shaded_x_ranges(std::to_string(pulses.count) + (pulses.count == 1 ? " heartbeat" : " heartbeats") +
-                                   (h == 0 ? "" : "##" + name),
+    plot::plot_shaded_x_ranges(h == 0 ? "heartbeats (IAF below threshold)" : "##pulses-" + name,
                                starts.data(), ends.data(), static_cast<int>(starts.size()));
     plot::set_next_item_style({style.muted_text, 1, 0, 0});
     plot::plot_reference_line(h == 0 ? "threshold " + format_value(state.options.threshold) : "##threshold", plot::Axis::y,

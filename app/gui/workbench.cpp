@@ -3,7 +3,7 @@
 // Sections:
 //   1. layout ratios and their imgui.ini handler
 //   2. open runs
-//   3. frame: splitters and the 2 × 2 figure area
+//   3. frame: splitters and the 2 × 2 figure area (bottom right: tabs)
 //   4. runs panel (files, live indicator, samples, rate; selection)
 //   5. figure panels (controls, canvas, export)
 #include "app/gui/workbench.h"
@@ -74,6 +74,7 @@ Workbench::Workbench(plot::TextureProvider* textures, std::vector<ImFont*> figur
     : textures_(textures), figure_fonts_(std::move(figure_fonts)), attention_(std::move(attention)) {
   const char* dir = std::getenv("HEADSCOPE_FIGURE_DIR");
   export_dir_ = dir ? dir : (std::filesystem::current_path() / "headscope-figures").string();
+  if (const char* tab = std::getenv("HEADSCOPE_TAB")) first_tab_ = tab;
 }
 
 Workbench::~Workbench() = default;
@@ -177,7 +178,7 @@ void Workbench::draw_frame() {
     ImGui::SameLine(0, 0);
     splitter("##split-columns-bottom", true, bar, bottom_height, area_width, &ratios.grid_width, 0.15f, 0.85f);
     ImGui::SameLine(0, 0);
-    draw_figure_panel("##drilldown", all[3], run, {right_width, bottom_height});
+    draw_tabbed_panel(run, {right_width, bottom_height});
     ImGui::PopStyleVar();
   }
   ImGui::EndChild();
@@ -298,6 +299,27 @@ void Workbench::export_panel(const views::FigureView& view, OpenRun& run, const 
   }
 }
 
+void Workbench::draw_tabbed_panel(OpenRun& run, plot::Vec2 size) {
+  static const char* const tabs[][2] = {
+      {"drill-down", "head"}, {"heartbeat", "heartbeat"}, {"jsd", "jsd"}, {"flow", "flow"}, {"rankings", "rankings"}};
+  ImGui::BeginChild("##tabbed", ImVec2(size.x, size.y), false, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoScrollbar);
+  if (ImGui::BeginTabBar("##analysis-tabs")) {
+    for (const auto& tab : tabs) {
+      const views::FigureView* view = views::find_figure_view(tab[1]);
+      if (!view) continue;
+      const ImGuiTabItemFlags flags = first_tab_ == tab[0] || first_tab_ == tab[1] ? ImGuiTabItemFlags_SetSelected : 0;
+      if (ImGui::BeginTabItem(tab[0], nullptr, flags)) {
+        const ImVec2 avail = ImGui::GetContentRegionAvail();
+        draw_figure_panel(("##tab-" + view->name).c_str(), *view, run, {avail.x, avail.y});
+        ImGui::EndTabItem();
+      }
+    }
+    first_tab_.clear();
+    ImGui::EndTabBar();
+  }
+  ImGui::EndChild();
+}
+
 void Workbench::draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size) {
   ImGui::BeginChild(id, ImVec2(size.x, size.y), true, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoScrollbar);
   ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(6, 4));
@@ -305,6 +327,10 @@ void Workbench::draw_figure_panel(const char* id, const views::FigureView& view,
   if (view.name == "head-grid") views::head_grid_controls(run.states.head_grid, info);
   else if (view.name == "token-heatmap") views::token_heatmap_controls(run.states.token_heatmap, info);
   else if (view.name == "attention-matrix") views::attention_matrix_controls(run.states.attention_matrix);
+  else if (view.name == "heartbeat") views::heartbeat_view_controls(run.states.heartbeat);
+  else if (view.name == "jsd") views::jsd_view_controls(run.states.jsd);
+  else if (view.name == "flow") views::flow_view_controls(run.states.flow);
+  else if (view.name == "rankings") views::rankings_controls(run.states.rankings);
   else ImGui::TextUnformatted("head drill-down");
   ImGui::SameLine();
   const float buttons = ImGui::CalcTextSize("PDF SVG PNG").x + 36;
@@ -321,6 +347,12 @@ void Workbench::draw_figure_panel(const char* id, const views::FigureView& view,
   ImGui::PopStyleVar();
 
   views::ViewContext context{run.data.get(), &selection_, attention_.get()};
+  if (view.name == "rankings") {  // on screen a sortable table; the exported figure is the bar chart
+    views::rankings_table(context, run.states.rankings);
+    if (!pending_extension.empty()) export_panel(view, run, pending_extension);
+    ImGui::EndChild();
+    return;
+  }
   ImVec2 avail = ImGui::GetContentRegionAvail();
   const bool scrolls = view.name == "head";
   if (scrolls) ImGui::BeginChild("##scroll", avail, false);

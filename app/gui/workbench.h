@@ -1,6 +1,7 @@
 // The workbench: every open run (each a LiveRunData fed by its own background thread), the shared
 // Selection, and the panel layout — runs panel on the left, then head grid, attention matrix, token
-// heatmap and head drill-down in a 2 × 2 grid with draggable splitters. Proportions (not pixels) are
+// heatmap and, in tabs, head drill-down, heartbeat, jsd, flow and rankings in a 2 × 2 grid with draggable
+// splitters. Proportions (not pixels) are
 // remembered in imgui.ini, so the layout fits a laptop and a large monitor alike.
 #pragma once
 #include <memory>
@@ -43,6 +44,8 @@ class Workbench {
   struct OpenRun;
   void draw_runs_panel();
   void draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size);
+  // The bottom-right panel: drill-down | heartbeat | jsd | flow | rankings as tabs.
+  void draw_tabbed_panel(OpenRun& run, plot::Vec2 size);
   void export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension);
 
   plot::TextureProvider* textures_;
@@ -54,6 +57,7 @@ class Workbench {
   std::string open_path_;
   std::string status_;
   std::string export_dir_;
+  std::string first_tab_;  // $HEADSCOPE_TAB: the tab to open on the first frame (screenshots)
 };
 
 }  // namespace headscope::app
