@@ -254,7 +254,7 @@ nlohmann::ordered_json settings_json(const TrainSettings& s) {
           {"batch_tokens", s.batch_tokens}, {"learning_rate", s.learning_rate},
           {"min_learning_rate_ratio", s.min_learning_rate_ratio}, {"warmup_steps", s.warmup_steps},
           {"weight_decay", s.weight_decay}, {"betas", {s.beta1, s.beta2}}, {"grad_clip", s.grad_clip},
-          {"init_std", s.init_std}, {"device", s.device}, {"threads", s.threads}, {"save_dtype", s.save_dtype},
+          {"init_std", s.init_std}, {"init_from", s.init_from}, {"device", s.device}, {"threads", s.threads}, {"save_dtype", s.save_dtype},
           {"command_line", s.command_line}};
 }
 
@@ -272,6 +272,20 @@ TrainResult train_model(const TrainSettings& s, const std::function<void(const T
   const auto tokenizer = tokenizer::load_tokenizer_json_text(problems::char_tokenizer_json(), "generated tokenizer.json");
   auto model = model::Model::create_random(config, s.seed, s.device, s.init_std);
   const auto named = model->named_parameters();
+  if (!s.init_from.empty()) {  // start from a checkpoint: same config, weights copied in (the optimiser starts fresh)
+    model::LoadOptions load;
+    load.device = s.device;
+    load.threads = -1;
+    const auto start = model::Model::load(s.init_from, load);
+    const auto start_named = start->named_parameters();
+    if (start_named.size() != named.size()) throw std::runtime_error(s.init_from + ": not a checkpoint of this architecture");
+    at::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < named.size(); ++i) {
+      if (start_named[i].first != named[i].first || !start_named[i].second.sizes().equals(named[i].second.sizes()))
+        throw std::runtime_error(s.init_from + ": tensor '" + start_named[i].first + "' does not match this architecture");
+      named[i].second.copy_(start_named[i].second);
+    }
+  }
   TrainResult result;
   for (const auto& entry : named) result.parameter_count += entry.second.numel();
 

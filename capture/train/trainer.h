@@ -39,6 +39,7 @@ struct TrainSettings {
   std::string device = "cpu";
   int threads = 2;
   std::string out_dir;
+  std::string init_from;     // a checkpoint folder of the same architecture to start from (a second stage)
   std::string save_dtype = "float32";  // float32 | float16
   int log_every = 25;
   int checkpoint_every = 0;  // 0: only at the end

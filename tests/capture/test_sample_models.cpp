@@ -226,3 +226,28 @@ TEST(SampleModels, ScoreAsRecorded) {
     EXPECT_EQ(index, report.items.size()) << name;
   }
 }
+
+// A second stage (--init-from) with a zero learning rate must reproduce the checkpoint it started from.
+TEST(Trainer, InitFromStartsAtTheCheckpoint) {
+  headscope::train::TrainSettings s;
+  s.architecture = "llama";
+  s.layer_count = 1;
+  s.hidden_size = 32;
+  s.head_count = 4;
+  s.kv_head_count = 2;
+  s.steps = 2;
+  s.warmup_steps = 1;
+  s.batch_tokens = 100;
+  s.threads = 1;
+  const auto dir = headscope::test::temp_dir();
+  s.out_dir = (dir / "first").string();
+  headscope::train::train_model(s);
+  s.init_from = s.out_dir;
+  s.seed = 9;  // another seed: the random start is overwritten
+  s.learning_rate = 0;
+  s.weight_decay = 0;
+  s.steps = 1;
+  s.out_dir = (dir / "second").string();
+  headscope::train::train_model(s);
+  EXPECT_EQ(read_bytes(dir / "first" / "model.safetensors"), read_bytes(dir / "second" / "model.safetensors"));
+}

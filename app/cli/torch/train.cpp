@@ -16,6 +16,7 @@ void setup(CLI::App& app) {
   auto s = std::make_shared<headscope::train::TrainSettings>();
   cmd->add_option("--out", s->out_dir, "Model folder to write (HF layout)")->required();
   cmd->add_option("--arch", s->architecture, "gpt2 or llama");
+  cmd->add_option("--init-from", s->init_from, "Start from this checkpoint (same architecture) instead of random weights");
   cmd->add_option("--layers", s->layer_count, "Transformer blocks");
   cmd->add_option("--hidden", s->hidden_size, "Hidden size");
   cmd->add_option("--heads", s->head_count, "Query heads");
