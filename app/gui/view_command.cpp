@@ -1,21 +1,75 @@
 // `headscope view FILE...` (open stores in the workbench, watching any a capture is still writing) and
-// `headscope` with no arguments (the workbench on samples/sample.h5 when it exists, else empty with the
-// runs panel). Hidden options for measurements: --bench-frames N, --screenshot FILE.
+// `headscope` with no arguments (the workbench on the bundled sample model with a live capture of its
+// held-out prompts; else samples/sample.h5; else empty with the runs panel). Hidden options for
+// measurements: --bench-frames N, --screenshot FILE.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "app/cli/registry.h"
+#include "app/gui/capture_control.h"
 #include "app/gui/window.h"
+#include "core/store/reader.h"
 #include "core/version.h"
 
 namespace headscope::app {
 
+// The bundled sample model and its held-out prompt set, when both are in samples/.
+static bool find_sample_model(std::string& model, std::string& prompts) {
+  const auto samples = std::filesystem::path(HEADSCOPE_SOURCE_DIR) / "samples";
+  for (const char* name : {"arith-llama", "arith-gpt2"})
+    if (std::filesystem::exists(samples / "models" / name / "config.json")) {
+      model = (samples / "models" / name).string();
+      break;
+    }
+  for (const char* name : {"arith_heldout.jsonl"})
+    if (std::filesystem::exists(samples / "prompts" / name)) {
+      prompts = (samples / "prompts" / name).string();
+      break;
+    }
+  return !model.empty() && !prompts.empty();
+}
+
+// `headscope` with no arguments: the workbench on the bundled sample model, capturing its held-out
+// prompts live in a child process so the views fill in within seconds; without the model (or without
+// the capture engine) the bundled sample store.
 int run_default_workbench(int, char**) {
   WindowOptions options;
+  CaptureControl captures;
+  options.captures = &captures;
+  std::string model, prompts;
+#ifdef HEADSCOPE_HAS_TORCH
+  if (find_sample_model(model, prompts)) {
+    options.capture_model = model;
+    options.capture_prompts = prompts;
+    const std::string path = captures.start(model, prompts, {"--pin", "1:0", "--threads", "1"});
+    std::fprintf(stderr, "headscope: capturing %s on %s -> %s\n", prompts.c_str(), model.c_str(), path.c_str());
+    // Open the window once the child's store is readable (the model loads in a second or two).
+    for (int attempt = 0; attempt < 600; ++attempt) {
+      captures.poll();
+      const CaptureChild* child = captures.find(path);
+      if (!child->running && child->exit_code != 0) {
+        std::fprintf(stderr, "headscope: the sample capture failed: %s\n", child->log_tail.c_str());
+        break;
+      }
+      try {
+        if (std::filesystem::exists(path) && store::StoreReader::open(path)) {
+          options.files.push_back(path);
+          break;
+        }
+      } catch (const store::StoreError&) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+#else
+  (void)find_sample_model;
+#endif
   const auto sample = std::filesystem::path(HEADSCOPE_SOURCE_DIR) / "samples" / "sample.h5";
-  if (std::filesystem::exists(sample)) options.files.push_back(sample.string());
+  if (options.files.empty() && std::filesystem::exists(sample)) options.files.push_back(sample.string());
   return run_window(options);
 }
 

@@ -1,6 +1,8 @@
 // The workbench window and its frame loop (see window.h).
 #include "app/gui/window.h"
 
+#include "app/gui/model_attention.h"
+
 #include <imgui.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
@@ -132,7 +134,9 @@ int run_window(const WindowOptions& options) {
   int exit_code = 0;
   {
     GlTextureProvider textures;
-    Workbench workbench(&textures, fonts, std::make_unique<views::NoModelAttentionSource>());
+    Workbench workbench(&textures, fonts, make_model_attention_source());
+    workbench.set_capture_control(options.captures);
+    workbench.set_capture_defaults(options.capture_model, options.capture_prompts);
     for (const auto& file : options.files) workbench.open(file);
     if (options.head) workbench.selection().head = *options.head;
     if (options.sample) workbench.selection().sample = *options.sample;

@@ -10,6 +10,8 @@
 
 namespace headscope::app {
 
+class CaptureControl;
+
 struct WindowOptions {
   std::vector<std::string> files;        // stores to open (watched while a writer appends)
   int width = 1600, height = 900;        // initial window size
@@ -19,6 +21,8 @@ struct WindowOptions {
   std::optional<store::HeadRef> head;    // initial selection
   std::optional<std::int64_t> sample;
   bool remember_layout = true;           // false: do not read or write imgui.ini (bench, screenshots)
+  CaptureControl* captures = nullptr;    // captures started from the window (and the default one)
+  std::string capture_model, capture_prompts;  // what "New capture" offers first
 };
 
 // Opens the window and runs until it is closed (or the bench/screenshot is done); returns an exit code.

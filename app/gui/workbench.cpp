@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "app/gui/capture_control.h"
 #include "core/store/layout.h"
 
 namespace headscope::app {
@@ -232,6 +233,7 @@ void Workbench::draw_runs_panel() {
       if (info.live)
         ImGui::TextDisabled("%.2f samples/s, %.0f tokens/s", run.samples_per_second, run.tokens_per_second);
     }
+    draw_capture_status(info.path, run);
     ImGui::PopID();
     ImGui::Spacing();
   }
@@ -242,6 +244,7 @@ void Workbench::draw_runs_panel() {
     open(open_path_);
     open_path_.clear();
   }
+  draw_capture_starter();
   if (runs_.empty()) return;
 
   OpenRun& run = *runs_[std::min(active_, runs_.size() - 1)];
@@ -274,6 +277,57 @@ void Workbench::draw_runs_panel() {
   ImGui::Separator();
   ImGui::TextDisabled("figures: %s", export_dir_.c_str());
   if (!status_.empty()) ImGui::TextWrapped("%s", status_.c_str());
+}
+
+// A run that a child capture writes: progress against the prompt set, ETA, Stop; or why it failed.
+void Workbench::draw_capture_status(const std::string& path, const OpenRun& run) {
+  if (!captures_) return;
+  const CaptureChild* child = captures_->find(path);
+  if (!child) return;
+  const std::int64_t done = run.data->info().sample_count;
+  if (child->running) {
+    const float fraction = child->total_samples > 0 ? static_cast<float>(done) / child->total_samples : 0.0f;
+    char label[96];
+    const double eta = run.samples_per_second > 0 ? (child->total_samples - done) / run.samples_per_second : -1;
+    if (eta >= 0) std::snprintf(label, sizeof label, "%lld / %lld  ETA %dm%02ds", static_cast<long long>(done),
+                                static_cast<long long>(child->total_samples), static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+    else std::snprintf(label, sizeof label, "%lld / %lld", static_cast<long long>(done), static_cast<long long>(child->total_samples));
+    ImGui::ProgressBar(fraction, ImVec2(-60, 0), label);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Stop")) captures_->stop(path);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop after the current sample; the store stays resumable");
+  } else if (child->exit_code != 0 && done < child->total_samples) {
+    ImGui::TextColored(ImVec4(0.8f, 0.1f, 0.1f, 1), "capture stopped");
+    ImGui::TextWrapped("%s", child->log_tail.c_str());
+  }
+}
+
+// Start a capture of a model over a prompt set into a new store, opened at once.
+void Workbench::draw_capture_starter() {
+  if (!captures_) return;
+  captures_->poll();
+  ImGui::Separator();
+  ImGui::TextUnformatted("New capture");
+  ImGui::SetNextItemWidth(-1);
+  input_text("##capture-model", capture_model_);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("model folder (config.json, *.safetensors, tokenizer)");
+  ImGui::SetNextItemWidth(-1);
+  input_text("##capture-prompts", capture_prompts_);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("prompt set (.jsonl with text or ids per line)");
+  if (ImGui::Button("Start capture") && !capture_model_.empty() && !capture_prompts_.empty()) {
+    try {
+      open(captures_->start(capture_model_, capture_prompts_));
+      capture_error_.clear();
+    } catch (const std::exception& e) {
+      capture_error_ = e.what();
+    }
+  }
+  if (!capture_error_.empty()) ImGui::TextWrapped("%s", capture_error_.c_str());
+}
+
+void Workbench::set_capture_defaults(const std::string& model_dir, const std::string& prompts_path) {
+  capture_model_ = model_dir;
+  capture_prompts_ = prompts_path;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@
 
 namespace headscope::app {
 
+class CaptureControl;
+
 // Panel proportions, saved in imgui.ini under [HeadScope][Layout].
 struct LayoutRatios {
   float runs_width = 0.17f;    // of the window width
@@ -34,6 +36,9 @@ class Workbench {
   bool idle() const;
   views::Selection& selection() { return selection_; }
   std::size_t run_count() const { return runs_.size(); }
+  // Enables starting and stopping captures from the runs panel (null: not offered).
+  void set_capture_control(CaptureControl* captures) { captures_ = captures; }
+  void set_capture_defaults(const std::string& model_dir, const std::string& prompts_path);
 
   static LayoutRatios& layout();
   // Registers the [HeadScope][Layout] section with ImGui's settings (call after CreateContext, before the
@@ -43,6 +48,8 @@ class Workbench {
  private:
   struct OpenRun;
   void draw_runs_panel();
+  void draw_capture_status(const std::string& path, const OpenRun& run);
+  void draw_capture_starter();
   void draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size);
   // The bottom-right panel: drill-down | heartbeat | jsd | flow | rankings as tabs.
   void draw_tabbed_panel(OpenRun& run, plot::Vec2 size);
@@ -58,6 +65,8 @@ class Workbench {
   std::string status_;
   std::string export_dir_;
   std::string first_tab_;  // $HEADSCOPE_TAB: the tab to open on the first frame (screenshots)
+  CaptureControl* captures_ = nullptr;
+  std::string capture_model_, capture_prompts_, capture_error_;
 };
 
 }  // namespace headscope::app
