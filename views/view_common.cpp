@@ -7,6 +7,8 @@
 #include <cmath>
 #include <limits>
 
+#include "views/plot/plot.h"
+
 namespace headscope::views {
 
 void clamp_selection(Selection& selection, const RunInfo& info) {
@@ -64,6 +66,22 @@ std::string display_token(const std::string& text, std::size_t max_chars) {
   }
   return out.empty() ? std::string("\xe2\x88\x85") : out;  // ∅ for an empty token
 }
+
+float draw_heading(plot::Canvas& canvas, plot::Rect frame, const std::string& title, const std::vector<HeadingLine>& lines) {
+  const plot::PlotStyle& style = plot::style();
+  const float center = (frame.min.x + frame.max.x) / 2;
+  float y = frame.min.y + style.padding;
+  canvas.text({center, y}, title, style.text, style.title_font_size, {0.5f, 0});
+  y += style.title_font_size + 4;
+  for (const auto& line : lines) {
+    canvas.text({center, y}, line.text, line.color, style.tick_font_size, {0.5f, 0});
+    y += style.tick_font_size + 3;
+  }
+  return y + style.padding - frame.min.y;
+}
+
+plot::Color pass_color() { return {0.0f, 0.45f, 0.2f, 1}; }
+plot::Color fail_color() { return {0.8f, 0.1f, 0.05f, 1}; }
 
 bool metric_combo(const char* label, const RunInfo& info, std::string& metric) {
   bool changed = false;

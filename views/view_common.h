@@ -45,6 +45,17 @@ ValueRange finite_range(const float* values, std::size_t count);
 // `max_chars` characters (UTF-8 aware) with "…" when cut.
 std::string display_token(const std::string& text, std::size_t max_chars = 14);
 
+// A figure's heading: the title centred at the top of `frame`, then each line (with its colour) centred
+// below it in the tick font. Returns the height used.
+struct HeadingLine {
+  std::string text;
+  plot::Color color;
+};
+float draw_heading(plot::Canvas& canvas, plot::Rect frame, const std::string& title, const std::vector<HeadingLine>& lines);
+// Colours for verdict words: a pass / an effect (green), a failure / a null result (red).
+plot::Color pass_color();
+plot::Color fail_color();
+
 // ImGui controls shared by the views' control rows (screen only).
 bool metric_combo(const char* label, const RunInfo& info, std::string& metric);
 bool colormap_combo(const char* label, plot::ColormapId& colormap);

@@ -76,4 +76,68 @@ void export_view(ViewContext& context, ViewStates& states, const FigureView& vie
   });
 }
 
+const std::vector<ResultView>& result_views() {
+  static const std::vector<ResultView> views = {
+      {"sweep", "sweep file: entropy, max attention, k90 vs scale, target and controls, fit, checks", "sweep",
+       [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) { draw_sweep_view(c, r, *f.sweep, s.sweep); },
+       [](const ResultFile& f) { return sweep_view_title(*f.sweep); }},
+      {"sweep-gains", "sweep file: gain ± SE bars, target/control ratios and verdicts", "sweep",
+       [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) {
+         draw_sweep_gains(c, r, *f.sweep, s.sweep_gains);
+       },
+       [](const ResultFile& f) { return sweep_gains_title(*f.sweep); }},
+      {"ib", "ib file: information vs beta, information plane, AIB elbow, clusters", "ib",
+       [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) { draw_ib_view(c, r, *f.ib, s.ib); },
+       [](const ResultFile& f) { return ib_view_title(*f.ib); }},
+  };
+  return views;
+}
+
+const ResultView* find_result_view(const std::string& name) {
+  for (const auto& view : result_views())
+    if (view.name == name) return &view;
+  return nullptr;
+}
+
+std::vector<const ResultView*> result_views_for(const std::string& kind) {
+  std::vector<const ResultView*> found;
+  for (const auto& view : result_views())
+    if (view.kind == kind) found.push_back(&view);
+  return found;
+}
+
+plot::FigureMetadata result_figure_metadata(const ResultFile& file, const ResultView& view) {
+  plot::FigureMetadata metadata;
+  metadata.title = view.title(file);
+  metadata.fields = {{"view", view.name}, {"file", file.path}, {"run_kind", file.kind}};
+  if (file.sweep) {
+    const SweepData& s = *file.sweep;
+    metadata.fields.insert(metadata.fields.end(), {{"run_created", s.created},
+                                                   {"model", s.model_name},
+                                                   {"sweep_command_line", s.command_line},
+                                                   {"intervention", s.intervention},
+                                                   {"target", s.target},
+                                                   {"null_result", s.null_result}});
+  } else if (file.ib) {
+    const IbData& ib = *file.ib;
+    metadata.fields.insert(metadata.fields.end(), {{"run_created", ib.created},
+                                                   {"model", ""},
+                                                   {"ib_command_line", ib.command_line},
+                                                   {"input", ib.input},
+                                                   {"settings", ib.settings_json}});
+  }
+  return metadata;
+}
+
+void export_result_view(const ResultFile& file, ResultViewStates& states, const ResultView& view, const std::string& path,
+                        plot::FigureSize size) {
+  if (view.kind != file.kind || (view.kind == "sweep" && !file.sweep) || (view.kind == "ib" && !file.ib))
+    throw std::runtime_error("export: view '" + view.name + "' reads " + view.kind + " files; " + file.path + " is of kind '" +
+                             file.kind + "'");
+  const auto format = plot::figure_format_for_path(path);
+  if (!format) throw std::runtime_error("export: " + path + ": the file name must end in .pdf, .svg or .png");
+  plot::export_figure(path, *format, size, result_figure_metadata(file, view),
+                      [&](plot::Canvas& canvas, plot::Rect frame) { view.draw(canvas, frame, file, states); });
+}
+
 }  // namespace headscope::views

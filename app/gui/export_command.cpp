@@ -1,5 +1,6 @@
 // `headscope export --run FILE --view NAME [--head L:H] [--sample I] --out FILE.{pdf,svg,png}`: draws a
-// view headless (Cairo only: no window, no GL) with the run's provenance in the figure's metadata.
+// view headless (Cairo only: no window, no GL) with the run's provenance in the figure's metadata. Sweep
+// and ib result files take their own views (sweep, sweep-gains, ib).
 // Built with the GUI because the views live there; it needs no display.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -17,6 +18,8 @@ std::string view_list() {
   for (const auto& view : headscope::views::figure_views()) {
     text += "  " + view.name + std::string(18 - std::min<std::size_t>(17, view.name.size()), ' ') + view.description + "\n";
   }
+  for (const auto& view : headscope::views::result_views())
+    text += "  " + view.name + std::string(18 - std::min<std::size_t>(17, view.name.size()), ' ') + view.description + "\n";
   return text;
 }
 
@@ -29,9 +32,10 @@ void setup(CLI::App& app) {
     double width = 900, height = 600, scale = 1;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("--run", o->run, "The store (.h5)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--run", o->run, "The store (.h5): a capture or import, or a sweep or ib result file")->required()->check(CLI::ExistingFile);
   std::vector<std::string> names;
   for (const auto& view : headscope::views::figure_views()) names.push_back(view.name);
+  for (const auto& view : headscope::views::result_views()) names.push_back(view.name);
   cmd->add_option("--view", o->view, "The view (listed below)")->required()->check(CLI::IsMember(names));
   cmd->add_option("--head", o->head, "The head, L3H5 or 3:5 (default 0:0)");
   cmd->add_option("--sample", o->sample, "The sample index (default 0)");
@@ -52,6 +56,21 @@ void setup(CLI::App& app) {
     if (!head) throw CLI::ValidationError("--head", "expected L<layer>H<head> or layer:head, got " + o->head);
     if (!plot::figure_format_for_path(o->out))
       throw CLI::ValidationError("--out", o->out + ": the file name must end in .pdf, .svg or .png");
+    const views::ResultView* result_view = views::find_result_view(o->view);
+    if (views::is_result_file(o->run) || result_view) {  // sweep and ib files have views of their own
+      if (!views::is_result_file(o->run))
+        throw CLI::ValidationError("--view", o->view + " reads a " + result_view->kind + " result file; " + o->run + " is not one");
+      const views::ResultFile file = views::open_result_file(o->run);
+      if (!result_view || result_view->kind != file.kind) {
+        std::string names_for_kind;
+        for (const auto* view : views::result_views_for(file.kind)) names_for_kind += " " + view->name;
+        throw CLI::ValidationError("--view", o->run + " is a " + file.kind + " file; its views:" + names_for_kind);
+      }
+      views::ResultViewStates states;
+      views::export_result_view(file, states, *result_view, o->out, {o->width, o->height, o->scale});
+      std::printf("wrote %s (%s of %s)\n", o->out.c_str(), o->view.c_str(), o->run.c_str());
+      return;
+    }
     views::DirectRunData run(o->run);
     const auto& info = run.info();
     if (head->layer >= info.layout.layer_count || head->head >= info.layout.head_count || head->layer < 0 || head->head < 0)

@@ -106,6 +106,7 @@ struct AxisSetup {
       if (index >= 0 && index < category_count)
         return category_hover_label ? category_hover_label(index) : category_label(index);
     }
+    if (flags & axis_log10) return format_number(std::pow(10.0, value));
     return format_number(value);
   }
 };
@@ -540,6 +541,25 @@ float typical_category_width(Canvas& canvas, const AxisSetup& axis, Range range,
   return widest;
 }
 
+// Ticks of a log axis over [lo, hi] in log10 units, labelled with 10^value: 1, 2, 5 × 10^k (thinned to
+// decades when crowded), or nice steps of the quantity itself when the range spans under a decade.
+std::vector<Tick> log10_ticks(double lo, double hi, int target) {
+  std::vector<Tick> ticks;
+  if (hi - lo < 1) {
+    for (const Tick& tick : nice_ticks(std::pow(10.0, lo), std::pow(10.0, hi), target))
+      if (tick.value > 0) ticks.push_back({std::log10(tick.value), tick.label});
+    return ticks;
+  }
+  const bool decades_only = (hi - lo) * 3 > target;
+  for (int k = static_cast<int>(std::floor(lo)); k <= static_cast<int>(std::ceil(hi)); ++k)
+    for (double m : {1.0, 2.0, 5.0}) {
+      if (decades_only && m != 1.0) continue;
+      const double v = k + std::log10(m);
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) ticks.push_back({v, format_number(m * std::pow(10.0, k))});
+    }
+  return ticks;
+}
+
 std::vector<Tick> axis_ticks(Canvas& canvas, const AxisSetup& axis, Range range, float pixels, bool horizontal) {
   if (axis.flags & axis_no_tick_labels) return {};
   const float size = style().tick_font_size;
@@ -548,6 +568,7 @@ std::vector<Tick> axis_ticks(Canvas& canvas, const AxisSetup& axis, Range range,
     return category_ticks(axis, range, pixels, extent);
   }
   const int target = std::max(2, static_cast<int>(pixels / (horizontal ? 90.0f : 42.0f)));
+  if (axis.flags & axis_log10) return log10_ticks(std::min(range.min, range.max), std::max(range.min, range.max), target);
   return nice_ticks(std::min(range.min, range.max), std::max(range.min, range.max), target);
 }
 

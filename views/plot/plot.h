@@ -46,6 +46,10 @@ enum AxisFlags : int {
   axis_no_grid = 1 << 1,
   axis_lock = 1 << 2,       // zoom and pan leave this axis alone (it keeps fitting the data)
   axis_no_tick_labels = 1 << 3,
+  // A log axis: the caller passes log10 of the quantity (β, a scale); ticks sit on 1, 2, 5 × 10^k (or on
+  // nice steps of the quantity when the range spans less than a decade) and labels and read-outs show the
+  // quantity itself, 10^value.
+  axis_log10 = 1 << 4,
 };
 
 // Sizes in logical pixels (points on paper) and colours of every figure.
