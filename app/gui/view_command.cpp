@@ -83,7 +83,7 @@ void setup(CLI::App& app) {
   auto head = std::make_shared<std::string>();
   auto sample = std::make_shared<std::int64_t>(-1);
   auto size = std::make_shared<std::string>();
-  cmd->add_option("files", options->files, "Stores (.h5) to open")->required()->check(CLI::ExistingFile);
+  cmd->add_option("files", options->files, "Stores (.h5) to open; sweep and ib result files open in windows of their own")->required()->check(CLI::ExistingFile);
   cmd->add_option("--head", *head, "Select this head at start (L3H5 or 3:5)");
   cmd->add_option("--sample", *sample, "Select this sample at start");
   cmd->add_option("--size", *size, "Initial window size WxH (default 1600x900)");

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "app/gui/gl_textures.h"
+#include "app/gui/result_windows.h"
 #include "app/gui/workbench.h"
 #include "views/data/attention_source.h"
 #include "views/plot/fonts.h"
@@ -137,7 +138,11 @@ int run_window(const WindowOptions& options) {
     Workbench workbench(&textures, fonts, make_model_attention_source());
     workbench.set_capture_control(options.captures);
     workbench.set_capture_defaults(options.capture_model, options.capture_prompts);
-    for (const auto& file : options.files) workbench.open(file);
+    ResultWindows results(&textures, fonts);  // sweep and ib files: windows of their own
+    for (const auto& file : options.files) {
+      if (views::is_result_file(file)) results.open(file);
+      else workbench.open(file);
+    }
     if (options.head) workbench.selection().head = *options.head;
     if (options.sample) workbench.selection().sample = *options.sample;
 
@@ -151,6 +156,7 @@ int run_window(const WindowOptions& options) {
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();
       workbench.draw_frame();
+      results.draw();
       ImGui::Render();
       int fb_width = 0, fb_height = 0;
       glfwGetFramebufferSize(window, &fb_width, &fb_height);

@@ -1,0 +1,37 @@
+// Result files in the workbench: a sweep or ib file given to `headscope view` opens in a window of its
+// own (tabs sweep | sweep-gains, or ib with its cluster table), with PDF/SVG/PNG export of the figure as
+// seen, instead of going to the capture-store runs (which cannot read them).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "views/plot/canvas_imgui.h"
+#include "views/view_registry.h"
+
+namespace headscope::app {
+
+class ResultWindows {
+ public:
+  ResultWindows(plot::TextureProvider* textures, std::vector<ImFont*> figure_fonts)
+      : textures_(textures), figure_fonts_(std::move(figure_fonts)) {}
+  // Reads the file now (result files are small); a file that cannot be read shows its error.
+  void open(const std::string& path);
+  // Draws every open result window for this frame (after the workbench, so they sit on top).
+  void draw();
+  bool empty() const { return results_.empty(); }
+
+ private:
+  struct Open {
+    std::string path, error, status;
+    views::ResultFile file;
+    views::ResultViewStates states;
+  };
+  void draw_figure(Open& result, const views::ResultView& view);
+
+  plot::TextureProvider* textures_;
+  std::vector<ImFont*> figure_fonts_;
+  std::vector<std::unique_ptr<Open>> results_;
+};
+
+}  // namespace headscope::app
