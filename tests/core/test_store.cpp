@@ -194,7 +194,8 @@ TEST(Store, BadFilesGiveClearErrors) {
   }
   EXPECT_NE(open_error(newer).find("schema version 99 is newer"), std::string::npos) << open_error(newer);
   // Truncated.
-  const auto whole = write_store(dir / "..", layout, 8);
+  std::filesystem::create_directories(dir / "whole");
+  const auto whole = write_store(dir / "whole", layout, 8);
   const auto truncated = (dir / "truncated.h5").string();
   std::filesystem::copy_file(whole, truncated, std::filesystem::copy_options::overwrite_existing);
   std::filesystem::resize_file(truncated, std::filesystem::file_size(truncated) / 2);
