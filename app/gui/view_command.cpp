@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -70,6 +71,12 @@ int run_default_workbench(int, char**) {
 #endif
   const auto sample = std::filesystem::path(HEADSCOPE_SOURCE_DIR) / "samples" / "sample.h5";
   if (options.files.empty() && std::filesystem::exists(sample)) options.files.push_back(sample.string());
+  // For documentation shots of the default workbench: HEADSCOPE_SCREENSHOT=FILE [HEADSCOPE_SCREENSHOT_FRAMES=N].
+  if (const char* shot = std::getenv("HEADSCOPE_SCREENSHOT")) {
+    options.screenshot = shot;
+    options.remember_layout = false;
+    if (const char* frames = std::getenv("HEADSCOPE_SCREENSHOT_FRAMES")) options.screenshot_frames = std::atoi(frames);
+  }
   return run_window(options);
 }
 
