@@ -28,7 +28,7 @@ void draw_head_drilldown(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
   const Selection& selection = *context.selection;
   const auto& metrics = info.layout.metrics;
   if (info.sample_count == 0 || metrics.empty()) {
-    plot::draw_placeholder(canvas, frame, "head drill-down", info.opened ? "no samples yet" : "opening …");
+    plot::draw_placeholder(canvas, frame, "head drill-down", empty_run_message(info));
     return;
   }
   std::vector<SharedFloats> traces;

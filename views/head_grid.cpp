@@ -46,7 +46,7 @@ void draw_head_grid(plot::Canvas& canvas, plot::Rect frame, ViewContext& context
   const int layers = info.layout.layer_count, heads = info.layout.head_count;
   const std::string metric = choose_metric(info, state.metric);
   if (info.sample_count == 0 || metric.empty() || layers == 0) {
-    plot::draw_placeholder(canvas, frame, "head grid", info.opened ? "no samples yet" : "opening …");
+    plot::draw_placeholder(canvas, frame, "head grid", empty_run_message(info));
     return;
   }
   SharedFloats summary = context.run->summary(metric);

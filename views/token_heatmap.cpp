@@ -25,7 +25,7 @@ void draw_token_heatmap(plot::Canvas& canvas, plot::Rect frame, ViewContext& con
   const std::string metric = choose_metric(info, state.metric);
   const Selection& selection = *context.selection;
   if (info.sample_count == 0 || metric.empty()) {
-    plot::draw_placeholder(canvas, frame, "token heatmap", info.opened ? "no samples yet" : "opening …");
+    plot::draw_placeholder(canvas, frame, "token heatmap", empty_run_message(info));
     return;
   }
   SharedFloats slice = context.run->layer_slice(metric, selection.sample, selection.head.layer);

@@ -114,4 +114,13 @@ bool colormap_combo(const char* label, plot::ColormapId& colormap) {
   return changed;
 }
 
+std::string empty_run_message(const RunInfo& info) {
+  if (!info.opened) return "opening …";
+  if (info.sample_count == 0) return "no samples yet";
+  if (!info.layout.metrics.empty()) return "nothing to show";
+  // Short enough for one centred line; `headscope inspect` lists everything the source lacked.
+  return std::string("this ") + store::run_kind_name(info.layout.kind) + " run has no per-token metrics" +
+         (info.layout.flow_size > 0 ? " (its flow matrices are in the flow tab)" : "");
+}
+
 }  // namespace headscope::views

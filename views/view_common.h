@@ -38,6 +38,10 @@ struct ValueRange {
   double min = 0, max = 1;
   bool any = false;  // false: no finite value
 };
+// Why a view of per-token metrics has nothing to draw: "opening …", "no samples yet", or — for runs
+// that hold no such metrics, such as flow-only imports — that they lack them, in plain words.
+std::string empty_run_message(const RunInfo& info);
+
 // Finite min and max of values (NaN/inf skipped).
 ValueRange finite_range(const float* values, std::size_t count);
 

@@ -20,7 +20,8 @@ std::unique_ptr<views::AttentionSource> make_model_attention_source() {
     result.request = request;
     auto reader = store::StoreReader::open(request.run_path);
     const std::string model = reader->provenance().model_path;
-    if (model.empty()) throw std::runtime_error("the run does not record its model folder");
+    if (model.empty())
+      throw std::runtime_error("no attention matrices in this run, and it records no model to recompute them from");
     auto& recomputer = (*models)[model];
     if (!recomputer) recomputer = std::make_unique<capture::AttentionRecomputer>(model, "cpu", "float32", 1);
     const auto tokens = reader->tokens(request.sample);
