@@ -298,6 +298,8 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
     options.greedy = settings.greedy;
     options.seed = settings.seed ^ fnv1a(prompt.id);  // per-sample streams, stable across builds
     options.temperature = settings.temperature;
+    // Stop at the model's end-of-sequence token (kept as the last measured step), as a generation would.
+    if (config.eos_id) options.stop_ids.push_back(*config.eos_id);
     const auto generated = model::generate(*model, ids, options);
     all_ids.insert(all_ids.end(), generated.begin(), generated.end());
   }

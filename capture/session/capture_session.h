@@ -28,7 +28,7 @@ struct CaptureSettings {
   std::string shards_path;         // token shards: an .npz with an int [n, seq] array, or a folder of them
   std::string out_path;
   CaptureMode mode = CaptureMode::teacher_forced;
-  int generate_tokens = 0;         // generate: N new tokens
+  int generate_tokens = 0;         // generate: up to N new tokens (stops after the model's EOS)
   bool greedy = true;              // generate: false = sample with `seed`
   std::uint64_t seed = 0;
   double temperature = 1.0;
