@@ -11,6 +11,7 @@
 #include "capture/sweep/sweep.h"
 #include "core/store/h5.h"
 #include "core/store/schema.h"
+#include "core/util/time.h"
 #include "core/version.h"
 
 namespace headscope::sweep {
@@ -20,14 +21,6 @@ namespace {
 namespace sc = store::schema;
 using h5::Id;
 
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 // Creates OUT.partial with the root provenance and /model; the caller fills the rest and calls finish().
 Id create_result_file(const std::string& path, const std::string& partial, const std::string& command_line,
@@ -39,7 +32,7 @@ Id create_result_file(const std::string& path, const std::string& partial, const
   h5::write_attribute(file, sc::kFormat, std::string(store::kFormatName));
   h5::write_attribute(file, sc::kSchemaVersion, static_cast<std::int64_t>(store::kSchemaVersion));
   h5::write_attribute(file, sc::kKind, std::string(store::run_kind_name(store::RunKind::sweep)));
-  h5::write_attribute(file, sc::kCreated, utc_now());
+  h5::write_attribute(file, sc::kCreated, headscope::utc_now_iso());
   h5::write_attribute(file, sc::kToolVersion, std::string(HEADSCOPE_VERSION));
   h5::write_attribute(file, sc::kCommandLine, command_line);
   h5::write_attribute(file, sc::kComplete, std::int64_t{1});

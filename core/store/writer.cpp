@@ -19,6 +19,7 @@
 #include "core/store/h5.h"
 #include "core/store/schema.h"
 #include "core/util/half.h"
+#include "core/util/time.h"
 #include "core/version.h"
 
 namespace headscope::store {
@@ -27,15 +28,6 @@ namespace sc = schema;
 using h5::Id;
 
 namespace {
-
-std::string utc_now_iso() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 // The flock on "<file>.writer-lock" that marks a live writer (see schema.h).
 class WriterLock {
@@ -239,7 +231,7 @@ static void write_provenance(hid_t file, const StoreLayout& l, const Provenance&
   h5::write_attribute(file, sc::kFormat, std::string(kFormatName));
   h5::write_attribute(file, sc::kSchemaVersion, static_cast<std::int64_t>(kSchemaVersion));
   h5::write_attribute(file, sc::kKind, std::string(run_kind_name(l.kind)));
-  h5::write_attribute(file, sc::kCreated, utc_now_iso());
+  h5::write_attribute(file, sc::kCreated, headscope::utc_now_iso());
   h5::write_attribute(file, sc::kToolVersion, std::string(HEADSCOPE_VERSION));
   h5::write_attribute(file, sc::kCommandLine, p.command_line);
   h5::write_attribute(file, sc::kComplete, std::int64_t{0});

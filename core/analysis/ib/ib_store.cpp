@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/version.h"
+#include "core/util/time.h"
 
 namespace headscope::analysis::ib {
 namespace {
@@ -94,14 +95,6 @@ class Writer {
   std::vector<hid_t> groups_;
 };
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 }  // namespace
 
@@ -113,7 +106,7 @@ void write_ib_file(const std::string& path, const IbRunRecord& record) {
   w.attribute(w.file(), "format", std::string("headscope"));
   w.attribute(w.file(), "schema_version", 1L);
   w.attribute(w.file(), "kind", std::string("ib"));
-  w.attribute(w.file(), "created", utc_now());
+  w.attribute(w.file(), "created", headscope::utc_now_iso());
   w.attribute(w.file(), "tool_version", std::string(HEADSCOPE_VERSION));
   w.attribute(w.file(), "command_line", record.command_line);
 
