@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Rebuilds samples/: the held-out prompt sets, the three sample models (trained in parallel, one thread
+# each), their held-out accuracy tables, the test's expected answers, and the sample store.
+# Usage: scripts/train_sample_models.sh [path/to/headscope]   (default: build/headscope)
+# Training is deterministic at a fixed thread count: the same command and seed give the same weights.
+set -euo pipefail
+HS=${1:-build/headscope}
+ARCH="--layers 4 --hidden 64 --heads 4 --positions 320 --batch-tokens 2048 --threads 1 --log-every 10"
+# Two stages, as the shipped weights were made (the machine was busy during the first): the second continues
+# from the first with a fresh warmup + cosine schedule and fresh problems (another seed).
+STAGE1="$ARCH --seed 1 --steps 400 --lr 3e-3 --warmup 30"
+STAGE2="$ARCH --seed 2 --steps 700 --lr 2e-3 --warmup 20"
+STAGE1_DIR=${STAGE1_DIR:-/tmp/headscope-stage1}
+mkdir -p samples/prompts samples/models tests/fixtures/sample_models
+
+for format in chain prompt_only pause pause_prompt; do
+  suffix=$([ "$format" = chain ] && echo "" || echo "_$format")
+  "$HS" problems --seed 1 --count 250 --split heldout --format "$format" --out "samples/prompts/arith_heldout$suffix.jsonl"
+done
+"$HS" problems --seed 20 --count 20 --split heldout --format prompt_only --out tests/fixtures/sample_models/fixed20.jsonl
+"$HS" problems --seed 20 --count 20 --split heldout --format pause_prompt --out tests/fixtures/sample_models/fixed20_pause.jsonl
+
+train_model() {  # name, then the model's own flags
+  local name=$1; shift
+  "$HS" train "$@" $STAGE1 --out "$STAGE1_DIR/$name" 2> "/tmp/$name.stage1.log"
+  "$HS" train "$@" $STAGE2 --init-from "$STAGE1_DIR/$name" --out "samples/models/$name" 2> "/tmp/$name.train.log"
+  cp "/tmp/$name.train.log" "samples/models/$name/train.log"
+}
+train_model arith-gpt2 --arch gpt2 --task chain &
+train_model arith-llama --arch llama --kv-heads 2 --task chain &
+train_model arith-pause6 --arch gpt2 --task pause --pause-count 6 &
+wait
+
+for model in arith-gpt2 arith-llama; do
+  "$HS" eval --model samples/models/$model --problems samples/prompts/arith_heldout_prompt_only.jsonl
+  "$HS" eval --model samples/models/$model --problems tests/fixtures/sample_models/fixed20.jsonl \
+    --answers tests/fixtures/sample_models/$model.expected.jsonl
+done
+"$HS" eval --model samples/models/arith-pause6 --problems samples/prompts/arith_heldout_pause_prompt.jsonl
+"$HS" eval --model samples/models/arith-pause6 --problems tests/fixtures/sample_models/fixed20_pause.jsonl \
+  --answers tests/fixtures/sample_models/arith-pause6.expected.jsonl
+
+# The sample store: teacher-forced chains (step spans -> step embeddings), flow on the last 6 positions.
+"$HS" capture --model samples/models/arith-llama --prompts samples/prompts/arith_heldout.jsonl --max-samples 12 \
+  --flow last --flow-size 6 --pin 1:0,3:2 --out samples/sample.h5 --overwrite --threads 2
+# The pause model's 6 x 6 flow among its pause positions (token id 3).
+"$HS" capture --model samples/models/arith-pause6 --prompts samples/prompts/arith_heldout_pause_prompt.jsonl --max-samples 20 \
+  --flow marker:3 --flow-size 6 --out samples/sample_pause6.h5 --overwrite --threads 2
+
+# Heartbeat calibration (samples/MODELS.md): generate on the held-out prompts and count IAF heartbeats.
+"$HS" capture --model samples/models/arith-gpt2 --prompts samples/prompts/arith_heldout_prompt_only.jsonl --generate 64 --max-samples 100 \
+  --flow-size 0 --out /tmp/arith-gpt2-generate.h5 --overwrite --threads 2
+"$HS" heartbeats /tmp/arith-gpt2-generate.h5
