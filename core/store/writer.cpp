@@ -133,6 +133,9 @@ void StoreWriter::Impl::create_datasets(const StoreLayout& l) {
   for (const char* group : {sc::kSamples, sc::kTokens, sc::kMetrics, sc::kSummaries})
     h5::create_group(file, group, ctx);
 
+  // Columns and text pools are stored without compression: an uncompressed chunk is rewritten in place
+  // when the next sample lands in it, so a writer killed mid-append cannot take committed bytes with it
+  // (a compressed chunk is relocated, and a kill between its index and its data loses the whole chunk).
   add({sc::kTokenStart, H5T_STD_I64LE, {}, {1024}, 0, {"sample"}, "tokens",
        "offset of the sample's first token on the flat token axis; its length is the committed sample count"});
   add({sc::kTokenCount, H5T_STD_I32LE, {}, {1024}, 0, {"sample"}, "tokens", "tokens in the sample"});
@@ -146,12 +149,12 @@ void StoreWriter::Impl::create_datasets(const StoreLayout& l) {
   add({sc::kEmbeddingStart, H5T_STD_I64LE, {}, {1024}, 0, {"sample"}, "spans",
        "first row of the sample's step embeddings in /embeddings"});
   add({sc::kEmbeddingCount, H5T_STD_I32LE, {}, {1024}, 0, {"sample"}, "spans", "step embeddings of the sample"});
-  add({sc::kSampleText, H5T_STD_U8LE, {}, {65536}, 1, {"byte"}, "", "UTF-8 pool of sample ids and metadata JSON"});
+  add({sc::kSampleText, H5T_STD_U8LE, {}, {65536}, 0, {"byte"}, "", "UTF-8 pool of sample ids and metadata JSON"});
 
-  add({sc::kTokenIds, H5T_STD_I32LE, {}, {16384}, 1, {"token"}, "", "token ids of every sample, concatenated"});
-  add({sc::kTokenTextStart, H5T_STD_I64LE, {}, {16384}, 1, {"token"}, "bytes", "offset of the token's text in /tokens/text"});
-  add({sc::kTokenTextLength, H5T_STD_I32LE, {}, {16384}, 1, {"token"}, "bytes", "length of the token's display text"});
-  add({sc::kTokenText, H5T_STD_U8LE, {}, {65536}, 1, {"byte"}, "", "UTF-8 pool of token display texts"});
+  add({sc::kTokenIds, H5T_STD_I32LE, {}, {16384}, 0, {"token"}, "", "token ids of every sample, concatenated"});
+  add({sc::kTokenTextStart, H5T_STD_I64LE, {}, {16384}, 0, {"token"}, "bytes", "offset of the token's text in /tokens/text"});
+  add({sc::kTokenTextLength, H5T_STD_I32LE, {}, {16384}, 0, {"token"}, "bytes", "length of the token's display text"});
+  add({sc::kTokenText, H5T_STD_U8LE, {}, {65536}, 0, {"byte"}, "", "UTF-8 pool of token display texts"});
 
   const hid_t metric_type = l.metric_type == ValueType::float16 ? h5::float16_type() : H5T_IEEE_F32LE;
   const hsize_t chunk_tokens = static_cast<hsize_t>(std::max(1, l.chunk_tokens));
@@ -200,7 +203,7 @@ void StoreWriter::Impl::create_datasets(const StoreLayout& l) {
     add({sc::kEmbeddingSpanEnd, H5T_STD_I32LE, {}, {4096}, 0, {"span"}, "tokens", "one past the last token of the span"});
     add({sc::kEmbeddingLabelStart, H5T_STD_I64LE, {}, {4096}, 0, {"span"}, "bytes", "offset of the label in label_text"});
     add({sc::kEmbeddingLabelLength, H5T_STD_I32LE, {}, {4096}, 0, {"span"}, "bytes", "length of the label"});
-    add({sc::kEmbeddingLabelText, H5T_STD_U8LE, {}, {16384}, 1, {"byte"}, "", "UTF-8 pool of span labels"});
+    add({sc::kEmbeddingLabelText, H5T_STD_U8LE, {}, {16384}, 0, {"byte"}, "", "UTF-8 pool of span labels"});
   }
 }
 
@@ -304,25 +307,25 @@ void StoreWriter::Impl::trim_to_committed() {
   samples = static_cast<std::int64_t>(h5::extent0(dataset(sc::kTokenStart)));
   if (samples > 0) {
     const hsize_t last = static_cast<hsize_t>(samples - 1);
-    auto start = read_one<std::int64_t>(dataset(sc::kTokenStart), H5T_NATIVE_INT64, last, ctx);
-    auto count = read_one<std::int32_t>(dataset(sc::kTokenCount), H5T_NATIVE_INT32, last, ctx);
+    auto start = read_one<std::int64_t>(dataset(sc::kTokenStart), H5T_NATIVE_INT64, last, ctx + " " + sc::kTokenStart);
+    auto count = read_one<std::int32_t>(dataset(sc::kTokenCount), H5T_NATIVE_INT32, last, ctx + " " + sc::kTokenCount);
     tokens = start + count;
-    auto meta_start = read_one<std::int64_t>(dataset(sc::kMetadataStart), H5T_NATIVE_INT64, last, ctx);
-    auto meta_length = read_one<std::int32_t>(dataset(sc::kMetadataLength), H5T_NATIVE_INT32, last, ctx);
+    auto meta_start = read_one<std::int64_t>(dataset(sc::kMetadataStart), H5T_NATIVE_INT64, last, ctx + " " + sc::kMetadataStart);
+    auto meta_length = read_one<std::int32_t>(dataset(sc::kMetadataLength), H5T_NATIVE_INT32, last, ctx + " " + sc::kMetadataLength);
     sample_text_bytes = meta_start + meta_length;
-    auto text_start = read_one<std::int64_t>(dataset(sc::kTokenTextStart), H5T_NATIVE_INT64, tokens - 1, ctx);
-    auto text_length = read_one<std::int32_t>(dataset(sc::kTokenTextLength), H5T_NATIVE_INT32, tokens - 1, ctx);
+    auto text_start = read_one<std::int64_t>(dataset(sc::kTokenTextStart), H5T_NATIVE_INT64, tokens - 1, ctx + " " + sc::kTokenTextStart);
+    auto text_length = read_one<std::int32_t>(dataset(sc::kTokenTextLength), H5T_NATIVE_INT32, tokens - 1, ctx + " " + sc::kTokenTextLength);
     token_text_bytes = text_start + text_length;
-    auto emb_start = read_one<std::int64_t>(dataset(sc::kEmbeddingStart), H5T_NATIVE_INT64, last, ctx);
-    auto emb_count = read_one<std::int32_t>(dataset(sc::kEmbeddingCount), H5T_NATIVE_INT32, last, ctx);
+    auto emb_start = read_one<std::int64_t>(dataset(sc::kEmbeddingStart), H5T_NATIVE_INT64, last, ctx + " " + sc::kEmbeddingStart);
+    auto emb_count = read_one<std::int32_t>(dataset(sc::kEmbeddingCount), H5T_NATIVE_INT32, last, ctx + " " + sc::kEmbeddingCount);
     embeddings = emb_start + emb_count;
     if (layout.embedding_dim > 0 && embeddings > 0) {
-      auto label_start = read_one<std::int64_t>(dataset(sc::kEmbeddingLabelStart), H5T_NATIVE_INT64, embeddings - 1, ctx);
-      auto label_length = read_one<std::int32_t>(dataset(sc::kEmbeddingLabelLength), H5T_NATIVE_INT32, embeddings - 1, ctx);
+      auto label_start = read_one<std::int64_t>(dataset(sc::kEmbeddingLabelStart), H5T_NATIVE_INT64, embeddings - 1, ctx + " " + sc::kEmbeddingLabelStart);
+      auto label_length = read_one<std::int32_t>(dataset(sc::kEmbeddingLabelLength), H5T_NATIVE_INT32, embeddings - 1, ctx + " " + sc::kEmbeddingLabelLength);
       label_text_bytes = label_start + label_length;
     }
     if (!layout.pinned_heads.empty()) {
-      auto offset = read_one<std::int64_t>(dataset(sc::kAttentionOffset), H5T_NATIVE_INT64, last, ctx);
+      auto offset = read_one<std::int64_t>(dataset(sc::kAttentionOffset), H5T_NATIVE_INT64, last, ctx + " " + sc::kAttentionOffset);
       attention_values = offset + static_cast<std::int64_t>(count) * count;
     }
     // Ids, to let a resumed capture skip what is done.

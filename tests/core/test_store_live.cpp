@@ -117,10 +117,12 @@ TEST(StoreLive, SigkillThenReopenAndResume) {
   // Kill the writer mid-run, once a few samples are committed.
   auto watcher = wait_for_file(path);
   ASSERT_NE(watcher, nullptr);
-  while (watcher->sample_count() < 7) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;  // a writer that died early must not hang the suite
+  while (watcher->sample_count() < 7 && std::chrono::steady_clock::now() < deadline) {
     watcher->refresh();
     std::this_thread::sleep_for(1ms);
   }
+  ASSERT_GE(watcher->sample_count(), 7) << "the writer process stopped before committing 7 samples";
   kill(child, SIGKILL);
   int status = 0;
   waitpid(child, &status, 0);
