@@ -105,15 +105,27 @@ struct SweepResult {
   CheckResult sanity, isolation;
   std::string model_config_json;
   std::string model_name;
+  // Progress. run_sweep measures the baseline (with both checks) first, then one condition at a time, and
+  // hands a snapshot to its progress sink after each; a pending condition holds NaN means and n = 0, a
+  // pending check has an empty name.
+  bool baseline_done = false;
+  std::vector<std::uint8_t> condition_done;  // [condition] 1 once every measured head has that condition
+  std::size_t conditions_done() const;
+  bool complete() const;                     // the baseline and every condition are in
 };
 
 using LogSink = std::function<void(const std::string& line)>;
+// Receives partial results (see SweepResult, "Progress"): once before the first forward pass, after the
+// baseline and the checks, and after each condition; the last call holds the complete result.
+using ProgressSink = std::function<void(const SweepResult& partial)>;
 
 // Runs the sweep. Throws std::runtime_error / model::ModelError for bad input (heads outside the model,
 // a scale <= 0, no samples) before any forward pass. `log` gets the expected directions first, then
 // progress lines.
-SweepResult run_sweep(const SweepSettings& settings, const LogSink& log = {});
-// Fills gains, comparisons, trends and the null-result line from the per-condition statistics.
+SweepResult run_sweep(const SweepSettings& settings, const LogSink& log = {}, const ProgressSink& progress = {});
+// Fills gains, comparisons, trends and the null-result line from the per-condition statistics. On a
+// partial result: trends and gains over the conditions done (a gain once 3 are in), no comparisons and
+// no null-result line until the sweep is complete.
 void analyse_sweep(SweepResult& result);
 std::string format_sweep_report(const SweepResult& result);
 
@@ -151,7 +163,10 @@ GainScanResult run_gain_scan(const GainScanSettings& settings, const LogSink& lo
 std::string format_gain_scan(const GainScanResult& result);
 
 // HDF5 results (docs/store-format.md, "Sweep files"): root provenance of kind "sweep", the model's config,
-// and the /sweep (or /gain_scan) group. Throws store::StoreError.
+// and the /sweep (or /gain_scan) group. Each call writes the whole file to PATH.partial and renames it
+// over PATH, so a reader sees the previous version or this one, never a half-written one: a running
+// sweep calls write_sweep_file after each condition (`overwrite` true after the first). Throws
+// store::StoreError.
 void write_sweep_file(const std::string& path, const SweepResult& result, const std::string& command_line,
                       bool overwrite);
 void write_gain_scan_file(const std::string& path, const GainScanResult& result, const std::string& command_line,

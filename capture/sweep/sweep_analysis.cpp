@@ -1,6 +1,7 @@
 // The torch-free half of a sweep (see sweep.h): kind names and expected directions, the gain fits,
 // trend calls and target/control verdicts, the null-result line, and the text reports the CLI prints.
 // Sections: 1. names  2. analyse_sweep  3. reports.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -53,34 +54,55 @@ const char* sweep_metric_units(int metric) {
 static const analysis::Trend kExpectedTrend[kSweepMetricCount] = {analysis::Trend::decreasing, analysis::Trend::increasing,
                                                                   analysis::Trend::decreasing};
 
+std::size_t SweepResult::conditions_done() const {
+  return static_cast<std::size_t>(std::count(condition_done.begin(), condition_done.end(), std::uint8_t{1}));
+}
+
+bool SweepResult::complete() const {
+  return baseline_done && condition_done.size() == conditions.size() && conditions_done() == conditions.size();
+}
+
 void analyse_sweep(SweepResult& result) {
   const std::size_t heads = result.heads.size();
+  const bool complete = result.complete();
   result.gains.assign(heads, HeadGain{});
   result.comparisons.clear();
   result.null_result.clear();
+  result.versus_mean_control = analysis::compare_gains(std::nan(""), std::nan(""));
   if (!is_scaling(result.kind)) {
     for (auto& gain : result.gains) gain.note = "ablation: no dose, no gain";
-    if (!result.conditions_by_head.empty() && !result.conditions_by_head[0].empty() &&
+    if (complete && !result.conditions_by_head.empty() && !result.conditions_by_head[0].empty() &&
         std::abs(result.conditions_by_head[0][0].loss_delta) < 1e-6)
       result.null_result = "ablating the target does not change the next-token loss (|delta| < 1e-6 nats)";
     return;
   }
+  // The conditions measured so far; a partial sweep fits a gain only once 3 are in (a standard error).
+  std::vector<std::size_t> done;
+  for (std::size_t c = 0; c < result.conditions_by_head.size(); ++c)
+    if (c < result.condition_done.size() && result.condition_done[c]) done.push_back(c);
+  std::vector<double> scales;
+  for (std::size_t c : done) scales.push_back(result.scales[c]);
   for (std::size_t h = 0; h < heads; ++h) {
     auto& gain = result.gains[h];
     std::vector<double> by_metric[kSweepMetricCount];
-    for (const auto& condition : result.conditions_by_head)
-      for (int m = 0; m < kSweepMetricCount; ++m) by_metric[m].push_back(condition[h].metrics[m].mean);
+    for (std::size_t c : done)
+      for (int m = 0; m < kSweepMetricCount; ++m) by_metric[m].push_back(result.conditions_by_head[c][h].metrics[m].mean);
     for (int m = 0; m < kSweepMetricCount; ++m) {
       gain.trends[m] = analysis::classify_trend(by_metric[m]);
       gain.as_expected[m] = gain.trends[m] == kExpectedTrend[m];
     }
+    if (!complete && done.size() < 3) {
+      gain.note = "pending: " + std::to_string(done.size()) + " of " + std::to_string(result.scales.size()) + " scales measured";
+      continue;
+    }
     try {
-      gain.fit = analysis::fit_gain(result.scales, by_metric[1]);
+      gain.fit = analysis::fit_gain(scales, by_metric[1]);
       gain.fitted = true;
     } catch (const analysis::GainError& error) {
       gain.note = error.what();
     }
   }
+  if (!complete) return;  // ratios and the verdict wait for every scale
   double control_sum = 0;
   int control_count = 0;
   for (std::size_t h = 1; h < heads; ++h) {
@@ -90,8 +112,6 @@ void analyse_sweep(SweepResult& result) {
   }
   if (control_count > 0 && result.gains[0].fitted)
     result.versus_mean_control = analysis::compare_gains(result.gains[0].fit.slope, control_sum / control_count);
-  else
-    result.versus_mean_control = analysis::compare_gains(std::nan(""), std::nan(""));
 
   // A null result is said in words, whichever way it falls.
   std::ostringstream null;

@@ -1,7 +1,9 @@
 // Sweep and gain-scan results as HDF5 (docs/store-format.md, "Sweep files"): the store's root provenance
 // with kind "sweep", the model's config.json, then one group of small fixed arrays — per (condition, head)
 // mean / std / n of each metric, loss deltas, gains with SE and R², ratios, verdicts and both checks —
-// each with dimension names, units and a description. Written to OUT.partial and renamed on success.
+// each with dimension names, units and a description. Written to OUT.partial and renamed over OUT, so
+// readers never see a half-written file; a running sweep rewrites it after each condition (small arrays,
+// NaN where pending), and a sweep that dies leaves the last complete rewrite.
 #include <hdf5.h>
 
 #include <cmath>
@@ -24,7 +26,7 @@ using h5::Id;
 
 // Creates OUT.partial with the root provenance and /model; the caller fills the rest and calls finish().
 Id create_result_file(const std::string& path, const std::string& partial, const std::string& command_line,
-                      const std::string& model_name, const std::string& config_json, bool overwrite) {
+                      const std::string& model_name, const std::string& config_json, bool overwrite, bool complete) {
   h5::quiet_errors();
   if (!overwrite && std::filesystem::exists(path))
     throw store::StoreError(path + ": file exists (pass --overwrite to replace it)");
@@ -35,7 +37,7 @@ Id create_result_file(const std::string& path, const std::string& partial, const
   h5::write_attribute(file, sc::kCreated, headscope::utc_now_iso());
   h5::write_attribute(file, sc::kToolVersion, std::string(HEADSCOPE_VERSION));
   h5::write_attribute(file, sc::kCommandLine, command_line);
-  h5::write_attribute(file, sc::kComplete, std::int64_t{1});
+  h5::write_attribute(file, sc::kComplete, std::int64_t{complete});
   Id model = h5::create_group(file, sc::kModel, partial);
   h5::write_attribute(model, "name", model_name);
   h5::write_string_dataset(model, "config_json", config_json.empty() ? "{}" : config_json, partial);
@@ -88,7 +90,7 @@ void write_check(hid_t parent, const std::string& name, const CheckResult& check
 
 void write_sweep_file(const std::string& path, const SweepResult& r, const std::string& command_line, bool overwrite) {
   const std::string partial = path + ".partial";
-  Id file = create_result_file(path, partial, command_line, r.model_name, r.model_config_json, overwrite);
+  Id file = create_result_file(path, partial, command_line, r.model_name, r.model_config_json, overwrite, r.complete());
   Id group = h5::create_group(file, "/sweep", partial);
   h5::write_attribute(group, "intervention", std::string(sweep_kind_name(r.kind)));
   h5::write_attribute(group, "target", store::head_name(r.heads[0]));
@@ -98,11 +100,17 @@ void write_sweep_file(const std::string& path, const SweepResult& r, const std::
   h5::write_attribute(group, "baseline_loss", r.baseline_loss);
   h5::write_attribute(group, "null_result", r.null_result);
   h5::write_attribute(group, "spread", std::string("std = sample standard deviation (n - 1) over every token of every sample"));
+  h5::write_attribute(group, "baseline_done", std::int64_t{r.baseline_done});
+  h5::write_attribute(group, "conditions_done", static_cast<std::int64_t>(r.conditions_done()));
 
   const hsize_t conditions = r.scales.size(), heads = r.heads.size();
   write_doubles(group, "scales", r.scales, {conditions}, {"condition"}, "factor",
                 "scale applied to the intervened head (NaN for an ablation)", partial);
   h5::write_attribute(Id(h5::open_dataset(group, "scales", partial)), "condition_names", r.conditions);
+  std::vector<std::int64_t> done(r.condition_done.begin(), r.condition_done.end());
+  done.resize(conditions, 0);
+  write_int64s(group, "condition_done", done, {conditions}, {"condition"}, "",
+               "1 once every measured head has this condition; a running sweep rewrites the file after each", partial);
   write_heads(group, "heads", r.heads, "head", "measured heads (layer, head): the target first, then the controls", partial);
   std::vector<std::string> roles(r.heads.size(), "control");
   roles[0] = "target";
@@ -183,17 +191,18 @@ void write_sweep_file(const std::string& path, const SweepResult& r, const std::
     h5::write_attribute(dataset, "ratio_versus_mean_control", r.versus_mean_control.ratio);
     h5::write_attribute(dataset, "verdict_versus_mean_control", std::string(analysis::gain_verdict_words(r.versus_mean_control.verdict)));
   }
-  Id checks = h5::create_group(group, "checks", partial);
-  write_check(checks, "baseline_sanity", r.sanity, partial);
-  write_check(checks, "isolation", r.isolation, partial);
+  if (r.baseline_done) {  // the checks run with the baseline
+    Id checks = h5::create_group(group, "checks", partial);
+    write_check(checks, "baseline_sanity", r.sanity, partial);
+    write_check(checks, "isolation", r.isolation, partial);
+  }
   group.reset();
-  checks.reset();
   finish(file, partial, path);
 }
 
 void write_gain_scan_file(const std::string& path, const GainScanResult& r, const std::string& command_line, bool overwrite) {
   const std::string partial = path + ".partial";
-  Id file = create_result_file(path, partial, command_line, r.model_name, r.model_config_json, overwrite);
+  Id file = create_result_file(path, partial, command_line, r.model_name, r.model_config_json, overwrite, true);
   Id group = h5::create_group(file, "/gain_scan", partial);
   h5::write_attribute(group, "intervention", std::string(sweep_kind_name(r.kind)));
   h5::write_attribute(group, "sample_count", r.sample_count);

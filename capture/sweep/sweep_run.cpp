@@ -1,7 +1,8 @@
-// run_sweep (see sweep.h): per sample, one unintervened baseline pass, then one pass per (measured head,
-// condition) with only that head intervened; statistics pooled over tokens and samples; the baseline
-// sanity check (no intervention vs the identity intervention on the target) and the isolation check
-// (the target's layer probes, baseline vs the target's most extreme scale) run on every sample.
+// run_sweep (see sweep.h): first, per sample, one unintervened baseline pass and the target's two check
+// runs — the baseline sanity check (no intervention vs the identity intervention on the target) and the
+// isolation check (the target's layer probes, baseline vs the target's most extreme scale); then one
+// condition at a time, one pass per (measured head, sample) with only that head intervened, published
+// when done so a reader can watch the sweep fill in. Statistics pooled over tokens and samples.
 // Sections: 1. accumulators and comparisons  2. the checks  3. run_sweep.
 #include <ATen/ATen.h>
 
@@ -241,7 +242,7 @@ std::string model_short_name(const std::string& dir) {
 }
 
 // 3. run_sweep -------------------------------------------------------------------------------------------
-SweepResult run_sweep(const SweepSettings& settings, const LogSink& log) {
+SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const ProgressSink& progress) {
   auto say = [&](const std::string& line) { if (log) log(line); };
   SweepResult result;
   result.kind = settings.kind;
@@ -272,6 +273,44 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log) {
       std::to_string(settings.controls.size()) + " control(s), " + std::to_string(samples.size()) + " sample(s)");
   say("expected as the scale grows:");
   for (const auto& line : expected_directions(settings.kind)) say("  " + line);
+
+  // The isolation check uses the scale farthest from 1 (in ln); the sanity check the scale 1.0 run when
+  // the list has one, else an extra identity run.
+  std::size_t isolation_condition = 0;
+  std::ptrdiff_t sanity_condition = -1;
+  for (std::size_t c = 0; c < result.scales.size(); ++c) {
+    if (scaling && std::abs(std::log(result.scales[c])) > std::abs(std::log(result.scales[isolation_condition]))) isolation_condition = c;
+    if (scaling && result.scales[c] == 1.0) sanity_condition = static_cast<std::ptrdiff_t>(c);
+  }
+  IsolationCheck isolation(settings.kind, settings.target, settings.sanity_tolerance);
+  SanityCheck sanity(settings.sanity_tolerance);
+
+  const std::size_t head_count = result.heads.size(), condition_count = result.scales.size();
+  std::vector<ConditionAccumulator> baseline(head_count);
+  std::vector<std::vector<ConditionAccumulator>> conditions(condition_count, std::vector<ConditionAccumulator>(head_count));
+  double baseline_nll = 0;
+  std::int64_t baseline_predicted = 0;
+  for (const auto& sample : samples) result.token_count += static_cast<std::int64_t>(sample.ids.size());
+  result.condition_done.assign(condition_count, 0);
+  // Fills the result from the accumulators (pending parts NaN) and hands it to the progress sink.
+  auto publish = [&] {
+    result.baseline_loss = baseline_predicted ? baseline_nll / static_cast<double>(baseline_predicted) : std::nan("");
+    const HeadCondition pending = ConditionAccumulator{}.result(std::nan(""));
+    result.baseline.clear();
+    for (std::size_t h = 0; h < head_count; ++h)
+      result.baseline.push_back(result.baseline_done ? baseline[h].result(result.baseline_loss) : pending);
+    result.conditions_by_head.assign(condition_count, {});
+    for (std::size_t c = 0; c < condition_count; ++c)
+      for (std::size_t h = 0; h < head_count; ++h)
+        result.conditions_by_head[c].push_back(result.condition_done[c] ? conditions[c][h].result(result.baseline_loss) : pending);
+    if (result.baseline_done) {
+      result.sanity = sanity.result(scaling ? "scale 1.0" : "the identity intervention (no ablation)", settings.target);
+      result.isolation = isolation.result(result.conditions[isolation_condition]);
+    }
+    analyse_sweep(result);
+    if (progress) progress(result);
+  };
+  publish();  // nothing measured yet: a reader can open the file while the model runs
 
   // Mean ablation needs each measured head's mean output over every token of every sample first.
   std::vector<std::vector<float>> mean_outputs(result.heads.size());
@@ -309,23 +348,14 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log) {
     list.heads.insert(list.heads.end(), settings.extra_interventions.begin(), settings.extra_interventions.end());
     return list;
   };
+  auto sample_done = [&](const std::string& phase, std::size_t s) {
+    say("  " + phase + ": sample " + std::to_string(s + 1) + "/" + std::to_string(samples.size()) + " (" + samples[s].id + ", " +
+        std::to_string(samples[s].ids.size()) + " tokens) done");
+  };
 
-  // The isolation check uses the scale farthest from 1 (in ln); the sanity check the scale 1.0 run when
-  // the list has one, else an extra identity run.
-  std::size_t isolation_condition = 0;
-  std::ptrdiff_t sanity_condition = -1;
-  for (std::size_t c = 0; c < result.scales.size(); ++c) {
-    if (scaling && std::abs(std::log(result.scales[c])) > std::abs(std::log(result.scales[isolation_condition]))) isolation_condition = c;
-    if (scaling && result.scales[c] == 1.0) sanity_condition = static_cast<std::ptrdiff_t>(c);
-  }
-  IsolationCheck isolation(settings.kind, settings.target, settings.sanity_tolerance);
-  SanityCheck sanity(settings.sanity_tolerance);
-
-  const std::size_t head_count = result.heads.size(), condition_count = result.scales.size();
-  std::vector<ConditionAccumulator> baseline(head_count);
-  std::vector<std::vector<ConditionAccumulator>> conditions(condition_count, std::vector<ConditionAccumulator>(head_count));
-  double baseline_nll = 0;
-  std::int64_t baseline_predicted = 0;
+  // Phase 1, the baseline and both checks: per sample the run without interventions, then the target's
+  // runs the checks compare with it (scale 1 or the identity, and the scale farthest from 1), whose
+  // statistics also count for those conditions. Nothing of a sample's probes outlives the sample.
   for (std::size_t s = 0; s < samples.size(); ++s) {
     const auto& ids = samples[s].ids;
     ProbedRunRequest base_request;
@@ -336,46 +366,50 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log) {
     for (std::size_t h = 0; h < head_count; ++h) baseline[h].add(base, h);
     baseline_nll += base.nll_sum;
     baseline_predicted += base.predicted_tokens;
-    result.token_count += static_cast<std::int64_t>(ids.size());
 
-    for (std::size_t h = 0; h < head_count; ++h) {
-      for (std::size_t c = 0; c < condition_count; ++c) {
-        const bool isolation_run = h == 0 && c == isolation_condition;
-        const bool sanity_run = h == 0 && static_cast<std::ptrdiff_t>(c) == sanity_condition;
-        ProbedRunRequest request;
-        request.measured = {result.heads[h]};
-        request.record_layer = isolation_run || sanity_run ? settings.target.layer : -1;
-        request.keep_logits = sanity_run;
-        const ProbedRun run = run_probed(*model, ids, interventions_for(h, result.scales[c]), request);
-        conditions[c][h].add(run, 0);
-        if (isolation_run) isolation.add(base.probes, run.probes);
-        if (sanity_run) sanity.add(base, 0, run);
-      }
-    }
-    if (sanity_condition < 0) {  // the identity intervention: scale 1 / no ablation on the target
+    ProbedRunRequest check_request;
+    check_request.measured = {settings.target};
+    check_request.record_layer = settings.target.layer;
+    if (sanity_condition >= 0) {
+      check_request.keep_logits = true;
+      const ProbedRun run = run_probed(*model, ids, interventions_for(0, result.scales[static_cast<std::size_t>(sanity_condition)]), check_request);
+      conditions[static_cast<std::size_t>(sanity_condition)][0].add(run, 0);
+      sanity.add(base, 0, run);
+    } else {  // the identity intervention: scale 1 / no ablation on the target
       model::HeadIntervention identity;
       identity.layer = settings.target.layer;
       identity.head = settings.target.head;
       model::Interventions list{{identity}};
       list.heads.insert(list.heads.end(), settings.extra_interventions.begin(), settings.extra_interventions.end());
-      ProbedRunRequest request;
-      request.measured = {settings.target};
-      request.record_layer = settings.target.layer;
-      request.keep_logits = true;
-      sanity.add(base, 0, run_probed(*model, ids, list, request));
+      check_request.keep_logits = true;
+      sanity.add(base, 0, run_probed(*model, ids, list, check_request));
     }
-    say("  sample " + std::to_string(s + 1) + "/" + std::to_string(samples.size()) + " (" + samples[s].id + ", " +
-        std::to_string(ids.size()) + " tokens) done");
+    check_request.keep_logits = false;
+    const ProbedRun run = run_probed(*model, ids, interventions_for(0, result.scales[isolation_condition]), check_request);
+    conditions[isolation_condition][0].add(run, 0);
+    isolation.add(base.probes, run.probes);
+    sample_done("baseline and checks", s);
   }
+  result.baseline_done = true;
+  publish();
+  say("checks: baseline sanity " + std::string(result.sanity.passed ? "PASS" : "FAIL") + ", isolation " +
+      (result.isolation.passed ? "PASS" : "FAIL"));
 
-  result.baseline_loss = baseline_predicted ? baseline_nll / static_cast<double>(baseline_predicted) : std::nan("");
-  for (std::size_t h = 0; h < head_count; ++h) result.baseline.push_back(baseline[h].result(result.baseline_loss));
-  result.conditions_by_head.resize(condition_count);
-  for (std::size_t c = 0; c < condition_count; ++c)
-    for (std::size_t h = 0; h < head_count; ++h) result.conditions_by_head[c].push_back(conditions[c][h].result(result.baseline_loss));
-  result.sanity = sanity.result(scaling ? "scale 1.0" : "the identity intervention (no ablation)", settings.target);
-  result.isolation = isolation.result(result.conditions[isolation_condition]);
-  analyse_sweep(result);
+  // Phase 2, one condition at a time: each measured head intervened alone (the target's check runs above
+  // already counted), published as soon as every head has it.
+  for (std::size_t c = 0; c < condition_count; ++c) {
+    const bool target_done = c == isolation_condition || static_cast<std::ptrdiff_t>(c) == sanity_condition;
+    for (std::size_t s = 0; s < samples.size(); ++s) {
+      for (std::size_t h = target_done ? 1 : 0; h < head_count; ++h) {
+        ProbedRunRequest request;
+        request.measured = {result.heads[h]};
+        conditions[c][h].add(run_probed(*model, samples[s].ids, interventions_for(h, result.scales[c]), request), 0);
+      }
+      sample_done(result.conditions[c], s);
+    }
+    result.condition_done[c] = 1;
+    publish();
+  }
   return result;
 }
 

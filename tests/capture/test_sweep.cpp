@@ -2,7 +2,8 @@
 // scale-1.0 statistics equal a plain capture's metrics for the same prompts; the baseline-sanity and
 // isolation checks pass on a correct run and fail when an extra intervention breaks isolation on purpose;
 // query scaling moves the target's max attention in the expected direction; key scaling and ablation stay
-// isolated under GQA; the gain scan agrees with the sweep; bad input is a clear error.
+// isolated under GQA; the gain scan agrees with the sweep; bad input is a clear error; the file fills in
+// one condition at a time (baseline and checks first) and a sweep that dies leaves what it finished.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +16,7 @@
 #include "capture/session/capture_session.h"
 #include "capture/sweep/sweep.h"
 #include "core/io/npz.h"
+#include "core/store/h5.h"
 #include "core/store/inspect.h"
 #include "core/store/reader.h"
 #include "test_support.h"
@@ -52,6 +54,43 @@ hw::SweepSettings base_settings(const std::string& model, const std::string& pro
   s.target = {1, 2};
   s.controls = {{1, 0}, {0, 3}};
   return s;
+}
+
+// What a reader finds in a sweep file (raw HDF5, as any client would read it).
+struct FileState {
+  bool complete = false, has_checks = false;
+  std::int64_t baseline_done = -1, conditions_done = -1;
+  std::vector<double> condition_done, max_attention_mean, max_attention_n, gain, ratio, baseline_max_attention;
+  std::string null_result;
+};
+
+std::vector<double> read_doubles(hid_t group, const std::string& name) {
+  headscope::h5::Id dataset = headscope::h5::open_dataset(group, name, name);
+  headscope::h5::Id space(H5Dget_space(dataset));
+  std::vector<double> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+  if (!values.empty()) H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  return values;
+}
+
+FileState read_file_state(const std::string& path) {
+  namespace h5 = headscope::h5;
+  h5::quiet_errors();
+  h5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (file.get() < 0) throw std::runtime_error(path + ": cannot open");
+  FileState state;
+  state.complete = h5::read_int_attribute(file, "complete", path) != 0;
+  h5::Id sweep = h5::open_group(file, "/sweep", path);
+  state.baseline_done = h5::read_int_attribute(sweep, "baseline_done", path);
+  state.conditions_done = h5::read_int_attribute(sweep, "conditions_done", path);
+  state.null_result = h5::read_string_attribute(sweep, "null_result", path);
+  state.has_checks = h5::link_exists(sweep, "checks");
+  state.condition_done = read_doubles(sweep, "condition_done");
+  state.max_attention_mean = read_doubles(sweep, "max_attention_mean");
+  state.max_attention_n = read_doubles(sweep, "max_attention_n");
+  state.baseline_max_attention = read_doubles(sweep, "baseline_max_attention_mean");
+  state.gain = read_doubles(sweep, "gain");
+  state.ratio = read_doubles(sweep, "ratio");
+  return state;
 }
 
 std::size_t condition_of(const hw::SweepResult& r, double scale) {
@@ -285,4 +324,89 @@ TEST(Sweep, BadInputIsAClearError) {
   hm::ForwardOptions options;
   options.interventions = &list;
   EXPECT_THROW(model->forward(ids, nullptr, options), hm::ModelError);
+}
+
+// The file is rewritten after the baseline (with both checks) and after each condition; a reader opening
+// it in between finds every finished condition whole, the pending ones NaN with n = 0, no verdict before
+// the end, and the finished numbers exactly those of the final result.
+TEST(SweepProgress, TheFileFillsInOneConditionAtATime) {
+  const auto dir = headscope::test::temp_dir();
+  const auto settings = base_settings("llama", write_prompts(dir, "llama"));
+  const auto path = (dir / "sweep.h5").string();
+  std::vector<FileState> seen;
+  bool first = true;
+  const auto result = hw::run_sweep(settings, {}, [&](const hw::SweepResult& partial) {
+    hw::write_sweep_file(path, partial, "headscope sweep (test)", first ? false : true);
+    first = false;
+    seen.push_back(read_file_state(path));
+    const FileState& state = seen.back();
+    EXPECT_EQ(state.complete, partial.complete());
+    EXPECT_EQ(state.conditions_done, static_cast<std::int64_t>(partial.conditions_done()));
+    EXPECT_FALSE(fs::exists(path + ".partial")) << "renamed over the file";
+  });
+  const std::size_t conditions = result.scales.size(), heads = result.heads.size();
+  ASSERT_EQ(seen.size(), conditions + 2) << "nothing yet, the baseline, then each condition";
+  EXPECT_EQ(seen[0].baseline_done, 0);
+  EXPECT_FALSE(seen[0].has_checks) << "the checks run with the baseline";
+  EXPECT_TRUE(std::isnan(seen[0].baseline_max_attention[0]));
+  for (std::size_t k = 1; k < seen.size(); ++k) {
+    const FileState& state = seen[k];
+    EXPECT_EQ(state.baseline_done, 1);
+    EXPECT_TRUE(state.has_checks);
+    EXPECT_EQ(state.baseline_max_attention[0], result.baseline[0].metrics[1].mean);
+    EXPECT_EQ(state.conditions_done, static_cast<std::int64_t>(k - 1));
+    EXPECT_EQ(state.complete, k + 1 == seen.size());
+    for (std::size_t c = 0; c < conditions; ++c) {
+      const bool done = c < k - 1;  // ascending scales, one at a time
+      EXPECT_EQ(state.condition_done[c], done ? 1.0 : 0.0) << "snapshot " << k << " condition " << c;
+      for (std::size_t h = 0; h < heads; ++h) {
+        const double mean = state.max_attention_mean[c * heads + h];
+        if (done) {
+          EXPECT_EQ(mean, result.conditions_by_head[c][h].metrics[1].mean) << "snapshot " << k << " condition " << c;
+          EXPECT_EQ(state.max_attention_n[c * heads + h], static_cast<double>(result.token_count));
+        } else {
+          EXPECT_TRUE(std::isnan(mean)) << "a pending condition (even the target's, measured with the checks) stays NaN";
+          EXPECT_EQ(state.max_attention_n[c * heads + h], 0.0);
+        }
+      }
+    }
+    EXPECT_EQ(std::isfinite(state.gain[0]), k - 1 >= 3) << "a gain once 3 scales are in";
+    if (k + 1 < seen.size()) {
+      EXPECT_EQ(state.null_result, "") << "no verdict before the end";
+      for (double ratio : state.ratio) EXPECT_TRUE(std::isnan(ratio));
+    }
+  }
+  EXPECT_EQ(seen.back().gain[0], result.gains[0].fit.slope);
+  EXPECT_EQ(seen.back().null_result, result.null_result);
+
+  // The same numbers as a sweep run without a progress sink (the phase order changes nothing).
+  const auto plain = hw::run_sweep(settings);
+  for (std::size_t h = 0; h < heads; ++h) {
+    EXPECT_EQ(plain.gains[h].fit.slope, result.gains[h].fit.slope);
+    for (std::size_t c = 0; c < conditions; ++c)
+      EXPECT_EQ(plain.conditions_by_head[c][h].loss, result.conditions_by_head[c][h].loss);
+  }
+  EXPECT_EQ(plain.sanity.detail, result.sanity.detail);
+  EXPECT_EQ(plain.isolation.detail, result.isolation.detail);
+}
+
+// A sweep that dies after two conditions (here: its sink throws) leaves a readable file with the
+// baseline, the checks and those two conditions, marked incomplete.
+TEST(SweepProgress, ADeadSweepLeavesTheConditionsItFinished) {
+  const auto dir = headscope::test::temp_dir();
+  const auto settings = base_settings("llama", write_prompts(dir, "llama"));
+  const auto path = (dir / "sweep.h5").string();
+  EXPECT_THROW(hw::run_sweep(settings, {},
+                             [&](const hw::SweepResult& partial) {
+                               hw::write_sweep_file(path, partial, "headscope sweep (test)", true);
+                               if (partial.conditions_done() == 2) throw std::runtime_error("killed");
+                             }),
+               std::runtime_error);
+  const FileState state = read_file_state(path);
+  EXPECT_FALSE(state.complete);
+  EXPECT_TRUE(state.has_checks);
+  EXPECT_EQ(state.conditions_done, 2);
+  EXPECT_EQ(state.condition_done, (std::vector<double>{1, 1, 0, 0, 0}));
+  EXPECT_TRUE(std::isfinite(state.max_attention_mean[0]));
+  EXPECT_TRUE(std::isnan(state.max_attention_mean.back()));
 }

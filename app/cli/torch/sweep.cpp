@@ -1,41 +1,28 @@
 // `headscope sweep` and `headscope gain-scan`: intervention sweeps on a target head and controls, and a
 // ranked gain table for every head of a layer (capture/sweep/sweep.h). Both print the expected directions
-// and progress on stderr, the report on stdout, and write an HDF5 file of kind "sweep".
+// and progress on stderr, the report on stdout, and write an HDF5 file of kind "sweep" (a sweep's file
+// grows one condition at a time while it runs).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
 #include "app/cli/registry.h"
 #include "capture/sweep/sweep.h"
+#include "core/util/lists.h"
 
 namespace {
 
 namespace hw = headscope::sweep;
 
-headscope::store::HeadRef parse_head(const std::string& text, const std::string& option) {
-  auto head = headscope::store::parse_head_name(text);
-  if (!head) throw std::runtime_error(option + ": '" + text + "' is not a head (write L:H or L3H5)");
-  return *head;
-}
-
-std::vector<double> parse_scales(const std::string& text) {
-  std::vector<double> scales;
-  std::stringstream list(text);
-  for (std::string item; std::getline(list, item, ',');) {
-    if (item.empty()) continue;
-    std::size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size()) throw std::runtime_error("--scales: '" + item + "' is not a number");
-    scales.push_back(value);
+// A list option: the parser's message, prefixed with the option's name.
+template <typename Parse>
+auto parse_option(Parse parse, const std::string& text, const std::string& option) {
+  try {
+    return parse(text);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(option + ": " + e.what());
   }
-  return scales;
 }
 
 void add_run_options(CLI::App* cmd, hw::RunSettings& run, hw::SampleSource& samples) {
@@ -75,15 +62,22 @@ void setup_sweep(CLI::App& app) {
       throw std::runtime_error("give --prompts FILE or --shards FILE");
     s->run.command_line = headscope::cli::command_line();
     s->kind = hw::parse_sweep_kind(*kind);
-    s->target = parse_head(*target, "--target");
-    std::stringstream list(*controls);
-    for (std::string item; std::getline(list, item, ',');)
-      if (!item.empty()) s->controls.push_back(parse_head(item, "--controls"));
-    s->scales = parse_scales(*scales);
-    const auto result = hw::run_sweep(*s, log_line);
+    const auto targets = parse_option(headscope::parse_head_list, *target, "--target");
+    if (targets.size() != 1) throw std::runtime_error("--target: give one head, L:H");
+    s->target = targets[0];
+    s->controls = parse_option(headscope::parse_head_list, *controls, "--controls");
+    s->scales = parse_option(headscope::parse_number_list, *scales, "--scales");
+    // The file is rewritten after the baseline and after each condition, so a viewer watches it fill in
+    // and a sweep that dies leaves the conditions it finished.
+    bool first_write = true;
+    const auto result = hw::run_sweep(*s, log_line, [&](const hw::SweepResult& partial) {
+      hw::write_sweep_file(*out, partial, s->run.command_line, first_write ? *overwrite : true);
+      first_write = false;
+      if (partial.baseline_done)
+        std::fprintf(stderr, "wrote %s (baseline and %zu of %zu conditions)\n", out->c_str(), partial.conditions_done(),
+                     partial.conditions.size());
+    });
     std::printf("%s", hw::format_sweep_report(result).c_str());
-    hw::write_sweep_file(*out, result, s->run.command_line, *overwrite);
-    std::fprintf(stderr, "wrote %s\n", out->c_str());
   });
 }
 
@@ -112,7 +106,7 @@ void setup_gain_scan(CLI::App& app) {
     if (*all_layers) s->layer = -1;
     s->run.command_line = headscope::cli::command_line();
     s->kind = hw::parse_sweep_kind(*kind);
-    s->scales = parse_scales(*scales);
+    s->scales = parse_option(headscope::parse_number_list, *scales, "--scales");
     const auto result = hw::run_gain_scan(*s, log_line);
     std::printf("%s", hw::format_gain_scan(result).c_str());
     hw::write_gain_scan_file(*out, result, s->run.command_line, *overwrite);
