@@ -12,23 +12,25 @@
 namespace headscope::views {
 
 std::string sweep_gains_title(const SweepData& sweep) {
-  return "gains: " + sweep.intervention + " of " + sweep.target + " vs " + std::to_string(sweep.ratio.size()) + " control" +
-         (sweep.ratio.size() == 1 ? "" : "s");
+  const std::size_t controls = sweep.head_count() > 0 ? sweep.head_count() - 1 : 0;
+  return "gains: " + sweep.intervention + " of " + sweep.target + " vs " + std::to_string(controls) + " control" +
+         (controls == 1 ? "" : "s");
 }
 
 void draw_sweep_gains(plot::Canvas& canvas, plot::Rect frame, const SweepData& sweep, SweepGainsState& state) {
   const plot::PlotStyle& style = plot::style();
   if (style.fill_frame_background) canvas.fill_rect(frame, style.background);
-  std::vector<bool> good;
-  const auto verdicts = sweep_verdict_lines(sweep, &good);
-  std::vector<HeadingLine> lines = {
-      {verdicts[0] + "   |   " + verdicts[1], good[0] && good[1] ? pass_color() : fail_color()},
-      {verdicts[2], good[2] ? pass_color() : fail_color()}};
-  const float heading = draw_heading(canvas, frame, sweep_gains_title(sweep), lines);
+  const float heading = draw_heading(canvas, frame, sweep_gains_title(sweep), sweep_verdict_heading(sweep));
   const std::size_t heads = sweep.head_count();
   if (!sweep.scaling() || heads == 0) {
     plot::draw_placeholder(canvas, {{frame.min.x, frame.min.y + heading}, frame.max}, "gains",
                            "no gain: this sweep is an ablation (no scales to fit against)");
+    return;
+  }
+  if (!sweep.complete && !(heads > 0 && std::isfinite(sweep.gain[0]))) {
+    plot::draw_placeholder(canvas, {{frame.min.x, frame.min.y + heading}, frame.max}, "gains",
+                           "gains appear once 3 scales are in (" + std::to_string(sweep.conditions_done()) + " of " +
+                               std::to_string(sweep.condition_count()) + " so far)");
     return;
   }
   // Bars on the left 55 %, the table on the right.
@@ -64,6 +66,10 @@ void draw_sweep_gains(plot::Canvas& canvas, plot::Rect frame, const SweepData& s
   float y = frame.min.y + heading + style.padding;
   canvas.text({x, y}, "target / control gain ratio", style.text, style.label_font_size);
   y += step + 2;
+  if (!sweep.complete) {
+    canvas.text({x, y}, "when every scale is in; gains so far are provisional", style.muted_text, size);
+    y += step;
+  }
   for (std::size_t c = 0; c < sweep.ratio.size(); ++c) {
     const std::string control = c + 1 < heads ? sweep.head_names[c + 1] : "?";
     canvas.text({x, y}, sweep.target + " / " + control + " = " + plot::format_number(sweep.ratio[c]) + "  — " + sweep.verdicts[c],

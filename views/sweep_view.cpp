@@ -5,6 +5,7 @@
 
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -14,8 +15,8 @@
 namespace headscope::views {
 namespace {
 
-std::string check_words(const char* name, const SweepCheck& check) {
-  if (!check.present) return std::string(name) + ": not recorded";
+std::string check_words(const char* name, const SweepCheck& check, bool baseline_done) {
+  if (!check.present) return std::string(name) + (baseline_done ? ": not recorded" : ": pending (runs with the baseline)");
   char numbers[96];
   std::snprintf(numbers, sizeof numbers, "max |diff| %.3g, tolerance %.3g", check.max_abs_difference, check.tolerance);
   return std::string(name) + ": " + (check.passed ? "PASSED" : "FAILED") + (check.bitwise ? " (bitwise)" : "") + ", " +
@@ -38,28 +39,35 @@ std::string sweep_view_title(const SweepData& sweep) {
   return title + ", " + std::to_string(sweep.sample_count) + " samples";
 }
 
-std::vector<std::string> sweep_verdict_lines(const SweepData& sweep, std::vector<bool>* good) {
-  std::vector<std::string> lines = {check_words("baseline sanity", sweep.sanity), check_words("isolation", sweep.isolation)};
-  std::vector<bool> ok = {sweep.sanity.passed, sweep.isolation.passed};
-  if (!sweep.null_result.empty()) {
-    lines.push_back("NULL RESULT: " + sweep.null_result);
-    ok.push_back(false);
-  } else {
-    lines.push_back("effect in the expected direction (no null result)");
-    ok.push_back(true);
-  }
-  if (good) *good = ok;
+std::string sweep_progress_words(const SweepData& sweep) {
+  if (sweep.complete) return "";
+  std::string words = "incomplete: " + std::to_string(sweep.conditions_done()) + " of " + std::to_string(sweep.condition_count()) +
+                      (sweep.scaling() ? " scales" : " conditions") + " measured";
+  if (!sweep.baseline_done) words += ", the baseline and checks running";
+  return words + " (running, or stopped before the end)";
+}
+
+std::vector<HeadingLine> sweep_verdict_heading(const SweepData& sweep) {
+  const plot::Color pending = plot::style().muted_text;
+  const bool checks_known = sweep.sanity.present && sweep.isolation.present;
+  const bool checks_passed = sweep.sanity.passed && sweep.isolation.passed;
+  std::vector<HeadingLine> lines;
+  lines.push_back({check_words("baseline sanity", sweep.sanity, sweep.baseline_done) + "   |   " +
+                       check_words("isolation", sweep.isolation, sweep.baseline_done),
+                   checks_passed ? pass_color() : checks_known || sweep.baseline_done ? fail_color() : pending});
+  if (!sweep.complete)
+    lines.push_back({sweep_progress_words(sweep) + "; the verdict comes when every scale is in", pending});
+  else if (!sweep.null_result.empty())
+    lines.push_back({"NULL RESULT: " + sweep.null_result, fail_color()});
+  else
+    lines.push_back({"effect in the expected direction (no null result)", pass_color()});
   return lines;
 }
 
 void draw_sweep_view(plot::Canvas& canvas, plot::Rect frame, const SweepData& sweep, SweepViewState& state) {
   const plot::PlotStyle& style = plot::style();
   if (style.fill_frame_background) canvas.fill_rect(frame, style.background);
-  std::vector<bool> good;
-  const auto verdicts = sweep_verdict_lines(sweep, &good);
-  std::vector<HeadingLine> lines;
-  lines.push_back({verdicts[0] + "   |   " + verdicts[1], good[0] && good[1] ? pass_color() : fail_color()});
-  lines.push_back({verdicts[2], good[2] ? pass_color() : fail_color()});
+  std::vector<HeadingLine> lines = sweep_verdict_heading(sweep);
   const bool se = state.error_bars == SweepErrorBars::standard_error;
   lines.push_back({std::string("points: mean over ") + std::to_string(sweep.token_count) + " tokens per condition; error bars: " +
                        (se ? "± SE of the mean (std/√n)" : "± 1 std over tokens (spread, not SE)") +
@@ -71,7 +79,22 @@ void draw_sweep_view(plot::Canvas& canvas, plot::Rect frame, const SweepData& sw
     plot::draw_placeholder(canvas, {{frame.min.x, frame.min.y + heading}, frame.max}, "sweep", "no conditions in the file");
     return;
   }
+  if (!sweep.baseline_done || (sweep.scaling() && sweep.conditions_done() == 0)) {
+    plot::draw_placeholder(canvas, {{frame.min.x, frame.min.y + heading}, frame.max}, "sweep",
+                           sweep.baseline_done ? "baseline and checks done; waiting for the first scale"
+                                               : "running the baseline and the checks …");
+    return;
+  }
+  // Pending conditions are NaN in the file: no point, and the line stops (scales arrive in ascending
+  // order); the x axis spans every scale from the start so it stays put while the sweep fills in.
   const bool scaling = sweep.scaling();
+  const std::string provisional = sweep.complete ? "" : " (provisional)";
+  float fit_from = INFINITY, fit_to = -INFINITY;  // the fit spans the scales measured
+  for (std::size_t c = 0; c < conditions && scaling; ++c)
+    if (sweep.condition_is_done(c)) {
+      fit_from = std::min(fit_from, static_cast<float>(std::log10(sweep.scales[c])));
+      fit_to = std::max(fit_to, static_cast<float>(std::log10(sweep.scales[c])));
+    }
   // x per point: log10(scale), or for ablations the category (0 = baseline, then each condition).
   const std::size_t points = scaling ? conditions : conditions + 1;
   std::vector<float> xs(points);
@@ -124,10 +147,11 @@ void draw_sweep_view(plot::Canvas& canvas, plot::Rect frame, const SweepData& sw
       plot::plot_line(fitted ? "##" + name : name, xs.data(), mean[h].data(), static_cast<int>(points));
       if (fitted) {  // the fit over the scale range, labelled with the gain ± SE
         const double ln10 = std::log(10.0);
-        fit_x[h] = {xs.front(), xs.back()};
+        fit_x[h] = {fit_from, fit_to};
         for (float x : fit_x[h]) fit_y[h].push_back(static_cast<float>(sweep.gain_intercept[h] + sweep.gain[h] * x * ln10));
         const std::string label = name + ": gain " + plot::format_number(sweep.gain[h]) + " ± " +
-                                  plot::format_number(sweep.gain_se[h]) + ", R² " + plot::format_number(sweep.gain_r_squared[h]);
+                                  plot::format_number(sweep.gain_se[h]) + ", R² " + plot::format_number(sweep.gain_r_squared[h]) +
+                                  (h == 0 ? provisional : "");
         plot::set_next_item_style({color.with_alpha(0.55f), 1.0f, 0, 0.25f});
         plot::plot_line(label, fit_x[h].data(), fit_y[h].data(), 2);
       }

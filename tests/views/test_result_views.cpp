@@ -28,9 +28,10 @@ std::string read_all(const std::filesystem::path& path) {
 }
 
 // A query-scale sweep of L1H2 against controls L0H0 and L3H1 at five scales; the target's max attention
-// rises 0.2 per ln(scale), the controls' barely. Checks pass; no null result.
-std::string write_small_sweep(const std::filesystem::path& dir, const std::string& null_result = "") {
-  const std::string path = (dir / "sweep.h5").string();
+// rises 0.2 per ln(scale), the controls' barely. Checks pass; no null result. With `done` < 5 it is the
+// file of a sweep still running: the first `done` scales in, the rest NaN, no ratios, gains from 3 on.
+std::string write_small_sweep(const std::filesystem::path& dir, const std::string& null_result = "", hsize_t done = 5) {
+  const std::string path = (dir / ("sweep" + (done < 5 ? "-" + std::to_string(done) : std::string()) + ".h5")).string();
   h5::quiet_errors();
   h5::Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
   h5::write_attribute(file, "format", std::string("headscope"));
@@ -38,7 +39,7 @@ std::string write_small_sweep(const std::filesystem::path& dir, const std::strin
   h5::write_attribute(file, "kind", std::string("sweep"));
   h5::write_attribute(file, "created", std::string("2024-01-01T00:00:00Z"));
   h5::write_attribute(file, "command_line", std::string("headscope sweep --target 1:2 --controls 0:0,3:1"));
-  h5::write_attribute(file, "complete", std::int64_t{1});
+  h5::write_attribute(file, "complete", std::int64_t{done == 5});
   {
     h5::Id model = h5::create_group(file, "/model", path);
     h5::write_attribute(model, "name", std::string("tiny-test"));
@@ -54,6 +55,13 @@ std::string write_small_sweep(const std::filesystem::path& dir, const std::strin
   h5::write_attribute(sweep, "baseline_loss", 2.5);
   h5::write_attribute(sweep, "null_result", null_result);
   h5::write_attribute(sweep, "spread", std::string("std = sample standard deviation (n - 1)"));
+  if (done < 5) {
+    h5::write_attribute(sweep, "baseline_done", std::int64_t{1});
+    h5::write_attribute(sweep, "conditions_done", static_cast<std::int64_t>(done));
+    std::vector<std::int64_t> mask(5, 0);
+    for (hsize_t c = 0; c < done; ++c) mask[c] = 1;
+    h5::write_array(sweep, "condition_done", H5T_STD_I64LE, H5T_NATIVE_INT64, {5}, mask.data(), path, {"condition"});
+  }
   const std::vector<double> scales = {0.5, 0.75, 1.0, 1.25, 1.5};
   const hsize_t conditions = scales.size(), heads = 3;
   h5::write_array(sweep, "scales", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {conditions}, scales.data(), path, {"condition"});
@@ -71,16 +79,16 @@ std::string write_small_sweep(const std::filesystem::path& dir, const std::strin
   for (int m = 0; m < 3; ++m) {
     std::vector<double> mean, spread, base_mean, base_spread;
     std::vector<std::int64_t> n, base_n;
-    for (double s : scales)
+    for (hsize_t c = 0; c < conditions; ++c)
       for (hsize_t h = 0; h < heads; ++h) {
-        const double x = std::log(s) * slope[h];
-        mean.push_back(m == 0 ? 2.0 - 3 * x : m == 1 ? 0.4 + x : 12 - 20 * x);
-        spread.push_back(m == 0 ? 0.5 : m == 1 ? 0.1 : 3);
-        n.push_back(200);
+        const double x = std::log(scales[c]) * slope[h];
+        mean.push_back(c >= done ? NAN : m == 0 ? 2.0 - 3 * x : m == 1 ? 0.4 + x : 12 - 20 * x);
+        spread.push_back(c >= done ? NAN : m == 0 ? 0.5 : m == 1 ? 0.1 : 3);
+        n.push_back(c >= done ? 0 : 200);
       }
     for (hsize_t h = 0; h < heads; ++h) {
-      base_mean.push_back(mean[2 * heads + h]);
-      base_spread.push_back(spread[h]);
+      base_mean.push_back(m == 0 ? 2.0 : m == 1 ? 0.4 : 12);  // scale 1
+      base_spread.push_back(m == 0 ? 0.5 : m == 1 ? 0.1 : 3);
       base_n.push_back(200);
     }
     const std::string name = metrics[m];
@@ -94,7 +102,9 @@ std::string write_small_sweep(const std::filesystem::path& dir, const std::strin
   const std::vector<double> loss(conditions * heads, 2.5), loss_delta(conditions * heads, 0.01);
   h5::write_array(sweep, "loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {conditions, heads}, loss.data(), path);
   h5::write_array(sweep, "loss_delta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {conditions, heads}, loss_delta.data(), path);
-  const std::vector<double> gain = {0.2, 0.02, -0.01}, se = {0.004, 0.003, 0.002}, r2 = {0.99, 0.7, 0.4}, intercept = {0.4, 0.4, 0.4};
+  std::vector<double> gain = {0.2, 0.02, -0.01}, se = {0.004, 0.003, 0.002}, r2 = {0.99, 0.7, 0.4}, intercept = {0.4, 0.4, 0.4};
+  if (done < 3)
+    for (auto* values : {&gain, &se, &r2, &intercept}) values->assign(heads, NAN);
   const std::vector<std::int64_t> fitted = {1, 1, 1};
   h5::write_array(sweep, "gain", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {heads}, gain.data(), path);
   h5::write_array(sweep, "gain_se", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {heads}, se.data(), path);
@@ -109,12 +119,13 @@ std::string write_small_sweep(const std::filesystem::path& dir, const std::strin
     h5::write_attribute(dataset, "trend_k90", std::vector<std::string>{"decreasing", "not monotonic", "increasing"});
   }
   const std::vector<double> ratio = {10, -20};
-  h5::write_array(sweep, "ratio", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {2}, ratio.data(), path, {"control"});
+  const hsize_t ratios = done == 5 ? 2 : 0;  // the verdicts wait for every scale
+  h5::write_array(sweep, "ratio", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {ratios}, ratio.data(), path, {"control"});
   {
     h5::Id dataset = h5::open_dataset(sweep, "ratio", path);
-    h5::write_attribute(dataset, "verdicts", std::vector<std::string>{"strong evidence", "undefined"});
-    h5::write_attribute(dataset, "ratio_versus_mean_control", 40.0);
-    h5::write_attribute(dataset, "verdict_versus_mean_control", std::string("strong evidence"));
+    h5::write_attribute(dataset, "verdicts", ratios ? std::vector<std::string>{"strong evidence", "undefined"} : std::vector<std::string>{});
+    h5::write_attribute(dataset, "ratio_versus_mean_control", ratios ? 40.0 : NAN);
+    h5::write_attribute(dataset, "verdict_versus_mean_control", std::string(ratios ? "strong evidence" : "undefined"));
   }
   h5::Id checks = h5::create_group(sweep, "checks", path);
   for (const char* name : {"baseline_sanity", "isolation"}) {
@@ -224,6 +235,54 @@ TEST(ResultFiles, ReadsASweepInTheDocumentedLayout) {
   EXPECT_TRUE(sweep->sanity.present && sweep->sanity.passed && sweep->isolation.bitwise);
   EXPECT_EQ(sweep->expected_directions.size(), 3u);
   EXPECT_TRUE(sweep->scaling());
+}
+
+// The file of a sweep still running (2 of 5 scales in): read as incomplete, pending scales NaN, the
+// heading says how far it got and gives no verdict; with 4 in, provisional gains. Both views draw it.
+TEST(ResultFiles, ReadsASweepThatIsStillRunning) {
+  const auto dir = test::temp_dir();
+  const auto complete = views::read_sweep_file(write_small_sweep(dir));
+  EXPECT_TRUE(complete->complete);
+  EXPECT_EQ(complete->conditions_done(), 5u) << "a file without condition_done is complete";
+  const auto partial = views::read_sweep_file(write_small_sweep(dir, "", 2));
+  EXPECT_FALSE(partial->complete);
+  EXPECT_TRUE(partial->baseline_done);
+  EXPECT_EQ(partial->condition_done, (std::vector<int>{1, 1, 0, 0, 0}));
+  EXPECT_EQ(partial->conditions_done(), 2u);
+  EXPECT_NEAR(partial->at(partial->mean[1], 1, 0), 0.4 + 0.2 * std::log(0.75), 1e-12);
+  EXPECT_TRUE(std::isnan(partial->at(partial->mean[1], 2, 0)));
+  EXPECT_TRUE(partial->ratio.empty());
+  EXPECT_TRUE(std::isnan(partial->gain[0]));
+  const auto heading = views::sweep_verdict_heading(*partial);
+  ASSERT_EQ(heading.size(), 2u);
+  EXPECT_NE(heading[0].text.find("baseline sanity: PASSED"), std::string::npos) << heading[0].text;
+  EXPECT_NE(heading[1].text.find("incomplete: 2 of 5 scales measured"), std::string::npos) << heading[1].text;
+  EXPECT_EQ(heading[1].text.find("NULL"), std::string::npos);
+  const auto later = views::read_sweep_file(write_small_sweep(dir, "", 4));
+  EXPECT_DOUBLE_EQ(later->gain[0], 0.2);
+
+  test::HeadlessImGui imgui;
+  for (const auto& sweep : {partial, later}) {
+    views::ResultFile file;
+    file.kind = "sweep";
+    file.sweep = sweep;
+    views::ResultViewStates states;
+    for (const views::ResultView* view : views::result_views_for("sweep")) {
+      SCOPED_TRACE(view->name + " with " + std::to_string(sweep->conditions_done()) + " scales");
+      plot::RecordingTextureProvider textures;
+      for (int frame = 0; frame < 2; ++frame) {
+        ImGui::NewFrame();
+        ImGui::SetNextWindowPos({0, 0});
+        ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
+        ImGui::Begin("partial", nullptr, ImGuiWindowFlags_NoDecoration);
+        plot::ImGuiCanvas canvas(ImGui::GetWindowDrawList(), &textures, imgui.fonts);
+        view->draw(canvas, {{0, 0}, {1200, 560}}, file, states);
+        ImGui::End();
+        ImGui::Render();
+      }
+      EXPECT_GT(ImGui::GetDrawData()->TotalVtxCount, 1000);
+    }
+  }
 }
 
 TEST(ResultFiles, ReadsAnIbFileAndNamesTheFileWhenTheKindIsWrong) {

@@ -138,6 +138,12 @@ const char* sweep_metric_file_name(int metric) {
   return metric >= 0 && metric < kSweepMetrics ? names[metric] : "?";
 }
 
+std::size_t SweepData::conditions_done() const {
+  std::size_t done = 0;
+  for (std::size_t c = 0; c < condition_count(); ++c) done += condition_is_done(c);
+  return done;
+}
+
 bool SweepData::scaling() const {
   for (double s : scales)
     if (!std::isfinite(s)) return false;
@@ -223,6 +229,13 @@ std::shared_ptr<const SweepData> read_sweep_file(const std::string& path) {
   }
   data->sanity = read_check(sweep, "baseline_sanity", path);
   data->isolation = read_check(sweep, "isolation", path);
+  data->complete = !h5::has_attribute(file, "complete") || h5::read_int_attribute(file, "complete", path) != 0;
+  data->baseline_done = !h5::has_attribute(sweep, "baseline_done") || int_or(sweep, "baseline_done", path) != 0;
+  data->condition_done.assign(data->scales.size(), 1);
+  if (h5::link_exists(sweep, "condition_done")) {
+    const auto done = ints(sweep, "condition_done", path);
+    for (std::size_t c = 0; c < data->condition_done.size(); ++c) data->condition_done[c] = c < done.size() && done[c] != 0;
+  }
   return data;
 }
 

@@ -42,8 +42,16 @@ struct SweepData {
   double ratio_versus_mean_control = 0;
   std::string verdict_versus_mean_control;
   SweepCheck sanity, isolation;
+  // A sweep still running (or one that died) has complete = false: the checks arrive with the baseline,
+  // then one condition at a time; pending conditions hold NaN. Files without these are complete.
+  bool complete = true, baseline_done = true;
+  std::vector<int> condition_done;          // [condition] 1 when measured (empty: all are)
 
   std::size_t condition_count() const { return scales.size(); }
+  bool condition_is_done(std::size_t condition) const {
+    return condition >= condition_done.size() || condition_done[condition] != 0;
+  }
+  std::size_t conditions_done() const;
   std::size_t head_count() const { return head_names.size(); }
   double at(const std::vector<double>& values, std::size_t condition, std::size_t head) const {
     return values[condition * head_count() + head];
