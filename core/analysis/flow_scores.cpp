@@ -52,10 +52,16 @@ FlowRunScores score_flow_run(const float* matrices, int layer_count, int head_co
   const int heads = layer_count * head_count;
   for (int h = 0; h < heads; ++h)
     run.heads.push_back(score_flow_matrix(matrices + static_cast<std::size_t>(h) * k * k, k));
-  auto& norm = run.normalization;
+  run.normalization = flow_normalization_bounds(run.heads);
+  apply_flow_normalization(run.heads, run.normalization);
+  return run;
+}
+
+FlowNormalization flow_normalization_bounds(const std::vector<FlowHeadScores>& heads) {
+  FlowNormalization norm;
   norm.hub_min = norm.skip_min = std::numeric_limits<double>::infinity();
   norm.hub_max = norm.skip_max = -std::numeric_limits<double>::infinity();
-  for (const auto& s : run.heads) {
+  for (const auto& s : heads) {
     if (!std::isnan(s.hub_score)) {
       norm.hub_min = std::min(norm.hub_min, s.hub_score);
       norm.hub_max = std::max(norm.hub_max, s.hub_score);
@@ -65,10 +71,22 @@ FlowRunScores score_flow_run(const float* matrices, int layer_count, int head_co
       norm.skip_max = std::max(norm.skip_max, s.skip);
     }
   }
-  for (auto& s : run.heads)
+  return norm;
+}
+
+FlowNormalization merge_flow_normalizations(const FlowNormalization& a, const FlowNormalization& b) {
+  FlowNormalization merged;
+  merged.hub_min = std::min(a.hub_min, b.hub_min);
+  merged.hub_max = std::max(a.hub_max, b.hub_max);
+  merged.skip_min = std::min(a.skip_min, b.skip_min);
+  merged.skip_max = std::max(a.skip_max, b.skip_max);
+  return merged;
+}
+
+void apply_flow_normalization(std::vector<FlowHeadScores>& heads, const FlowNormalization& norm) {
+  for (auto& s : heads)
     s.composite = 0.4 * s.flow + 0.4 * scaled(s.hub_score, norm.hub_min, norm.hub_max) +
                   0.2 * scaled(s.skip, norm.skip_min, norm.skip_max);
-  return run;
 }
 
 FlowChecks check_flow_matrices(const float* data, std::size_t value_count, int layer_count, int head_count,
@@ -180,16 +198,22 @@ std::vector<PhaseCriterion> flow_phase_criteria(const FlowRunScores& scores, con
     if (!std::isnan(r.value)) composites.push_back(r.value);  // descending
   const double top = composites.empty() ? kNaN : composites.front();
   criteria.push_back({"top composite score", top, 0.6, top > 0.6});
-  const std::size_t top_n = std::min<std::size_t>(10, composites.size());
-  const std::size_t bottom_n = std::min<std::size_t>(50, composites.size());
-  double top_mean = 0, bottom_mean = 0;
-  for (std::size_t i = 0; i < top_n; ++i) top_mean += composites[i] / top_n;
-  for (std::size_t i = composites.size() - bottom_n; i < composites.size(); ++i)
-    bottom_mean += composites[i] / bottom_n;
+  const auto [top_mean, bottom_mean] = composite_top_bottom(composites);
   const bool any = !composites.empty();
   criteria.push_back({"top-10 mean composite / bottom-50 mean", any ? top_mean / bottom_mean : kNaN, 2.0,
                       any && top_mean > 2.0 * bottom_mean});
   return criteria;
+}
+
+CompositeTopBottom composite_top_bottom(const std::vector<double>& descending) {
+  if (descending.empty()) return {kNaN, kNaN};
+  const std::size_t top_n = std::min<std::size_t>(10, descending.size());
+  const std::size_t bottom_n = std::min<std::size_t>(50, descending.size());
+  CompositeTopBottom means;
+  for (std::size_t i = 0; i < top_n; ++i) means.top_mean += descending[i] / top_n;
+  for (std::size_t i = descending.size() - bottom_n; i < descending.size(); ++i)
+    means.bottom_mean += descending[i] / bottom_n;
+  return means;
 }
 
 }  // namespace headscope::analysis

@@ -46,6 +46,20 @@ struct FlowRunScores {
 // matrices: [layer, head, K, K].
 FlowRunScores score_flow_run(const float* matrices, int layer_count, int head_count, int k);
 
+// The composite's normalisation bounds over `heads`: min and max of the hub and skip scores (NaN skipped;
+// +inf / -inf when there is none). Two runs compared on one scale take the union of their bounds.
+FlowNormalization flow_normalization_bounds(const std::vector<FlowHeadScores>& heads);
+FlowNormalization merge_flow_normalizations(const FlowNormalization& a, const FlowNormalization& b);
+// Sets every head's composite with the given bounds.
+void apply_flow_normalization(std::vector<FlowHeadScores>& heads, const FlowNormalization& normalization);
+
+// The earlier pipeline's concentration test on composites sorted descending (NaN already dropped): the mean
+// of the top min(10, n) and of the bottom min(50, n). Both NaN when there is none.
+struct CompositeTopBottom {
+  double top_mean = 0, bottom_mean = 0;
+};
+CompositeTopBottom composite_top_bottom(const std::vector<double>& descending);
+
 struct FlowChecks {
   bool shape_ok = false;            // value_count == layer_count * head_count * K * K and K == expected_k
   std::string shape_message;        // empty when the shape is fine
