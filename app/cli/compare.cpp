@@ -1,0 +1,39 @@
+// `headscope compare A.h5 B.h5`: two captures of different models over the same prompts, compared on their
+// K×K flow scores — heads over the composite threshold, concentration of the composite mass, hub
+// positions, per layer, the top heads. The figure of the same numbers is `headscope export --view compare`.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "app/cli/registry.h"
+#include "core/analysis/flow_comparison.h"
+#include "core/store/reader.h"
+
+namespace {
+
+void setup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("compare", "Compare two captures (two models, same prompts) on their flow scores");
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto options = std::make_shared<headscope::analysis::FlowComparisonOptions>();
+  auto joint = std::make_shared<bool>(false);
+  auto top = std::make_shared<int>(5);
+  cmd->add_option("files", *files, "Two capture stores (.h5): A and B")->required()->expected(2)->check(CLI::ExistingFile);
+  cmd->add_option("--threshold", options->composite_threshold, "Composite threshold of 'heads over the threshold' (default 0.6)");
+  cmd->add_option("--top-fraction", options->top_fraction, "Concentration: share of the composite mass in this fraction of heads (default 0.1)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--joint", *joint, "Normalise hub and skip over the heads of both runs (one scale) instead of per run");
+  cmd->add_option("--top", *top, "Rows of the top-heads table (default 5)");
+  cmd->callback([=] {
+    using namespace headscope;
+    if (*joint) options->normalization = analysis::ComparisonNormalization::joint;
+    const auto a = store::StoreReader::open((*files)[0]);
+    const auto b = store::StoreReader::open((*files)[1]);
+    const analysis::FlowComparison comparison = analysis::compare_stores(*a, *b, *options);
+    std::printf("A  %s\nB  %s\n\n%s", (*files)[0].c_str(), (*files)[1].c_str(),
+                analysis::format_flow_comparison(comparison, *top).c_str());
+  });
+}
+
+HEADSCOPE_REGISTER_SUBCOMMAND(setup);
+
+}  // namespace
