@@ -41,8 +41,8 @@ std::string format_value(double value, int digits) {
   return buffer;
 }
 
-std::uint64_t analysis_content_version(const analysis::StoreAnalysis* analysis, std::uint64_t slot) {
-  return std::hash<const void*>()(analysis) * 1315423911ull + slot + 1;
+std::uint64_t analysis_content_version(const void* result, std::uint64_t slot) {
+  return std::hash<const void*>()(result) * 1315423911ull + slot + 1;
 }
 
 }  // namespace headscope::views

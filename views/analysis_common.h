@@ -20,7 +20,8 @@ std::vector<int> recorded_step_starts(const store::SampleInfo& sample);
 // "0.83", "nan" for a missing value; `digits` after the point.
 std::string format_value(double value, int digits = 2);
 
-// A stable texture version for a heatmap derived from `analysis` (one per analysis object and slot).
-std::uint64_t analysis_content_version(const analysis::StoreAnalysis* analysis, std::uint64_t slot);
+// A stable texture version for a heatmap derived from an immutable result (a StoreAnalysis, a comparison):
+// one per result object and slot.
+std::uint64_t analysis_content_version(const void* result, std::uint64_t slot);
 
 }  // namespace headscope::views

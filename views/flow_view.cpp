@@ -25,17 +25,15 @@ std::string flow_view_title(ViewContext& context, FlowViewState&) {
          " samples";
 }
 
-namespace {
-
-// One K×K matrix as a heatmap with position categories; returns the plot's result.
 plot::PlotResult flow_heatmap(plot::Canvas& canvas, const std::string& id, plot::Rect rect, plot::PlotState* plot_state,
                               const std::string& title, const float* matrix, int k, const plot::Colormap& colormap,
-                              double lo, double hi, std::uint64_t version, const std::string& colorbar_label) {
+                              double lo, double hi, std::uint64_t version, const std::string& colorbar_label,
+                              bool axis_titles) {
   plot::PlotResult result;
   if (!plot::begin_plot(canvas, id, rect, plot_state, plot::plot_no_frame_background | plot::plot_no_legend)) return result;
   plot::setup_title(title);
-  plot::setup_axis(plot::Axis::x, colorbar_label.empty() ? "" : "attended position");
-  plot::setup_axis(plot::Axis::y, colorbar_label.empty() ? "" : "attending position", plot::axis_invert);
+  plot::setup_axis(plot::Axis::x, axis_titles ? "attended position" : "");
+  plot::setup_axis(plot::Axis::y, axis_titles ? "attending position" : "", plot::axis_invert);
   auto label = [](std::int64_t i) { return std::to_string(i); };
   plot::setup_axis_categories(plot::Axis::x, k, label, [](std::int64_t i) { return "key position " + std::to_string(i); });
   plot::setup_axis_categories(plot::Axis::y, k, label, [](std::int64_t i) { return "query position " + std::to_string(i); });
@@ -43,8 +41,6 @@ plot::PlotResult flow_heatmap(plot::Canvas& canvas, const std::string& id, plot:
   plot::plot_heatmap("flow", matrix, k, k, colormap, lo, hi, version);
   return plot::end_plot();
 }
-
-}  // namespace
 
 void draw_flow_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context, FlowViewState& state) {
   const RunInfo& info = context.run->info();
@@ -96,7 +92,7 @@ void draw_flow_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context
                      "#" + std::to_string(ranked.rank) + " " + store::head_name(head) + "  composite " + format_value(s.composite) +
                          (head == context.selection->head ? "  (selected)" : ""),
                      matrix, k, colormap, 0, top_max, analysis_content_version(result, static_cast<std::uint64_t>(ranked.layer * heads + ranked.head)),
-                     "");
+                     "", false);
     if (clicked.clicked) context.selection->head = head;
     canvas.text({(rect.min.x + rect.max.x) / 2, rect.max.y + 1},
                 "flow " + format_value(s.flow) + "  hub " + format_value(s.hub_score, 3) + " @" + std::to_string(s.hub_position) +
@@ -119,9 +115,9 @@ void draw_flow_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context
     flow_heatmap(canvas, "flow-mean", mean_rect, &state.mean_plot,
                  store::head_name(selected) + " mean (composite " + format_value(s.composite) + ")", mean, k, colormap, 0,
                  std::max<double>(1e-6, *std::max_element(mean, mean + block)), analysis_content_version(result, 1u << 30 | index),
-                 "attention");
+                 "attention", true);
     flow_heatmap(canvas, "flow-std", std_rect, &state.std_plot, store::head_name(selected) + " std over samples", std_values,
-                 k, colormap, 0, std::max(1e-6, std_range.max), analysis_content_version(result, 1u << 31 | index), "std");
+                 k, colormap, 0, std::max(1e-6, std_range.max), analysis_content_version(result, 1u << 31 | index), "std", true);
   }
   std::vector<float> hub_counts(static_cast<std::size_t>(k), 0.0f);
   for (const auto& s : scores.heads)

@@ -21,6 +21,13 @@ struct FlowViewState {
 inline constexpr const char* kNoFlowMessage =
     "this run has no flow matrices (capture with --flow-size K to record them)";
 
+// One K×K matrix as a heatmap, positions on both axes (row = attending); a colour bar when `colorbar_label`
+// is non-empty. Returns the plot's result (clicks). Shared with the comparison view.
+plot::PlotResult flow_heatmap(plot::Canvas& canvas, const std::string& id, plot::Rect rect, plot::PlotState* plot_state,
+                              const std::string& title, const float* matrix, int k, const plot::Colormap& colormap,
+                              double lo, double hi, std::uint64_t version, const std::string& colorbar_label,
+                              bool axis_titles);
+
 void flow_view_controls(FlowViewState& state);
 std::string flow_view_title(ViewContext& context, FlowViewState& state);
 void draw_flow_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context, FlowViewState& state);

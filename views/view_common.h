@@ -24,6 +24,7 @@ struct ViewContext {
   RunData* run = nullptr;                 // never null while drawing
   Selection* selection = nullptr;         // never null while drawing
   AttentionSource* attention = nullptr;   // may be null: no recompute available
+  RunData* compare_run = nullptr;         // may be null: the second run of the model comparison view
 };
 
 // Keeps the selection inside the run's shape (after a run change or before the first sample).

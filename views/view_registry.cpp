@@ -33,6 +33,9 @@ const std::vector<FigureView>& figure_views() {
       {"rankings", "top 20 heads by a score (--score composite|flow|hub|skip|telegraph|heartbeats|boundary-f1)",
        [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_rankings(c, r, x, s.rankings); },
        [](ViewContext& x, ViewStates& s) { return "rankings: " + rankings_title(x, s.rankings); }},
+      {"compare", "two models on the same prompts (--compare OTHER.h5): flow composites, heads over the threshold, hubs",
+       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_compare_view(c, r, x, s.compare); },
+       [](ViewContext& x, ViewStates& s) { return compare_view_title(x, s.compare); }},
   };
   return views;
 }
@@ -63,6 +66,13 @@ plot::FigureMetadata figure_metadata(ViewContext& context, ViewStates& states, c
   };
   if (context.selection->sample < info.sample_count)
     metadata.fields.emplace_back("sample_id", info.samples[static_cast<std::size_t>(context.selection->sample)].id);
+  if (view.name == "compare" && context.compare_run) {
+    const RunInfo& other = context.compare_run->info();
+    metadata.fields.insert(metadata.fields.end(), {{"compare_file", other.path},
+                                                   {"compare_model", other.provenance.model_name},
+                                                   {"compare_capture_command_line", other.provenance.command_line},
+                                                   {"samples_in_compare_run", std::to_string(other.sample_count)}});
+  }
   return metadata;
 }
 

@@ -1,5 +1,5 @@
 // The views that draw a figure, by the names the CLI and the app's export menu use (head-grid,
-// token-heatmap, attention-matrix, head, heartbeat, jsd, flow, rankings), with the per-view UI state they share between screen and export,
+// token-heatmap, attention-matrix, head, heartbeat, jsd, flow, rankings, compare), with the per-view UI state they share between screen and export,
 // and the provenance written into every exported figure.
 #pragma once
 #include <functional>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "views/attention_matrix.h"
+#include "views/compare_view.h"
 #include "views/flow_view.h"
 #include "views/head_drilldown.h"
 #include "views/head_grid.h"
@@ -32,6 +33,7 @@ struct ViewStates {
   JsdViewState jsd;
   FlowViewState flow;
   RankingsState rankings;
+  CompareViewState compare;
 };
 
 struct FigureView {

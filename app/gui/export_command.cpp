@@ -27,7 +27,9 @@ void setup(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Export a view of a store as a PDF, SVG or PNG figure (headless)");
   cmd->footer(view_list());
   struct Options {
-    std::string run, view, out, head = "0:0", metric, aggregate = "mean", colormap, score = "composite";
+    std::string run, view, out, head = "0:0", metric, aggregate = "mean", colormap, score = "composite", compare;
+    double threshold = 0.6;
+    bool joint = false;
     std::int64_t sample = 0;
     double width = 900, height = 600, scale = 1;
   };
@@ -48,6 +50,10 @@ void setup(CLI::App& app) {
       ->check(CLI::IsMember({"mean", "std", "sample"}));
   cmd->add_option("--score", o->score, "rankings: composite, flow, hub, skip, telegraph, heartbeats or boundary-f1")
       ->check(CLI::IsMember({"composite", "flow", "hub", "skip", "telegraph", "heartbeats", "boundary-f1"}));
+  cmd->add_option("--compare", o->compare, "compare: the second run (another model on the same prompts)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--threshold", o->threshold, "compare: composite threshold (default 0.6)");
+  cmd->add_flag("--joint", o->joint, "compare: normalise hub and skip over both runs' heads instead of per run");
   cmd->add_option("--colormap", o->colormap, "viridis, magma or cool-warm")
       ->check(CLI::IsMember(headscope::plot::Colormap::names()));
   cmd->callback([o] {
@@ -82,14 +88,22 @@ void setup(CLI::App& app) {
     views::Selection selection{*head, o->sample};
     views::NoModelAttentionSource attention("recomputing it needs the run's model (not available to `headscope export`)");
     views::ViewContext context{&run, &selection, &attention};
+    std::unique_ptr<views::DirectRunData> compare_run;
+    if (o->view == "compare") {
+      if (o->compare.empty()) throw CLI::ValidationError("--compare", "the compare view needs the second run: --compare OTHER.h5");
+      compare_run = std::make_unique<views::DirectRunData>(o->compare);
+      context.compare_run = compare_run.get();
+    }
     views::ViewStates states;
+    states.compare.options.composite_threshold = o->threshold;
+    if (o->joint) states.compare.options.normalization = analysis::ComparisonNormalization::joint;
     if (!o->metric.empty()) states.head_grid.metric = states.token_heatmap.metric = o->metric;
     states.head_grid.aggregate = o->aggregate == "std"      ? views::HeadGridAggregate::std
                                  : o->aggregate == "sample" ? views::HeadGridAggregate::selected_sample
                                                             : views::HeadGridAggregate::mean;
     if (const plot::Colormap* map = plot::Colormap::find(o->colormap)) {
       states.head_grid.colormap = states.token_heatmap.colormap = states.attention_matrix.colormap = map->id();
-      states.flow.colormap = map->id();
+      states.flow.colormap = states.compare.colormap = map->id();
     }
     for (int i = 0; i < views::kRankingScoreCount; ++i) {
       std::string name = views::ranking_score_name(views::RankingScore(i));
@@ -98,6 +112,10 @@ void setup(CLI::App& app) {
       if (name == o->score) states.rankings.score = views::RankingScore(i);
     }
     const views::FigureView* view = views::find_figure_view(o->view);
+    if (o->view == "compare") {  // a mismatch is an error here, not a figure of the message
+      std::string message;
+      if (!views::current_comparison(context, states.compare, &message)) throw std::runtime_error(message);
+    }
     views::export_view(context, states, *view, o->out, {o->width, o->height, o->scale});
     std::printf("wrote %s (%s, %s, sample %lld)\n", o->out.c_str(), o->view.c_str(), store::head_name(*head).c_str(),
                 static_cast<long long>(o->sample));

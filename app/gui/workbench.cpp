@@ -334,8 +334,22 @@ void Workbench::set_capture_defaults(const std::string& model_dir, const std::st
 // 5. figure panels
 // ---------------------------------------------------------------------------------------------------
 
+// The run the comparison view sets against `run`: the one chosen under "compare with", else the first
+// other open run (and that becomes the choice); null when no other run is open.
+views::RunData* Workbench::compare_run_for(OpenRun& run) {
+  OpenRun* first_other = nullptr;
+  for (auto& other : runs_) {
+    if (other.get() == &run) continue;
+    if (other->data->info().path == run.states.compare.compare_path) return other->data.get();
+    if (!first_other) first_other = other.get();
+  }
+  if (!first_other) return nullptr;
+  run.states.compare.compare_path = first_other->data->info().path;
+  return first_other->data.get();
+}
+
 void Workbench::export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension) {
-  views::ViewContext context{run.data.get(), &selection_, attention_.get()};
+  views::ViewContext context{run.data.get(), &selection_, attention_.get(), compare_run_for(run)};
   const std::string stem = std::filesystem::path(run.data->info().path).stem().string();
   const std::string file = stem + "-" + view.name + "-" + store::head_name(selection_.head) + "-s" +
                            std::to_string(selection_.sample) + "." + extension;
@@ -355,7 +369,8 @@ void Workbench::export_panel(const views::FigureView& view, OpenRun& run, const 
 
 void Workbench::draw_tabbed_panel(OpenRun& run, plot::Vec2 size) {
   static const char* const tabs[][2] = {
-      {"drill-down", "head"}, {"heartbeat", "heartbeat"}, {"jsd", "jsd"}, {"flow", "flow"}, {"rankings", "rankings"}};
+      {"drill-down", "head"}, {"heartbeat", "heartbeat"}, {"jsd", "jsd"}, {"flow", "flow"}, {"rankings", "rankings"},
+      {"compare", "compare"}};
   ImGui::BeginChild("##tabbed", ImVec2(size.x, size.y), false, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoScrollbar);
   if (ImGui::BeginTabBar("##analysis-tabs")) {
     for (const auto& tab : tabs) {
@@ -385,7 +400,12 @@ void Workbench::draw_figure_panel(const char* id, const views::FigureView& view,
   else if (view.name == "jsd") views::jsd_view_controls(run.states.jsd);
   else if (view.name == "flow") views::flow_view_controls(run.states.flow);
   else if (view.name == "rankings") views::rankings_controls(run.states.rankings);
-  else ImGui::TextUnformatted("head drill-down");
+  else if (view.name == "compare") {
+    std::vector<std::string> others;
+    for (const auto& other : runs_)
+      if (other.get() != &run) others.push_back(other->data->info().path);
+    views::compare_view_controls(run.states.compare, others);
+  } else ImGui::TextUnformatted("head drill-down");
   ImGui::SameLine();
   const float buttons = ImGui::CalcTextSize("PDF SVG PNG").x + 36;
   ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - buttons));
@@ -400,7 +420,7 @@ void Workbench::draw_figure_panel(const char* id, const views::FigureView& view,
   ImGui::NewLine();
   ImGui::PopStyleVar();
 
-  views::ViewContext context{run.data.get(), &selection_, attention_.get()};
+  views::ViewContext context{run.data.get(), &selection_, attention_.get(), compare_run_for(run)};
   if (view.name == "rankings") {  // on screen a sortable table; the exported figure is the bar chart
     views::rankings_table(context, run.states.rankings);
     if (!pending_extension.empty()) export_panel(view, run, pending_extension);

@@ -1,6 +1,7 @@
 // The workbench: every open run (each a LiveRunData fed by its own background thread), the shared
 // Selection, and the panel layout — runs panel on the left, then head grid, attention matrix, token
-// heatmap and, in tabs, head drill-down, heartbeat, jsd, flow and rankings in a 2 × 2 grid with draggable
+// heatmap and, in tabs, head drill-down, heartbeat, jsd, flow, rankings and the model comparison (against
+// another open run) in a 2 × 2 grid with draggable
 // splitters. Proportions (not pixels) are
 // remembered in imgui.ini, so the layout fits a laptop and a large monitor alike.
 #pragma once
@@ -51,9 +52,10 @@ class Workbench {
   void draw_capture_status(const std::string& path, const OpenRun& run);
   void draw_capture_starter();
   void draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size);
-  // The bottom-right panel: drill-down | heartbeat | jsd | flow | rankings as tabs.
+  // The bottom-right panel: drill-down | heartbeat | jsd | flow | rankings | compare as tabs.
   void draw_tabbed_panel(OpenRun& run, plot::Vec2 size);
   void export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension);
+  views::RunData* compare_run_for(OpenRun& run);
 
   plot::TextureProvider* textures_;
   std::vector<ImFont*> figure_fonts_;

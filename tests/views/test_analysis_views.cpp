@@ -13,7 +13,6 @@
 #include "core/store/writer.h"
 #include "../core/planted_store_data.h"
 #include "view_test_support.h"
-#include "views/plot/canvas_imgui.h"
 #include "views/view_registry.h"
 
 using namespace headscope;
@@ -40,43 +39,12 @@ std::string planted_store(const std::string& name, bool flow = true, bool genera
   return path;
 }
 
-// Records the text a view draws (export destinations have no pointer).
-class TextCanvas : public plot::Canvas {
- public:
-  void line(plot::Vec2, plot::Vec2, plot::Color, float) override {}
-  void polyline(const plot::Vec2*, int, plot::Color, float) override {}
-  void fill_rect(plot::Rect, plot::Color) override {}
-  void stroke_rect(plot::Rect, plot::Color, float) override {}
-  void fill_circle(plot::Vec2, float, plot::Color) override {}
-  void text(plot::Vec2, const std::string& text, plot::Color, float, plot::TextAlign, float) override { all += text + "\n"; }
-  plot::Vec2 measure_text(const std::string& text, float size) override { return {0.6f * size * text.size(), size}; }
-  void image(const plot::ImageSource&, plot::Rect, plot::Vec2, plot::Vec2) override { ++images; }
-  void push_clip(plot::Rect) override {}
-  void pop_clip() override {}
-  std::string all;
-  int images = 0;
-};
-
 std::string drawn_text(views::RunData& run, views::Selection selection, const std::string& view_name) {
-  TextCanvas canvas;
+  test::TextCanvas canvas;
   views::ViewContext context{&run, &selection, nullptr};
   views::ViewStates states;
   views::find_figure_view(view_name)->draw(canvas, {{0, 0}, {900, 600}}, context, states);
   return canvas.all;
-}
-
-int render_frame(const views::FigureView& view, views::ViewContext& context, views::ViewStates& states,
-                 test::HeadlessImGui& imgui, plot::TextureProvider& textures) {
-  ImGui::NewFrame();
-  ImGui::SetNextWindowPos({0, 0});
-  ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
-  ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration);
-  plot::ImGuiCanvas canvas(ImGui::GetWindowDrawList(), &textures, imgui.fonts);
-  const ImVec2 origin = ImGui::GetCursorScreenPos(), size = ImGui::GetContentRegionAvail();
-  view.draw(canvas, {{origin.x, origin.y}, {origin.x + size.x, origin.y + size.y}}, context, states);
-  ImGui::End();
-  ImGui::Render();
-  return ImGui::GetDrawData()->TotalVtxCount;
 }
 
 }  // namespace
@@ -94,7 +62,7 @@ TEST(AnalysisViews, RenderRealFramesAndShowThePlantedStructure) {
     ASSERT_NE(view, nullptr);
     plot::RecordingTextureProvider textures;
     int vertices = 0;
-    for (int frame = 0; frame < 3; ++frame) vertices = render_frame(*view, context, states, imgui, textures);
+    for (int frame = 0; frame < 3; ++frame) vertices = test::render_frame(*view, context, states, imgui, textures);
     EXPECT_GT(vertices, 400);
     if (std::string(name) == "flow") {
       EXPECT_GE(textures.requests, 3 * 8) << "each matrix and colorbar, every frame";

@@ -1,5 +1,6 @@
-// Helpers for the views' tests: a small synthetic store written once per test binary, and a headless
-// ImGui context (font atlas built from the figure font, no GL) in which views draw real frames.
+// Helpers for the views' tests: a small synthetic store written once per test binary, a headless ImGui
+// context (font atlas built from the figure font, no GL) in which views draw real frames, one frame of a
+// view, and a canvas that records the text a view draws.
 #pragma once
 #include <imgui.h>
 
@@ -8,7 +9,9 @@
 
 #include "test_support.h"
 #include "views/data/demo_store.h"
+#include "views/plot/canvas_imgui.h"
 #include "views/plot/fonts.h"
+#include "views/view_registry.h"
 
 namespace headscope::test {
 
@@ -53,5 +56,37 @@ class HeadlessImGui {
 
   std::vector<ImFont*> fonts;
 };
+
+// Records the text a view draws (export destinations have no pointer).
+class TextCanvas : public plot::Canvas {
+ public:
+  void line(plot::Vec2, plot::Vec2, plot::Color, float) override {}
+  void polyline(const plot::Vec2*, int, plot::Color, float) override {}
+  void fill_rect(plot::Rect, plot::Color) override {}
+  void stroke_rect(plot::Rect, plot::Color, float) override {}
+  void fill_circle(plot::Vec2, float, plot::Color) override {}
+  void text(plot::Vec2, const std::string& text, plot::Color, float, plot::TextAlign, float) override { all += text + "\n"; }
+  plot::Vec2 measure_text(const std::string& text, float size) override { return {0.6f * size * text.size(), size}; }
+  void image(const plot::ImageSource&, plot::Rect, plot::Vec2, plot::Vec2) override { ++images; }
+  void push_clip(plot::Rect) override {}
+  void pop_clip() override {}
+  std::string all;
+  int images = 0;
+};
+
+// Draws `view` into one headless ImGui frame filling the display; returns the frame's vertex count.
+inline int render_frame(const views::FigureView& view, views::ViewContext& context, views::ViewStates& states,
+                        HeadlessImGui& imgui, plot::TextureProvider& textures) {
+  ImGui::NewFrame();
+  ImGui::SetNextWindowPos({0, 0});
+  ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
+  ImGui::Begin("view", nullptr, ImGuiWindowFlags_NoDecoration);
+  plot::ImGuiCanvas canvas(ImGui::GetWindowDrawList(), &textures, imgui.fonts);
+  const ImVec2 origin = ImGui::GetCursorScreenPos(), size = ImGui::GetContentRegionAvail();
+  view.draw(canvas, {{origin.x, origin.y}, {origin.x + size.x, origin.y + size.y}}, context, states);
+  ImGui::End();
+  ImGui::Render();
+  return ImGui::GetDrawData()->TotalVtxCount;
+}
 
 }  // namespace headscope::test

@@ -93,6 +93,10 @@ SharedPinned LiveRunData::pinned_attention(std::int64_t sample, store::HeadRef h
   return nullptr;
 }
 
+SharedFloats LiveRunData::flow_mean(const std::vector<std::int64_t>& samples) {
+  return lookup_floats(flow_mean_key(samples));
+}
+
 SharedAnalysis LiveRunData::analysis() {
   if (!frame_->info.opened) return nullptr;
   const bool stale = !frame_->analysis || frame_->analysis_generation != frame_->info.generation;

@@ -36,6 +36,7 @@ class LiveRunData : public RunData {
   SharedStrings token_text(std::int64_t sample) override;
   SharedPinned pinned_attention(std::int64_t sample, store::HeadRef head) override;
   SharedAnalysis analysis() override;
+  SharedFloats flow_mean(const std::vector<std::int64_t>& samples) override;
 
  private:
   struct Snapshot {

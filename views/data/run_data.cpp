@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "core/analysis/flow_comparison.h"
 #include "core/store/reader.h"
 
 namespace headscope::views {
@@ -22,6 +23,17 @@ std::string head_trace_key(const std::string& metric, std::int64_t sample, store
 }
 std::string pinned_key(std::int64_t sample, store::HeadRef head) {
   return "pinned|" + std::to_string(sample) + "|" + std::to_string(head.layer) + "|" + std::to_string(head.head);
+}
+
+std::string flow_mean_key(const std::vector<std::int64_t>& samples) {
+  std::string key = "flowmean|";
+  for (std::size_t i = 0; i < samples.size();) {
+    std::size_t end = i;
+    while (end + 1 < samples.size() && samples[end + 1] == samples[end] + 1) ++end;
+    key += (i ? "," : "") + std::to_string(samples[i]) + (end > i ? "-" + std::to_string(samples[end]) : "");
+    i = end + 1;
+  }
+  return key;
 }
 
 RunInfo read_run_info(const store::StoreReader& reader) {
@@ -66,6 +78,15 @@ SharedFloats read_floats(const store::StoreReader& reader, const std::string& ke
     std::getline(in, field);
     head.head = std::stoi(field);
     block->values = reader.head_trace(metric, sample, head);
+  } else if (kind == "flowmean") {
+    std::vector<std::int64_t> samples;
+    while (std::getline(in, field, ',')) {
+      const std::size_t dash = field.find('-');
+      const std::int64_t first = std::stoll(field.substr(0, dash));
+      const std::int64_t last = dash == std::string::npos ? first : std::stoll(field.substr(dash + 1));
+      for (std::int64_t i = first; i <= last; ++i) samples.push_back(i);
+    }
+    block->values = analysis::average_store_flow(reader, samples).mean;
   }
   return block;
 }
@@ -114,6 +135,10 @@ SharedPinned DirectRunData::pinned_attention(std::int64_t sample, store::HeadRef
   }
   pinned_[key] = result;
   return result;
+}
+
+SharedFloats DirectRunData::flow_mean(const std::vector<std::int64_t>& samples) {
+  return cached(flow_mean_key(samples));
 }
 
 SharedAnalysis DirectRunData::analysis() {

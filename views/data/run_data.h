@@ -71,6 +71,9 @@ class RunData {
   // Null while pending: analyze_store over the run's samples as of the latest refresh (a live run's result
   // may trail new samples by a few seconds; it is recomputed, never blocking the caller).
   virtual SharedAnalysis analysis() { return nullptr; }
+  // Null while pending: the flow matrices of `samples` averaged over them (NaN skipped), [layer, head, K, K]
+  // (the model comparison reads the prompts two runs share).
+  virtual SharedFloats flow_mean(const std::vector<std::int64_t>& samples) = 0;
 };
 
 // Key of one cached read (shared by both implementations).
@@ -78,6 +81,7 @@ std::string summary_key(const std::string& metric);
 std::string layer_slice_key(const std::string& metric, std::int64_t sample, int layer);
 std::string head_trace_key(const std::string& metric, std::int64_t sample, store::HeadRef head);
 std::string pinned_key(std::int64_t sample, store::HeadRef head);
+std::string flow_mean_key(const std::vector<std::int64_t>& samples);  // runs of indices: "flowmean|0-11,14"
 
 // Reads a RunInfo from an open reader (the header and every sample's info).
 RunInfo read_run_info(const store::StoreReader& reader);
@@ -96,6 +100,7 @@ class DirectRunData : public RunData {
   SharedStrings token_text(std::int64_t sample) override;
   SharedPinned pinned_attention(std::int64_t sample, store::HeadRef head) override;
   SharedAnalysis analysis() override;
+  SharedFloats flow_mean(const std::vector<std::int64_t>& samples) override;
 
  private:
   SharedFloats cached(const std::string& key);

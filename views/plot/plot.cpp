@@ -333,7 +333,7 @@ void plot_scatter(const std::string& label, const float* xs, const float* ys, in
   add_series_item(label, Series{xs, ys, count, stride}, false);
 }
 
-void plot_bars(const std::string& label, const float* ys, int count, double bar_width, int stride) {
+void plot_bars(const std::string& label, const float* ys, int count, double bar_width, int stride, double x_offset) {
   PlotContext& plot = require_plot("plot_bars");
   const ItemStyle item_style = take_item_style(plot);
   const Series series{nullptr, ys, count, stride};
@@ -341,25 +341,26 @@ void plot_bars(const std::string& label, const float* ys, int count, double bar_
   item.label = label;
   item.color = item_style.color;
   item.legend = LegendKind::patch;
-  item.fit = [series, bar_width](Bounds& b) {
+  const double left = x_offset - bar_width / 2, right = x_offset + bar_width / 2;
+  item.fit = [series, left, right](Bounds& b) {
     fit_series(series, b);
-    if (series.count > 0) b.add_x(-bar_width / 2), b.add_x(series.count - 1 + bar_width / 2), b.add_y(0);
+    if (series.count > 0) b.add_x(left), b.add_x(series.count - 1 + right), b.add_y(0);
   };
-  item.draw = [series, item_style, bar_width](Canvas& canvas, const Transform& t) {
+  item.draw = [series, item_style, left, right](Canvas& canvas, const Transform& t) {
     for (int i = 0; i < series.count; ++i) {
       const double y = series.y(i);
       if (!std::isfinite(y)) continue;
-      const Vec2 a = t.to_canvas(i - bar_width / 2, 0), b = t.to_canvas(i + bar_width / 2, y);
+      const Vec2 a = t.to_canvas(i + left, 0), b = t.to_canvas(i + right, y);
       const Rect rect{{std::min(a.x, b.x), std::min(a.y, b.y)}, {std::max(a.x, b.x), std::max(a.y, b.y)}};
       canvas.fill_rect(rect, item_style.color.with_alpha(std::max(item_style.fill_alpha, 0.6f)));
     }
   };
   const PlotContext* owner = &plot;
-  item.hover = [owner, label, series](const Transform& t, Vec2 mouse) {
+  item.hover = [owner, label, series, x_offset](const Transform& t, Vec2 mouse) {
     std::optional<HoverHit> hit;
-    const double x = std::round(t.from_x(mouse.x));
+    const double x = std::round(t.from_x(mouse.x) - x_offset);
     if (x >= 0 && x < series.count && std::isfinite(series.y(static_cast<int>(x))))
-      hit = HoverHit{std::abs(t.to_x(x) - mouse.x), x, series.y(static_cast<int>(x)),
+      hit = HoverHit{std::abs(t.to_x(x + x_offset) - mouse.x), x, series.y(static_cast<int>(x)),
                      hover_text(*owner, label, x, series.y(static_cast<int>(x)))};
     return hit;
   };

@@ -117,9 +117,10 @@ void setup_highlight_cell(double x, double y);
 void plot_line(const std::string& label, const float* ys, int count, int stride = sizeof(float));
 void plot_line(const std::string& label, const float* xs, const float* ys, int count, int stride = sizeof(float));
 void plot_scatter(const std::string& label, const float* xs, const float* ys, int count, int stride = sizeof(float));
-// Bars of `ys` at x = i, `bar_width` wide in data units.
+// Bars of `ys` at x = i + x_offset, `bar_width` wide in data units (grouped bars: two series of width 0.4
+// at offsets -0.2 and +0.2).
 void plot_bars(const std::string& label, const float* ys, int count, double bar_width = 0.8,
-               int stride = sizeof(float));
+               int stride = sizeof(float), double x_offset = 0);
 // Vertical error bars ± errors[i] at (xs[i], ys[i]).
 void plot_error_bars(const std::string& label, const float* xs, const float* ys, const float* errors, int count,
                      int stride = sizeof(float));
