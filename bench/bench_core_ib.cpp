@@ -2,14 +2,18 @@
 // 896 dims with planted templates (8 operators × 3 templates, each template with its own label mix),
 // quantised by spherical k-means, annealed to at most 64 clusters. Prints wall times per stage and the
 // adjusted mutual information between found clusters and the planted templates (goal: < 60 s on 2 cores).
+// Times are wall clock and, since the machine may be shared, also this process's CPU time (all threads)
+// and the load average when the run started.
 //   bench_core_ib [--steps N] [--dim D] [--threads T] [--beta-max B] [--smoothing quantize|knn]
 //                 [--write-npy PREFIX]   (also writes PREFIX_embeddings.npy, PREFIX_labels.npy, PREFIX_templates.npy)
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/analysis/ib/aib.h"
@@ -70,6 +74,23 @@ double seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// CPU seconds of this process, all threads together.
+double cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+// The 1-minute load average, or -1 where /proc/loadavg cannot be read.
+double load_average() {
+  double load = -1;
+  if (std::FILE* file = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(file, "%lf", &load) != 1) load = -1;
+    std::fclose(file);
+  }
+  return load;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,17 +121,20 @@ int main(int argc, char** argv) {
                              data.templates.size() * sizeof(int));
   }
 
+  std::printf("load average (1 min) at start: %.2f on %u hardware threads\n", load_average(), std::thread::hardware_concurrency());
   const auto total_start = std::chrono::steady_clock::now();
+  const double total_cpu_start = cpu_seconds();
   SmoothingOptions smoothing_options;
   smoothing_options.method = smoothing;
   smoothing_options.threads = threads;
   const SmoothedProblem smoothed = smooth_labels(data.embeddings.data(), steps, dim, data.labels, kOperators, smoothing_options);
-  const double smoothing_seconds = seconds(total_start);
-  std::printf("k-means: %d cells, %d iterations%s, mean cosine %.3f, %.2f s (smoothing total %.2f s, IB rows %d)\n",
+  const double smoothing_seconds = seconds(total_start), smoothing_cpu = cpu_seconds() - total_cpu_start;
+  std::printf("k-means: %d cells, %d iterations%s, mean cosine %.3f, %.2f s (smoothing total %.2f s, cpu %.2f s, IB rows %d)\n",
               smoothed.cell_count, smoothed.kmeans_iterations, smoothed.kmeans_converged ? "" : " (capped)",
-              smoothed.kmeans_mean_cosine, smoothed.kmeans_seconds, smoothing_seconds, smoothed.problem.x_count);
+              smoothed.kmeans_mean_cosine, smoothed.kmeans_seconds, smoothing_seconds, smoothing_cpu, smoothed.problem.x_count);
 
   const auto anneal_start = std::chrono::steady_clock::now();
+  const double anneal_cpu_start = cpu_seconds();
   AnnealOptions options;
   options.beta_max = beta_max;
   options.clusters_max = 64;
@@ -124,12 +148,12 @@ int main(int argc, char** argv) {
       std::printf("  %-12s beta=%.4f K=%d gain=%.3g I(T;Y)=%.4f it=%d t=%.1fs\n", event_kind_name(e.kind), e.beta_critical,
                   e.cluster_count, e.gain, e.info_ty, e.iterations, seconds(anneal_start));
   });
-  const double anneal_seconds = seconds(anneal_start);
+  const double anneal_seconds = seconds(anneal_start), anneal_cpu = cpu_seconds() - anneal_cpu_start;
   const IbMeasures final_measures = measure(smoothed.problem, result.clustering);
   const std::vector<AibMerge> merges = agglomerate(result.clustering.cluster_mass, result.clustering.label_given_cluster,
                                                    kOperators, result.cluster_id);
   const std::vector<int> found = hard_assignment(result.clustering, smoothed.step_to_x);
-  const double total_seconds = seconds(total_start);
+  const double total_seconds = seconds(total_start), total_cpu = cpu_seconds() - total_cpu_start;
 
   int splits = 0, reabsorbs = 0, nonconverged = 0;
   for (const TransitionEvent& e : result.history) {
@@ -137,8 +161,11 @@ int main(int argc, char** argv) {
     reabsorbs += e.kind == EventKind::reabsorb;
     nonconverged += e.kind == EventKind::nonconverged;
   }
-  std::printf("anneal: %zu beta steps to %.1f, %d splits, %d reabsorptions, %d non-converged, %.2f s\n",
-              result.curve.size(), beta_max, splits, reabsorbs, nonconverged, anneal_seconds);
+  long iterations = 0;
+  for (const CurvePoint& p : result.curve) iterations += p.iterations;
+  std::printf("anneal: %zu beta steps to %.1f, %d splits, %d reabsorptions, %d non-converged, %ld iterations at the grid "
+              "points, %.2f s (cpu %.2f s)\n",
+              result.curve.size(), beta_max, splits, reabsorbs, nonconverged, iterations, anneal_seconds, anneal_cpu);
   std::printf("final: K=%d  I(X;T)=%.4f  I(T;Y)=%.4f  I(X;Y)=%.4f nats\n", result.clustering.cluster_count,
               final_measures.info_xt, final_measures.info_ty, result.info_xy);
   std::printf("AMI(found, planted templates) = %.4f\n", adjusted_mutual_information(found, data.templates));
@@ -146,6 +173,7 @@ int main(int argc, char** argv) {
   for (const ElbowRow& row : elbow_table(merges, result.clustering.cluster_count, final_measures.info_ty))
     std::printf("elbow: gain >= %.2f -> %d clusters (nats), %d clusters (fraction of I(T;Y))\n", row.threshold,
                 row.clusters_nats, row.clusters_fraction);
-  std::printf("wall time (smoothing + anneal + AIB): %.2f s\n", total_seconds);
+  std::printf("wall time (smoothing + anneal + AIB): %.2f s (cpu %.2f s); load average now %.2f\n", total_seconds, total_cpu,
+              load_average());
   return 0;
 }

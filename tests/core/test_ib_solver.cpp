@@ -1,14 +1,18 @@
 // The IB solver against the known answers of METRICS.md: first transitions at β_c = 1/ρ² for the doubly
 // symmetric binary source (DSBS), points of the DSBS optimal curve, the deterministic Y = X mod 2 case,
-// the independent case, the invariants on every run, and determinism for a fixed seed.
+// the independent case, the invariants on every run, determinism for a fixed seed and any thread count,
+// and the vectorised exp of the membership update against std::exp.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <utility>
+#include <vector>
 
 #include "core/analysis/ib/aib.h"
 #include "core/analysis/ib/anneal.h"
 #include "core/analysis/ib/ib_problem.h"
+#include "core/analysis/ib/simd.h"
 #include "ib_test_util.h"
 
 namespace headscope::analysis::ib {
@@ -175,6 +179,57 @@ TEST(IbSolver, FixedSeedIsDeterministic) {
   options.threads = 2;  // partial sums run over fixed chunks: the thread count changes nothing
   const AnnealResult c = anneal(problem, options);
   EXPECT_EQ(a.clustering.membership, c.clustering.membership);
+}
+
+TEST(IbSolver, ThreadCountChangesNothingOnALargeProblem) {
+  // 3,000 points × 6 labels: big enough that each pass is shared with the worker pool's helpers.
+  SplitMix64 rng(11);
+  std::vector<double> joint(3000 * 6);
+  for (size_t x = 0; x < 3000; ++x)
+    for (size_t y = 0; y < 6; ++y) joint[x * 6 + y] = rng.uniform() * (y == x % 6 ? 4.0 : 1.0);
+  const IbProblem problem = problem_from_joint(joint, 3000, 6, 3000);
+  AnnealOptions options;
+  options.beta_max = 10;
+  options.beta_ratio = 1.1;
+  options.clusters_max = 8;
+  options.min_size = 40;
+  options.tolerance = 1e-8;
+  options.max_iterations = 200;
+  options.threads = 1;
+  const AnnealResult one = anneal(problem, options);
+  EXPECT_GE(one.clustering.cluster_count, 4);  // from 4 clusters on, passes are shared
+  for (int threads : {2, 3}) {
+    options.threads = threads;
+    const AnnealResult many = anneal(problem, options);
+    EXPECT_EQ(one.clustering.membership, many.clustering.membership) << threads << " threads";
+    ASSERT_EQ(one.curve.size(), many.curve.size());
+    for (size_t i = 0; i < one.curve.size(); ++i) EXPECT_EQ(one.curve[i].info_ty, many.curve[i].info_ty);
+  }
+  headscope::test::expect_ib_invariants(problem, one);
+}
+
+TEST(IbSolver, VectorisedExpMatchesStdExp) {
+  // Within 2 ulp of std::exp over (−750, 0], exactly 0 for −inf and below the underflow point.
+  std::vector<double> inputs = {0.0, -1e-300, -0.5, -1.0, -10.25, -700.0, -708.5, -745.0, -745.13, -745.2, -746.0,
+                                -1e6, -std::numeric_limits<double>::infinity()};
+  SplitMix64 rng(3);
+  for (int i = 0; i < 4000; ++i) inputs.push_back(-750 * rng.uniform());
+  for (int i = 0; i < 4000; ++i) inputs.push_back(-rng.uniform());
+  while (inputs.size() % 4) inputs.push_back(0.0);
+  for (size_t i = 0; i < inputs.size(); i += 4) {
+    simd::Double4 v = {inputs[i], inputs[i + 1], inputs[i + 2], inputs[i + 3]};
+    simd::exp_nonpositive(v);
+    for (int lane = 0; lane < 4; ++lane) {
+      const double x = inputs[i + lane], want = std::exp(x);
+      SCOPED_TRACE("x=" + std::to_string(x));
+      if (want == 0) {
+        EXPECT_EQ(v[lane], 0.0);
+      } else {
+        const double ulp = std::max(std::nextafter(want, 2.0) - want, std::numeric_limits<double>::denorm_min());
+        EXPECT_LE(std::abs(v[lane] - want), 2 * ulp);
+      }
+    }
+  }
 }
 
 TEST(IbAib, MergeCostsAddUpToInformation) {

@@ -94,8 +94,7 @@ std::vector<double> separation_growth(const IbProblem& problem, double beta, Sof
   iterations = std::max(2, iterations);
   const int half = iterations / 2;
   for (int it = 1; it <= iterations; ++it) {
-    update_memberships(problem, beta, clustering, threads);
-    update_marginals(problem, clustering, threads);
+    iterate(problem, beta, clustering, threads);
     if (it == half)
       for (int k = 0; k < pairs; ++k) at_half[k] = separation(clustering, problem.y_count, originals[k], nt0 + k);
   }

@@ -1,6 +1,6 @@
 // Spherical k-means. Section index:
 //   1. kernels: packed centroid panels [panel, dim, 16], the 4-row × 16-centroid dot tile, dot()
-//   2. score_rows(): blocked points × centroids scores handed row by row to a visitor, on threads
+//   2. score_rows(): blocked points × centroids scores handed row by row to a visitor, on pool threads
 //   3. spherical_kmeans(), nearest_centroids()
 #include "core/analysis/ib/kmeans.h"
 
@@ -13,13 +13,8 @@
 
 #include "core/analysis/ib/ib_problem.h"
 #include "core/analysis/ib/parallel.h"
+#include "core/analysis/ib/simd.h"
 
-// On x86-64 GCC, compile the kernels twice (AVX2 and baseline) and pick one at load time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HEADSCOPE_KERNEL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HEADSCOPE_KERNEL_CLONES
-#endif
 
 namespace headscope::analysis::ib {
 
@@ -27,14 +22,10 @@ namespace headscope::analysis::ib {
 // 1. kernels
 namespace {
 
-typedef float Float8 __attribute__((vector_size(32)));  // 8 lanes; two SSE registers without AVX
-// The same, readable at any float address (unaligned, may alias float).
-typedef float Float8Unaligned __attribute__((vector_size(32), aligned(4), may_alias));
+using simd::Float8;
 constexpr int kPanelWidth = 16;                          // centroids per packed panel
 constexpr int kTileRows = 4;                             // points per kernel call
 constexpr int kBlockRows = 64;                           // points whose scores are held at once
-
-#define HEADSCOPE_LOAD8(p) (*reinterpret_cast<const Float8Unaligned*>(p))
 
 // Centroids [count, dim] packed as panels of 16: panel p holds centroid p·16+j at [k·16 + j].
 struct CentroidPanels {
@@ -115,30 +106,28 @@ void normalize_rows(float* data, std::int64_t rows, int dim) {
 namespace {
 
 // Calls visit(row, scores) for every row, scores[c] = cosine to centroid c (c < panels.count), on
-// `threads` threads over contiguous row ranges; visit must only touch per-row state.
+// `threads` threads claiming blocks of 64 rows; visit must only touch per-row state.
 template <typename Visit>
 void score_rows(const float* rows, std::int64_t row_count, int dim, const CentroidPanels& panels, int threads,
                 Visit&& visit) {
   const std::int64_t blocks = (row_count + kBlockRows - 1) / kBlockRows;
-  parallel_ranges(0, blocks, threads, [&](int, std::int64_t b0, std::int64_t b1) {
-    std::vector<float> scores(static_cast<size_t>(kBlockRows) * panels.padded);
-    const std::vector<float> zero_row(dim, 0.0f);
-    const int panel_count = panels.padded / kPanelWidth;
-    for (std::int64_t b = b0; b < b1; ++b) {
-      const std::int64_t first = b * kBlockRows;
-      const int block_rows = static_cast<int>(std::min<std::int64_t>(kBlockRows, row_count - first));
-      for (int p = 0; p < panel_count; ++p) {
-        const float* panel = &panels.data[static_cast<size_t>(p) * dim * kPanelWidth];
-        for (int r = 0; r < block_rows; r += kTileRows) {
-          const float* tile[kTileRows];
-          for (int i = 0; i < kTileRows; ++i)
-            tile[i] = r + i < block_rows ? rows + (first + r + i) * dim : zero_row.data();
-          dot_tile(tile[0], tile[1], tile[2], tile[3], panel, dim,
-                   &scores[static_cast<size_t>(r) * panels.padded + p * kPanelWidth], panels.padded);
-        }
+  const std::vector<float> zero_row(dim, 0.0f);
+  const int panel_count = panels.padded / kPanelWidth;
+  parallel_pieces(blocks, threads, [&](std::int64_t b) {
+    thread_local std::vector<float> scores;  // [row of the block, centroid], reused across calls
+    scores.resize(static_cast<size_t>(kBlockRows) * panels.padded);
+    const std::int64_t first = b * kBlockRows;
+    const int block_rows = static_cast<int>(std::min<std::int64_t>(kBlockRows, row_count - first));
+    for (int p = 0; p < panel_count; ++p) {
+      const float* panel = &panels.data[static_cast<size_t>(p) * dim * kPanelWidth];
+      for (int r = 0; r < block_rows; r += kTileRows) {
+        const float* tile[kTileRows];
+        for (int i = 0; i < kTileRows; ++i) tile[i] = r + i < block_rows ? rows + (first + r + i) * dim : zero_row.data();
+        dot_tile(tile[0], tile[1], tile[2], tile[3], panel, dim,
+                 &scores[static_cast<size_t>(r) * panels.padded + p * kPanelWidth], panels.padded);
       }
-      for (int r = 0; r < block_rows; ++r) visit(first + r, &scores[static_cast<size_t>(r) * panels.padded]);
     }
+    for (int r = 0; r < block_rows; ++r) visit(first + r, &scores[static_cast<size_t>(r) * panels.padded]);
   });
 }
 

@@ -1,7 +1,7 @@
 // Spherical k-means (cosine similarity on L2-normalised rows) for quantising step embeddings before the
 // IB, and the nearest-centroid lists the k-nearest-neighbour smoothing searches through. The heavy part,
 // points × centroids dot products, runs as a register-blocked 4×16 kernel over packed centroid panels
-// (an AVX2 clone is picked at run time on x86-64) on std::threads; results do not depend on the thread count.
+// (an AVX2 clone is picked at run time on x86-64) on pool threads; results do not depend on the thread count.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -38,9 +38,10 @@ std::vector<double> knn_label_rows(const std::vector<float>& unit, std::int64_t 
   const int k = std::max(1, options.neighbours);
   const double w = options.neighbour_weight;
   std::vector<double> rows(static_cast<size_t>(n) * label_count, 0.0);
-  parallel_ranges(0, n, resolve_thread_count(options.threads), [&](int, std::int64_t i0, std::int64_t i1) {
+  constexpr std::int64_t kPiece = 256;  // steps per piece of parallel work
+  parallel_pieces((n + kPiece - 1) / kPiece, resolve_thread_count(options.threads), [&](std::int64_t piece) {
     using Scored = std::pair<float, std::int64_t>;  // (cosine, step); the heap keeps the k best
-    for (std::int64_t i = i0; i < i1; ++i) {
+    for (std::int64_t i = piece * kPiece; i < std::min(n, (piece + 1) * kPiece); ++i) {
       std::priority_queue<Scored, std::vector<Scored>, std::greater<Scored>> best;
       const float* row = &unit[static_cast<size_t>(i) * dim];
       for (int p = 0; p < probes; ++p)

@@ -36,6 +36,9 @@ SoftClustering trivial_clustering(const IbProblem& problem);
 void update_marginals(const IbProblem& problem, SoftClustering& clustering, int threads = 1);
 // New q(t|x) from q(t), q(y|t) at β; returns max |Δq(t|x)|. Marginals are left stale.
 double update_memberships(const IbProblem& problem, double beta, SoftClustering& clustering, int threads = 1);
+// One iteration: new q(t|x) from the current marginals, then the marginals of the new q(t|x) (one pass
+// over the points); returns max |Δq(t|x)|.
+double iterate(const IbProblem& problem, double beta, SoftClustering& clustering, int threads = 1);
 // Alternates both updates until max |Δq(t|x)| < tolerance or max_iterations; marginals are fresh on return.
 ConvergeStats converge(const IbProblem& problem, double beta, SoftClustering& clustering, int max_iterations,
                        double tolerance, int threads = 1);
