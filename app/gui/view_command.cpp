@@ -52,8 +52,8 @@ int run_default_workbench(int, char**) {
     for (int attempt = 0; attempt < 600; ++attempt) {
       captures.poll();
       const CaptureChild* child = captures.find(path);
-      if (!child->running && child->exit_code != 0) {
-        std::fprintf(stderr, "headscope: the sample capture failed: %s\n", child->log_tail.c_str());
+      if (!child->process.running() && child->process.exit_code() != 0) {
+        std::fprintf(stderr, "headscope: the sample capture failed: %s\n", child->process.failure().c_str());
         break;
       }
       try {

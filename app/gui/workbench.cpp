@@ -285,7 +285,7 @@ void Workbench::draw_capture_status(const std::string& path, const OpenRun& run)
   const CaptureChild* child = captures_->find(path);
   if (!child) return;
   const std::int64_t done = run.data->info().sample_count;
-  if (child->running) {
+  if (child->process.running()) {
     const float fraction = child->total_samples > 0 ? static_cast<float>(done) / child->total_samples : 0.0f;
     char label[96];
     const double eta = run.samples_per_second > 0 ? (child->total_samples - done) / run.samples_per_second : -1;
@@ -296,9 +296,9 @@ void Workbench::draw_capture_status(const std::string& path, const OpenRun& run)
     ImGui::SameLine();
     if (ImGui::SmallButton("Stop")) captures_->stop(path);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop after the current sample; the store stays resumable");
-  } else if (child->exit_code != 0 && done < child->total_samples) {
+  } else if (child->process.exit_code() != 0 && done < child->total_samples) {
     ImGui::TextColored(ImVec4(0.8f, 0.1f, 0.1f, 1), "capture stopped");
-    ImGui::TextWrapped("%s", child->log_tail.c_str());
+    ImGui::TextWrapped("%s", child->process.failure().c_str());
   }
 }
 
