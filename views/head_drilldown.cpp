@@ -1,6 +1,8 @@
 // The head drill-down view (see head_drilldown.h).
 #include "views/head_drilldown.h"
 
+#include <imgui.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -16,6 +18,13 @@ std::string head_drilldown_title(ViewContext& context, HeadDrilldownState&) {
     title += ", " + std::to_string(sample.token_count) + " tokens";
   }
   return title;
+}
+
+bool head_drilldown_controls(ViewContext& context, HeadDrilldownState& state, const std::string& sweep_unavailable,
+                             SweepPlan* plan) {
+  ImGui::TextUnformatted(("head " + store::head_name(context.selection->head)).c_str());
+  ImGui::SameLine();
+  return sweep_launch_controls(context, state.sweep, sweep_unavailable, plan);
 }
 
 float head_drilldown_height(const RunInfo& info, const HeadDrilldownState& state, float available) {
