@@ -22,6 +22,13 @@ void ResultWindows::open(const std::string& path) {
   results_.push_back(std::move(result));
 }
 
+void ResultWindows::open_watched(const std::string& path, std::unique_ptr<ResultWatch> watch) {
+  auto result = std::make_unique<Open>();
+  result->path = path;
+  result->watch = std::move(watch);
+  results_.push_back(std::move(result));
+}
+
 void ResultWindows::draw_figure(Open& result, const views::ResultView& view) {
   std::string pending;
   if (view.name == "sweep") {
@@ -63,15 +70,18 @@ void ResultWindows::draw() {
   const ImVec2 display = ImGui::GetIO().DisplaySize;
   for (std::size_t i = 0; i < results_.size(); ++i) {
     Open& result = *results_[i];
+    if (result.watch) result.watch->refresh(result.file);
     const std::string title = (result.file.kind.empty() ? "result" : result.file.kind) + ": " +
-                              std::filesystem::path(result.path).filename().string() + "##result" + std::to_string(i);
-    ImGui::SetNextWindowPos(ImVec2(display.x * 0.08f + 24.0f * static_cast<float>(i), display.y * 0.06f + 24.0f * static_cast<float>(i)),
-                            ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(ImVec2(display.x * 0.84f, display.y * 0.86f), ImGuiCond_FirstUseEver);
+                              std::filesystem::path(result.path).filename().string() + "###result" + std::to_string(i);
+    // A watched file (a sweep started from the drill-down) opens over the top half: the drill-down stays in view.
+    const float offset = 24.0f * static_cast<float>(i), top_share = result.watch ? 0.52f : 0.86f;
+    ImGui::SetNextWindowPos(ImVec2(display.x * (result.watch ? 0.18f : 0.08f) + offset, display.y * 0.03f + offset), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2(display.x * (result.watch ? 0.8f : 0.84f), display.y * top_share), ImGuiCond_FirstUseEver);
     if (!ImGui::Begin(title.c_str())) {
       ImGui::End();
       continue;
     }
+    if (result.watch) result.watch->draw_header(result.file);
     if (!result.error.empty()) {
       ImGui::TextWrapped("%s", result.error.c_str());
     } else if (ImGui::BeginTabBar("##result-views")) {

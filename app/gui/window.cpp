@@ -21,6 +21,7 @@
 
 #include "app/gui/gl_textures.h"
 #include "app/gui/result_windows.h"
+#include "app/gui/sweep_control.h"
 #include "app/gui/workbench.h"
 #include "views/data/attention_source.h"
 #include "views/plot/fonts.h"
@@ -138,7 +139,17 @@ int run_window(const WindowOptions& options) {
     Workbench workbench(&textures, fonts, make_model_attention_source());
     workbench.set_capture_control(options.captures);
     workbench.set_capture_defaults(options.capture_model, options.capture_prompts);
+    SweepControl sweeps;                      // sweeps started from the drill-down (outlive their windows)
     ResultWindows results(&textures, fonts);  // sweep and ib files: windows of their own
+#ifdef HEADSCOPE_HAS_TORCH  // `headscope sweep` exists only with the capture engine
+    workbench.set_sweep_starter([&sweeps, &results](const views::SweepPlan& plan) {
+      const std::string path = sweeps.start(plan);
+      results.open_watched(path, sweeps.watch(path));
+      return path;
+    });
+#endif
+    // For a shot of a half-filled sweep: $HEADSCOPE_SCREENSHOT_SWEEP_SCALES=K waits for K scales in (or its end).
+    const char* shot_scales = std::getenv("HEADSCOPE_SCREENSHOT_SWEEP_SCALES");
     for (const auto& file : options.files) {
       if (views::is_result_file(file)) results.open(file);
       else workbench.open(file);
@@ -168,7 +179,8 @@ int run_window(const WindowOptions& options) {
       if (measuring) {
         // The data is "in" once every run is opened and idle; give up waiting after 20 s.
         const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        if (frames_after_idle < 0 && (workbench.idle() || waited > 20)) frames_after_idle = 0;
+        const bool data_in = workbench.idle() && (!shot_scales || sweeps.shows_scales_or_ended(std::strtoul(shot_scales, nullptr, 10)));
+        if (frames_after_idle < 0 && (data_in || waited > (shot_scales ? 180 : 20))) frames_after_idle = 0;
         else if (frames_after_idle >= 0) ++frames_after_idle;
         if (!options.screenshot.empty() && frames_after_idle >= options.screenshot_frames) {
           write_screenshot(options.screenshot, fb_width, fb_height);

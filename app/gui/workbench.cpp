@@ -76,6 +76,7 @@ Workbench::Workbench(plot::TextureProvider* textures, std::vector<ImFont*> figur
   const char* dir = std::getenv("HEADSCOPE_FIGURE_DIR");
   export_dir_ = dir ? dir : (std::filesystem::current_path() / "headscope-figures").string();
   if (const char* tab = std::getenv("HEADSCOPE_TAB")) first_tab_ = tab;
+  if (const char* sweep = std::getenv("HEADSCOPE_SWEEP")) auto_sweep_samples_ = std::max(0, std::atoi(sweep));
 }
 
 Workbench::~Workbench() = default;
@@ -367,6 +368,31 @@ void Workbench::export_panel(const views::FigureView& view, OpenRun& run, const 
   }
 }
 
+// "Sweep this head": the launcher's button and popup; Start hands the plan to the starter, which opens
+// the sweep's result window at once.
+void Workbench::draw_sweep_launcher(OpenRun& run) {
+  views::ViewContext context{run.data.get(), &selection_, attention_.get()};
+  views::SweepLaunchState& state = run.states.head_drilldown.sweep;
+  const std::string unavailable =
+      start_sweep_ ? "" : "This build has no capture engine (built with HEADSCOPE_WITH_TORCH=OFF): run `headscope sweep` "
+                          "where it is built, then open its file here.";
+  views::SweepPlan plan;
+  bool start = views::head_drilldown_controls(context, run.states.head_drilldown, unavailable, &plan);
+  if (auto_sweep_samples_ > 0 && start_sweep_ && views::prepare_sweep_launch(context, state)) {
+    state.max_samples = auto_sweep_samples_;
+    auto_sweep_samples_ = 0;
+    plan = views::plan_sweep(run.data->info(), selection_.head, state);
+    start = plan.ready();
+    if (!start) state.status = plan.problems.front();
+  }
+  if (!start) return;
+  try {
+    state.status = "started: " + std::filesystem::path(start_sweep_(plan)).filename().string();
+  } catch (const std::exception& e) {
+    state.status = e.what();
+  }
+}
+
 void Workbench::draw_tabbed_panel(OpenRun& run, plot::Vec2 size) {
   static const char* const tabs[][2] = {
       {"drill-down", "head"}, {"heartbeat", "heartbeat"}, {"jsd", "jsd"}, {"flow", "flow"}, {"rankings", "rankings"},
@@ -400,6 +426,7 @@ void Workbench::draw_figure_panel(const char* id, const views::FigureView& view,
   else if (view.name == "jsd") views::jsd_view_controls(run.states.jsd);
   else if (view.name == "flow") views::flow_view_controls(run.states.flow);
   else if (view.name == "rankings") views::rankings_controls(run.states.rankings);
+  else if (view.name == "head") draw_sweep_launcher(run);
   else if (view.name == "compare") {
     std::vector<std::string> others;
     for (const auto& other : runs_)

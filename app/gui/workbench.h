@@ -5,6 +5,7 @@
 // splitters. Proportions (not pixels) are
 // remembered in imgui.ini, so the layout fits a laptop and a large monitor alike.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ class Workbench {
   // Enables starting and stopping captures from the runs panel (null: not offered).
   void set_capture_control(CaptureControl* captures) { captures_ = captures; }
   void set_capture_defaults(const std::string& model_dir, const std::string& prompts_path);
+  // Enables "Sweep this head" in the drill-down: `start` runs the plan (a child process) and opens its
+  // result window, returning the result file; it throws std::runtime_error when it cannot start.
+  void set_sweep_starter(std::function<std::string(const views::SweepPlan&)> start) { start_sweep_ = std::move(start); }
 
   static LayoutRatios& layout();
   // Registers the [HeadScope][Layout] section with ImGui's settings (call after CreateContext, before the
@@ -51,6 +55,7 @@ class Workbench {
   void draw_runs_panel();
   void draw_capture_status(const std::string& path, const OpenRun& run);
   void draw_capture_starter();
+  void draw_sweep_launcher(OpenRun& run);  // the drill-down's control row
   void draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size);
   // The bottom-right panel: drill-down | heartbeat | jsd | flow | rankings | compare as tabs.
   void draw_tabbed_panel(OpenRun& run, plot::Vec2 size);
@@ -69,6 +74,8 @@ class Workbench {
   std::string first_tab_;  // $HEADSCOPE_TAB: the tab to open on the first frame (screenshots)
   CaptureControl* captures_ = nullptr;
   std::string capture_model_, capture_prompts_, capture_error_;
+  std::function<std::string(const views::SweepPlan&)> start_sweep_;
+  int auto_sweep_samples_ = 0;  // $HEADSCOPE_SWEEP=N: sweep the selected head over N samples once it can (screenshots)
 };
 
 }  // namespace headscope::app

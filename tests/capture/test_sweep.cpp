@@ -3,13 +3,20 @@
 // isolation checks pass on a correct run and fail when an extra intervention breaks isolation on purpose;
 // query scaling moves the target's max attention in the expected direction; key scaling and ablation stay
 // isolated under GQA; the gain scan agrees with the sweep; bad input is a clear error; the file fills in
-// one condition at a time (baseline and checks first) and a sweep that dies leaves what it finished.
+// one condition at a time (baseline and checks first) and a sweep that dies leaves what it finished; the
+// workbench's way of running one — a child `headscope sweep` process — is watched while it fills in and
+// stopped half-way.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <fstream>
+#include <random>
 #include <set>
+#include <thread>
 
+#include "app/process/child_process.h"
 #include "capture/model/model_torch.h"
 #include "capture/model/safetensors.h"
 #include "capture/model/weights_torch.h"
@@ -409,4 +416,93 @@ TEST(SweepProgress, ADeadSweepLeavesTheConditionsItFinished) {
   EXPECT_EQ(state.condition_done, (std::vector<double>{1, 1, 0, 0, 0}));
   EXPECT_TRUE(std::isfinite(state.max_attention_mean[0]));
   EXPECT_TRUE(std::isnan(state.max_attention_mean.back()));
+}
+
+namespace {
+
+// `count` prompts of 48 random token ids (seed 7, ids 3-255) for the llama fixture.
+std::string write_random_prompts(const fs::path& dir, int count) {
+  std::mt19937 random(7);
+  std::uniform_int_distribution<int> id(3, 255);
+  const auto path = (dir / "random.jsonl").string();
+  std::ofstream out(path);
+  for (int row = 0; row < count; ++row) {
+    out << "{\"id\": \"r" << row << "\", \"ids\": [";
+    for (int t = 0; t < 48; ++t) out << (t ? "," : "") << id(random);
+    out << "]}\n";
+  }
+  return path;
+}
+
+// Starts `headscope sweep` on the llama fixture as the workbench does (a child, stderr to a log).
+headscope::app::ChildProcess start_sweep_child(const fs::path& dir, const std::string& prompts, int samples,
+                                              const std::string& out) {
+  headscope::app::ChildProcess child;
+  child.start({headscope::test::headscope_exe().string(), "sweep", "--model", model_dir("llama").string(), "--prompts", prompts,
+               "--target", "1:2", "--controls", "1:0,0:3", "--max-samples", std::to_string(samples), "--threads", "1", "--out", out},
+              (dir / "sweep.log").string());
+  return child;
+}
+
+// Every state a reader can find: pending conditions NaN with n = 0, finished ones a prefix.
+void expect_consistent(const FileState& state, std::size_t heads) {
+  for (std::size_t c = 0; c < state.condition_done.size(); ++c) {
+    const bool done = state.condition_done[c] != 0;
+    EXPECT_EQ(done, static_cast<std::int64_t>(c) < state.conditions_done) << "condition " << c;
+    for (std::size_t h = 0; h < heads; ++h)
+      EXPECT_EQ(std::isnan(state.max_attention_mean[c * heads + h]), !done) << "condition " << c << " head " << h;
+  }
+}
+
+}  // namespace
+
+// The child's file, read as it grows (as the workbench's sweep window reads it): always whole and
+// consistent, its progress never going back, complete at the end.
+TEST(SweepChild, ItsFileIsReadableWheneverTheWorkbenchLooks) {
+  const auto dir = headscope::test::temp_dir();
+  const auto out = (dir / "sweep.h5").string();
+  auto child = start_sweep_child(dir, write_random_prompts(dir, 12), 12, out);
+  std::int64_t last_done = -1;
+  int reads = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (child.poll() && std::chrono::steady_clock::now() < until) {
+    if (fs::exists(out)) {
+      const FileState state = read_file_state(out);  // throws if a reader ever met a half-written file
+      expect_consistent(state, 3);
+      EXPECT_GE(state.conditions_done, last_done);
+      last_done = state.conditions_done;
+      ++reads;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(child.running()) << "the sweep did not finish in 5 minutes";
+  EXPECT_EQ(child.exit_code(), 0) << child.failure();
+  const FileState final_state = read_file_state(out);
+  EXPECT_TRUE(final_state.complete);
+  EXPECT_EQ(final_state.conditions_done, 5);
+  EXPECT_GT(reads, 0);
+}
+
+// Stop (SIGINT) half-way: the child ends, and its file keeps the baseline, both checks and the scales
+// finished before, marked incomplete.
+TEST(SweepChild, StoppedHalfWayItLeavesTheScalesItFinished) {
+  const auto dir = headscope::test::temp_dir();
+  const auto out = (dir / "sweep.h5").string();
+  auto child = start_sweep_child(dir, write_random_prompts(dir, 300), 300, out);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (child.poll() && std::chrono::steady_clock::now() < until) {
+    if (fs::exists(out) && read_file_state(out).conditions_done >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(child.running()) << "finished before it could be stopped: " << child.failure();
+  child.stop();
+  while (child.poll()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(child.stop_requested());
+  EXPECT_EQ(child.exit_code(), 128 + SIGINT);
+  const FileState state = read_file_state(out);
+  EXPECT_FALSE(state.complete);
+  EXPECT_TRUE(state.has_checks);
+  EXPECT_GE(state.conditions_done, 1);
+  EXPECT_LT(state.conditions_done, 5);
+  expect_consistent(state, 3);
 }
