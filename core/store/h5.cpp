@@ -2,6 +2,8 @@
 // extendible chunked datasets with dimension labels.
 #include "core/store/h5.h"
 
+#include <cstdlib>
+
 #include <hdf5_hl.h>
 
 #include <mutex>
@@ -17,7 +19,10 @@ void Id::reset() {
 
 void quiet_errors() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  // HEADSCOPE_HDF5_ERRORS=1 keeps HDF5's own error stack printing (for diagnosing a damaged file).
+  std::call_once(once, [] {
+    if (!std::getenv("HEADSCOPE_HDF5_ERRORS")) H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
 }
 
 std::string last_error_message() {

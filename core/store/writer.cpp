@@ -164,6 +164,10 @@ void StoreWriter::Impl::create_datasets(const StoreLayout& l) {
                             l.deflate_level, {"token", "layer", "head"}, metric.units, metric.description,
                             std::max<std::size_t>(1 << 20, 4 * L * chunk_bytes)};
     metric_sets.push_back(h5::create_extendible(file, spec, ctx));
+    if (l.mantissa_bits >= 0)
+      h5::write_attribute(metric_sets.back(), "precision",
+                          "lossy: values rounded to " + std::to_string(l.mantissa_bits) +
+                              " mantissa bits (relative error <= 2^-" + std::to_string(l.mantissa_bits + 1) + ")");
     h5::ExtendibleSpec summary{std::string(sc::kSummaries) + "/" + metric.name, H5T_IEEE_F32LE, {L, H}, {1, L, H},
                                l.deflate_level, {"sample", "layer", "head"}, metric.units,
                                "mean over the sample's tokens (NaN skipped) of: " + metric.description};
@@ -245,6 +249,7 @@ static void write_provenance(hid_t file, const StoreLayout& l, const Provenance&
   h5::write_attribute(file, "metric_type", std::string(l.metric_type == ValueType::float16 ? "float16" : "float32"));
   h5::write_attribute(file, "chunk_tokens", static_cast<std::int64_t>(l.chunk_tokens));
   h5::write_attribute(file, "deflate_level", static_cast<std::int64_t>(l.deflate_level));
+  h5::write_attribute(file, "metric_mantissa_bits", static_cast<std::int64_t>(l.mantissa_bits));
   std::vector<std::string> names;
   for (const auto& m : l.metrics) names.push_back(m.name);
   h5::write_attribute(file, "metrics", names);
@@ -280,6 +285,10 @@ std::unique_ptr<StoreWriter> StoreWriter::create(const std::string& path, const 
   h5::quiet_errors();
   if (layout.layer_count <= 0 || layout.head_count <= 0)
     throw StoreError(path + ": layout needs layer_count and head_count > 0");
+  const int most_bits = layout.metric_type == ValueType::float16 ? 10 : 23;
+  if (layout.mantissa_bits < -1 || layout.mantissa_bits > most_bits)
+    throw StoreError(path + ": mantissa bits " + std::to_string(layout.mantissa_bits) + " outside 0.." +
+                     std::to_string(most_bits) + " (or -1 for lossless)");
   if (!overwrite && std::filesystem::exists(path))
     throw StoreError(path + ": file exists (use resume to continue it, or choose another name)");
   auto impl = std::make_unique<Impl>();
@@ -375,6 +384,10 @@ std::unique_ptr<StoreWriter> StoreWriter::resume(const std::string& path) {
   hbool_t clear_flags = true;  // a killed SWMR writer leaves the superblock marked "open for writing"
   H5Pset(access, "clear_status_flags", &clear_flags);
   impl->file = Id(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDWR, access), path, "cannot reopen for writing"));
+  // A SWMR writer does not keep the superblock's end-of-allocation current, so after a kill it can lie
+  // before chunks the writer placed (and readers read) near the end of the file. Left so, this writer would
+  // fail to read them and, worse, allocate new chunks on top of them: move it to the real end of file first.
+  h5::check_status(H5Fincrement_filesize(impl->file, 0), path, "cannot set the end of allocation to the end of file");
   impl->layout = read_layout(impl->file, path);
   impl->open_datasets();
   impl->trim_to_committed();
@@ -411,13 +424,19 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
 
   // Metrics and their per-sample means.
   std::vector<std::uint16_t> halves;
-  std::vector<float> means(L * H);
+  std::vector<float> rounded;
+  std::vector<float> means(L * H);  // of the values as given: the summaries are not rounded
+  const int mantissa_bits = layout.mantissa_bits < 0 ? 10 : layout.mantissa_bits;
   for (std::size_t m = 0; m < layout.metrics.size(); ++m) {
     const auto& values = s.metrics[m];
     if (layout.metric_type == ValueType::float16) {
       halves.resize(values.size());
-      for (std::size_t i = 0; i < values.size(); ++i) halves[i] = float_to_half(values[i]);
+      for (std::size_t i = 0; i < values.size(); ++i) halves[i] = round_half_mantissa(float_to_half(values[i]), mantissa_bits);
       h5::write_rows(metric_sets[m], h5::float16_type(), at_token, n, halves.data(), ctx);
+    } else if (layout.mantissa_bits >= 0) {
+      rounded.resize(values.size());
+      for (std::size_t i = 0; i < values.size(); ++i) rounded[i] = round_float_mantissa(values[i], layout.mantissa_bits);
+      h5::write_rows(metric_sets[m], H5T_NATIVE_FLOAT, at_token, n, rounded.data(), ctx);
     } else {
       h5::write_rows(metric_sets[m], H5T_NATIVE_FLOAT, at_token, n, values.data(), ctx);
     }
