@@ -2,7 +2,7 @@
 // 8 per-token metrics, float16), for several chunk shapes side by side. Prints append throughput,
 // bytes per stored metric value, the latency of reading one head's 512-token trace (cold: first read
 // by a fresh reader; warm: read again), and resident memory after 100 and 1,000 samples.
-//   bench_store [--samples N] [--dir DIR] [--chunks 64,256,512] [--deflate 1]
+//   bench_store [--samples N] [--dir DIR] [--chunks 64,256,512] [--deflate 1] [--mantissa-bits 8,7,6]
 // The metric values are synthetic but shaped like real ones (per-head levels, smooth drift over tokens,
 // integer k90/connectivity, NaN IAF on prompt tokens), since compression depends on that structure.
 #include <algorithm>
@@ -34,7 +34,7 @@ double resident_mib() {
   return 0;
 }
 
-StoreLayout bench_layout(int chunk_tokens, int deflate) {
+StoreLayout bench_layout(int chunk_tokens, int deflate, int mantissa_bits = -1) {
   StoreLayout layout;
   layout.layer_count = kLayers;
   layout.head_count = kHeads;
@@ -42,6 +42,7 @@ StoreLayout bench_layout(int chunk_tokens, int deflate) {
     layout.metrics.push_back(standard_metric(name));
   layout.chunk_tokens = chunk_tokens;
   layout.deflate_level = deflate;
+  layout.mantissa_bits = mantissa_bits;
   return layout;
 }
 
@@ -92,6 +93,13 @@ class SyntheticCapture {
   float query_level_[kLayers * kHeads];
 };
 
+std::vector<int> int_list(const std::string& text) {
+  std::vector<int> values;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) values.push_back(std::stoi(item));
+  return values;
+}
+
 struct TraceTiming { double cold_ms, warm_ms; };
 
 TraceTiming time_trace_reads(const std::string& path, std::int64_t samples) {
@@ -119,16 +127,14 @@ int main(int argc, char** argv) {
   int samples = 100, long_samples = 1000, deflate = 1;
   std::string dir = "/tmp/headscope-bench-store";
   std::vector<int> chunks{64, 256, 512};
+  std::vector<int> mantissa_bits{8, 7, 6};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--samples")) samples = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--long-samples")) long_samples = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
     else if (!std::strcmp(argv[i], "--deflate")) deflate = std::stoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--chunks")) {
-      chunks.clear();
-      std::stringstream list(argv[i + 1]);
-      for (std::string item; std::getline(list, item, ',');) chunks.push_back(std::stoi(item));
-    }
+    else if (!std::strcmp(argv[i], "--chunks")) chunks = int_list(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--mantissa-bits")) mantissa_bits = int_list(argv[i + 1]);
   }
   std::filesystem::create_directories(dir);
   std::printf("store benchmark: %d layers x %d heads, %d tokens/sample, 8 metrics float16, shuffle+deflate %d, %d samples\n",
@@ -165,6 +171,47 @@ int main(int argc, char** argv) {
     std::printf("\n");
     std::fflush(stdout);
     std::filesystem::remove(path);
+  }
+
+  // Opt-in lossy precision (StoreLayout::mantissa_bits) at the default chunk: bytes per value, and the
+  // largest relative error read back over every value of the first sample.
+  if (!mantissa_bits.empty()) {
+    const int chunk = StoreLayout{}.chunk_tokens;
+    std::printf("\nopt-in precision (--mantissa-bits in capture), chunk %d:\n%-14s %14s %18s %14s\n", chunk, "mantissa bits",
+                "bytes/value", "max rel. error", "samples/s");
+    for (int bits : mantissa_bits) {
+      const std::string path = dir + "/bits" + std::to_string(bits) + ".h5";
+      std::filesystem::remove(path);
+      auto writer = StoreWriter::create(path, bench_layout(chunk, deflate, bits), {});
+      auto start = Clock::now();
+      for (int i = 0; i < samples; ++i) {
+        auto record = records[i % records.size()];
+        record.id = "problem-" + std::to_string(i);
+        writer->append(record);
+      }
+      writer->close();
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      auto reader = StoreReader::open(path);
+      std::uint64_t stored = 0;
+      double worst = 0;
+      for (std::size_t m = 0; m < reader->layout().metrics.size(); ++m) {
+        const auto& name = reader->layout().metrics[m].name;
+        stored += reader->metric_storage_bytes(name);
+        for (int layer = 0; layer < kLayers; ++layer) {
+          const auto slice = reader->layer_slice(name, 0, layer);
+          for (int t = 0; t < kTokens; ++t)
+            for (int h = 0; h < kHeads; ++h) {
+              const float given = records[0].metrics[m][(static_cast<std::size_t>(t) * kLayers + layer) * kHeads + h];
+              const float got = slice[static_cast<std::size_t>(t) * kHeads + h];
+              if (std::isfinite(given) && std::fabs(given) > 1e-4f) worst = std::max(worst, static_cast<double>(std::fabs(got - given) / std::fabs(given)));
+            }
+        }
+      }
+      std::printf("%-14d %14.3f %17.3f%% %14.2f\n", bits, stored / (8.0 * samples * kTokens * kLayers * kHeads), 100 * worst,
+                  samples / seconds);
+      std::fflush(stdout);
+      std::filesystem::remove(path);
+    }
   }
 
   // Memory stays flat: resident memory after 100 and after long_samples appends (default chunking).

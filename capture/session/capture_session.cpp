@@ -212,6 +212,7 @@ void CaptureSession::Impl::setup() {
     layout.head_count = config.head_count;
     layout.metrics = store::standard_metrics();
     layout.metric_type = s.float32_metrics ? store::ValueType::float32 : store::ValueType::float16;
+    layout.mantissa_bits = s.mantissa_bits;
     layout.flow_size = std::max(0, s.flow_size);
     layout.pinned_heads = s.pinned_heads;
     layout.embedding_dim = config.hidden_size;

@@ -49,6 +49,7 @@ struct CaptureSettings {
   int embed_layer = -1;            // layer whose output is averaged over spans; -1 = middle layer
   std::int64_t max_samples = -1;   // first N prompts; -1 = all
   bool float32_metrics = false;
+  int mantissa_bits = -1;  // opt-in lossy metric precision (see store::StoreLayout::mantissa_bits); -1 lossless
   std::string command_line;        // written into the store
 };
 

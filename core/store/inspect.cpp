@@ -121,6 +121,8 @@ nlohmann::json inspect_json(const std::string& path) {
                        {"bytes_per_value", values_per_metric ? static_cast<double>(bytes) / values_per_metric : 0.0}});
   }
   j["metrics"] = metrics;
+  j["metric_precision"] = layout.mantissa_bits < 0 ? std::string("lossless")
+                                                   : "rounded to " + std::to_string(layout.mantissa_bits) + " mantissa bits";
   j["bytes_per_metric_value"] = values_per_metric && !layout.metrics.empty()
                                     ? static_cast<double>(metric_bytes) / (values_per_metric * layout.metrics.size())
                                     : 0.0;
@@ -183,7 +185,7 @@ std::string inspect_text(const std::string& path) {
       if (d["path"].get<std::string>().rfind("/analysis/", 0) == 0) out << "  analysis     " << d["path"].get<std::string>() << "\n";
   }
   out
-      << "  metrics      [token, layer, head] " << (j["metrics"].empty() ? "none" : j["metrics"][0]["dtype"].get<std::string>()) << "\n";
+      << "  metrics      [token, layer, head] " << (j["metrics"].empty() ? "none" : j["metrics"][0]["dtype"].get<std::string>() + ", " + j["metric_precision"].get<std::string>()) << "\n";
   for (const auto& m : j["metrics"]) {
     char line[160];
     std::snprintf(line, sizeof line, "    %-20s %-6s %10s on disk, %.2f bytes/value\n", m["name"].get<std::string>().c_str(),

@@ -60,6 +60,9 @@ struct StoreLayout {
   // Storage tuning (measured in bench/bench_store.cpp; see docs/store-format.md).
   int chunk_tokens = 256;                   // token extent of a metric chunk [chunk_tokens, 1, head_count]
   int deflate_level = 1;                    // 0 = no compression; shuffle is always on when deflating
+  // Opt-in lossy precision: metric values rounded to this many mantissa bits before they are stored
+  // (float16: 0..10, float32: 0..23; -1 = lossless). 7 bits on float16 keep a relative error <= 2^-8.
+  int mantissa_bits = -1;
 };
 
 // Where the run came from; written once at creation.

@@ -52,6 +52,8 @@ StoreLayout read_layout(hid_t file, const std::string& path) {
   layout.metric_type = h5::read_string_attribute(file, "metric_type", path) == "float32" ? ValueType::float32 : ValueType::float16;
   layout.chunk_tokens = static_cast<int>(h5::read_int_attribute(file, "chunk_tokens", path));
   layout.deflate_level = static_cast<int>(h5::read_int_attribute(file, "deflate_level", path));
+  if (h5::has_attribute(file, "metric_mantissa_bits"))  // absent in files written before it existed: lossless
+    layout.mantissa_bits = static_cast<int>(h5::read_int_attribute(file, "metric_mantissa_bits", path));
   for (const auto& name : read_string_list_attribute(file, "metrics", path)) {
     Id dataset = h5::open_dataset(file, std::string(sc::kMetrics) + "/" + name, path);
     MetricSpec spec{name, "", ""};

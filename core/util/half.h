@@ -55,4 +55,32 @@ inline float half_to_float(std::uint16_t half) {
   return value;
 }
 
+// Rounds a binary16 value to its `bits` highest mantissa bits (0..10), to nearest with ties to even: the
+// store's opt-in lossy precision, which leaves the low bits zero so that shuffle + deflate compress them
+// away. NaN and infinities are kept; a value that would round up to infinity is truncated instead.
+inline std::uint16_t round_half_mantissa(std::uint16_t half, int bits) {
+  if (bits >= 10 || (half & 0x7c00u) == 0x7c00u) return half;
+  const unsigned drop = static_cast<unsigned>(10 - (bits < 0 ? 0 : bits));
+  const std::uint32_t mask = (1u << drop) - 1u;
+  const std::uint32_t keep_lowest = (half >> drop) & 1u;
+  const std::uint32_t rounded = (static_cast<std::uint32_t>(half) + (mask >> 1) + keep_lowest) & ~mask;
+  if ((rounded & 0x7c00u) == 0x7c00u) return static_cast<std::uint16_t>(half & ~mask);
+  return static_cast<std::uint16_t>(rounded);
+}
+
+// The same for binary32 (bits 0..23).
+inline float round_float_mantissa(float value, int bits) {
+  if (bits >= 23) return value;
+  std::uint32_t word;
+  std::memcpy(&word, &value, 4);
+  if ((word & 0x7f800000u) == 0x7f800000u) return value;
+  const unsigned drop = static_cast<unsigned>(23 - (bits < 0 ? 0 : bits));
+  const std::uint32_t mask = (1u << drop) - 1u;
+  std::uint32_t rounded = (word + (mask >> 1) + ((word >> drop) & 1u)) & ~mask;
+  if ((rounded & 0x7f800000u) == 0x7f800000u) rounded = word & ~mask;
+  float result;
+  std::memcpy(&result, &rounded, 4);
+  return result;
+}
+
 }  // namespace headscope

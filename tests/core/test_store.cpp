@@ -110,6 +110,68 @@ TEST(Store, RoundTripFloat32AndSummaries) {
   }
 }
 
+TEST(Store, OptInMantissaRoundingKeepsItsBoundAndShrinksTheFile) {
+  // Rounding to b mantissa bits keeps every value within a relative 2^-(b+1) of what was given (plus the
+  // float16 step itself), keeps NaN, leaves the summaries exact, is recorded in the file, and leaves low
+  // bits that shuffle + deflate store in fewer bytes than the lossless file.
+  for (const auto type : {ValueType::float16, ValueType::float32}) {
+    auto layout = test::small_layout(type);
+    layout.chunk_tokens = 64;
+    const std::string name = type == ValueType::float16 ? "float16" : "float32";
+    const auto root = test::temp_dir();
+    std::filesystem::create_directories(root / name / "lossless");
+    std::filesystem::create_directories(root / name / "rounded");
+    const auto lossless_path = write_store(root / name / "lossless", layout, 12);
+    layout.mantissa_bits = 5;
+    const auto rounded_path = write_store(root / name / "rounded", layout, 12);
+    auto lossless = StoreReader::open(lossless_path);
+    auto rounded = StoreReader::open(rounded_path);
+    EXPECT_EQ(rounded->layout().mantissa_bits, 5);
+    EXPECT_EQ(lossless->layout().mantissa_bits, -1);
+    const double bound = std::ldexp(1.0, -6) + (type == ValueType::float16 ? std::ldexp(1.0, -11) : 0.0);
+    for (int i = 0; i < 12; ++i) {
+      const auto s = test::make_sample(layout, i);
+      const int per_token = layout.layer_count * layout.head_count;
+      for (std::size_t m = 0; m < layout.metrics.size(); ++m)
+        for (int layer = 0; layer < layout.layer_count; ++layer) {
+          const auto slice = rounded->layer_slice(layout.metrics[m].name, i, layer);  // [token, head]
+          for (std::size_t t = 0; t < s.tokens.size(); ++t)
+            for (int h = 0; h < layout.head_count; ++h) {
+              const float given = s.metrics[m][t * per_token + layer * layout.head_count + h];
+              const float stored = slice[t * layout.head_count + h];
+              if (std::isnan(given)) {
+                EXPECT_TRUE(std::isnan(stored));
+                continue;
+              }
+              EXPECT_LE(std::fabs(stored - given), bound * std::fabs(given) + 2e-6) << given << " -> " << stored;
+            }
+        }
+    }
+    for (const auto& metric : layout.metrics) {
+      EXPECT_EQ(rounded->summary(metric.name), lossless->summary(metric.name));
+      EXPECT_LT(rounded->metric_storage_bytes(metric.name), lossless->metric_storage_bytes(metric.name)) << metric.name;
+    }
+    EXPECT_NE(inspect_json(rounded_path)["metric_precision"].get<std::string>().find("5 mantissa bits"), std::string::npos);
+  }
+  auto layout = test::small_layout();
+  layout.mantissa_bits = 11;  // float16 has 10
+  EXPECT_THROW(StoreWriter::create((test::temp_dir() / "bad.h5").string(), layout, {}), StoreError);
+}
+
+TEST(Store, MantissaRoundingIsToNearestEven) {
+  // float16 1.0 + 3 ulp (0x3c03) to 8 bits: the dropped 0b11 is over half, round up to 0x3c04.
+  EXPECT_EQ(round_half_mantissa(0x3c03, 8), 0x3c04);
+  EXPECT_EQ(round_half_mantissa(0x3c01, 8), 0x3c00);  // under half: down
+  EXPECT_EQ(round_half_mantissa(0x3c02, 8), 0x3c00);  // a tie, the kept bit is even: down
+  EXPECT_EQ(round_half_mantissa(0x3c06, 8), 0x3c08);  // a tie, the kept bit is odd: up
+  EXPECT_EQ(round_half_mantissa(0x3fff, 0), 0x4000);  // 1.999 -> 2: the carry moves into the exponent
+  EXPECT_EQ(round_half_mantissa(0x7bff, 0), 0x7800);  // would round to infinity: truncated
+  EXPECT_EQ(round_half_mantissa(0x7e00, 3), 0x7e00);  // NaN kept
+  EXPECT_EQ(round_half_mantissa(0x3c03, 10), 0x3c03);
+  EXPECT_EQ(round_float_mantissa(1.0f + 3 * std::ldexp(1.0f, -23), 21), 1.0f + 4 * std::ldexp(1.0f, -23));
+  EXPECT_TRUE(std::isinf(round_float_mantissa(INFINITY, 4)));
+}
+
 TEST(Store, EmbeddingsRoundTrip) {
   const auto layout = test::small_layout();
   const auto path = write_store(test::temp_dir(), layout, 5);

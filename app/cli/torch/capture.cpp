@@ -65,6 +65,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--embed-layer", s->embed_layer, "Layer whose output is averaged over labelled spans (-1: middle)");
   cmd->add_option("--max-samples", s->max_samples, "Only the first N prompts");
   cmd->add_flag("--float32", s->float32_metrics, "Store metrics as float32 instead of float16");
+  cmd->add_option("--mantissa-bits", s->mantissa_bits,
+                  "Opt-in lossy metric precision: keep this many mantissa bits (float16 0..10; 7 keeps 0.4 %, about halves the file)");
   cmd->add_flag("--resume", s->resume, "Continue an interrupted store, skipping the samples it holds");
   cmd->add_flag("--overwrite", s->overwrite, "Replace an existing store");
   cmd->add_flag("!--no-bos", s->add_bos, "Do not prepend the tokenizer's BOS token");
