@@ -74,6 +74,12 @@ void run(const IbCommand& command) {
   record.labels = data.labels;
   record.step_cell = smoothed.step_cell;
   record.step_assignment = hard_assignment(final_clusters, smoothed.step_to_x);
+  record.step_membership = assigned_membership(final_clusters, smoothed.step_to_x, record.step_assignment);
+  record.source_store = data.source_store;
+  record.source_store_created = data.source_store_created;
+  record.step_sample = data.step_sample;
+  record.step_span_start = data.step_span_start;
+  record.step_span_end = data.step_span_end;
   record.result = &result;
   record.merges = agglomerate(final_clusters.cluster_mass, final_clusters.label_given_cluster, label_count, result.cluster_id);
   record.elbow = elbow_table(record.merges, final_clusters.cluster_count, final_measures.info_ty);

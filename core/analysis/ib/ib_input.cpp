@@ -133,6 +133,11 @@ StepData load_store(const std::string& path) {
   if (data.dim <= 0 || data.step_count == 0) throw IbInputError(path + ": the store holds no step embeddings");
   data.embeddings = std::move(spans.vectors);
   data.label_text = std::move(spans.labels);
+  data.source_store = path;
+  data.source_store_created = reader->created();
+  data.step_sample = reader->embedding_sample();
+  data.step_span_start = std::move(spans.span_start);
+  data.step_span_end = std::move(spans.span_end);
   return data;
 }
 

@@ -22,6 +22,12 @@ struct StepData {
   std::vector<std::string> label_text;   // [N] as read (integers as decimal text)
   std::vector<int> labels;               // [N] index into label_names
   std::vector<std::string> label_names;  // [Y] sorted: numerically when all are integers, else as text
+  // Where each step came from, when the input is a HeadScope store; empty for plain embeddings files.
+  std::string source_store;                      // the store's path, as given
+  std::string source_store_created;              // its `created` attribute (tells a replaced file apart)
+  std::vector<std::int64_t> step_sample;         // [N] sample index in the store
+  std::vector<std::int32_t> step_span_start;     // [N] first token of the step's span (sample-relative)
+  std::vector<std::int32_t> step_span_end;       // [N] one past its last token
 };
 
 // embeddings_path: .npy (then labels_path, a .npy, is required), or .h5/.hdf5/.hs (labels_path must be

@@ -5,6 +5,7 @@
 #include <hdf5_hl.h>
 
 #include <ctime>
+#include <filesystem>
 #include <stdexcept>
 
 #include "core/version.h"
@@ -96,6 +97,28 @@ class Writer {
 };
 
 
+// /ib/source: the capture store the steps came from and each step's sample and token span in it.
+void write_source(Writer& w, const std::string& path, const IbRunRecord& record) {
+  const std::size_t steps = record.labels.size();
+  if (record.step_sample.size() != steps || record.step_span_start.size() != steps || record.step_span_end.size() != steps)
+    throw std::invalid_argument("write_ib_file: the steps' samples and spans must have one entry per step");
+  namespace fs = std::filesystem;
+  const fs::path store = fs::absolute(record.source_store).lexically_normal();
+  const fs::path folder = fs::absolute(path).lexically_normal().parent_path();
+  const hid_t source = w.group("/ib/source");
+  w.attribute(source, "description", std::string(
+      "The HeadScope capture store whose step-span embeddings were the input, and where each step is in it."));
+  w.attribute(source, "store_path", store.string());
+  w.attribute(source, "store_path_relative", store.lexically_relative(folder).string());
+  w.attribute(source, "store_created", record.source_store_created);
+  w.longs(source, "sample", std::vector<long>(record.step_sample.begin(), record.step_sample.end()), {}, "1",
+          "[step] index of the step's sample in the store");
+  w.ints(source, "span_start", std::vector<int>(record.step_span_start.begin(), record.step_span_start.end()), {}, "tokens",
+         "[step] first token of the step's span, relative to its sample");
+  w.ints(source, "span_end", std::vector<int>(record.step_span_end.begin(), record.step_span_end.end()), {}, "tokens",
+         "[step] one past the last token of the step's span");
+}
+
 }  // namespace
 
 void write_ib_file(const std::string& path, const IbRunRecord& record) {
@@ -123,6 +146,9 @@ void write_ib_file(const std::string& path, const IbRunRecord& record) {
   w.ints(ib, "step_label", record.labels, {}, "1", "[step] label index of each step");
   w.ints(ib, "step_cell", record.step_cell, {}, "1", "[step] spherical k-means cell of each step");
   w.ints(ib, "step_cluster", record.step_assignment, {}, "1", "[step] final cluster index (argmax q(t|x)) of each step");
+  if (!record.step_membership.empty())
+    w.doubles(ib, "step_membership", record.step_membership, {}, "1", "[step] q(t|x) of the step's cluster (step_cluster)");
+  if (!record.source_store.empty()) write_source(w, path, record);
 
   const hid_t history = w.group("/ib/history");
   std::vector<double> beta, beta_critical, info_xt, info_ty, gain, size_a, size_b;

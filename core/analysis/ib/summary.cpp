@@ -16,6 +16,15 @@ std::vector<int> hard_assignment(const SoftClustering& clustering, const std::ve
   return assignment;
 }
 
+std::vector<double> assigned_membership(const SoftClustering& clustering, const std::vector<int>& step_to_x,
+                                        const std::vector<int>& assignment) {
+  if (assignment.size() != step_to_x.size()) throw std::invalid_argument("assigned_membership: steps and assignments differ in count");
+  std::vector<double> membership(step_to_x.size());
+  for (size_t i = 0; i < step_to_x.size(); ++i)
+    membership[i] = clustering.membership[static_cast<size_t>(step_to_x[i]) * clustering.cluster_count + assignment[i]];
+  return membership;
+}
+
 std::vector<ClusterSummary> summarize_clusters(const AnnealResult& result, const std::vector<int>& step_to_x,
                                                const std::vector<int>& labels, int label_count,
                                                int examples_per_cluster) {

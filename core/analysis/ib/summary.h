@@ -10,6 +10,9 @@ namespace headscope::analysis::ib {
 
 // [N] index (0..K-1) of each step's most probable cluster, argmax_t q(t|x(step)), lowest index on ties.
 std::vector<int> hard_assignment(const SoftClustering& clustering, const std::vector<int>& step_to_x);
+// [N] q(t|x(step)) of each step's cluster t = assignment[step] (from hard_assignment).
+std::vector<double> assigned_membership(const SoftClustering& clustering, const std::vector<int>& step_to_x,
+                                        const std::vector<int>& assignment);
 
 struct ClusterSummary {
   int id = -1;
