@@ -73,12 +73,7 @@ void draw_head_grid(plot::Canvas& canvas, plot::Rect frame, ViewContext& context
   const plot::Colormap& colormap = plot::Colormap::get(state.colormap);
   if (plot::begin_plot(canvas, "head-grid", frame, &state.plot)) {
     plot::setup_title(title);
-    plot::setup_axis(plot::Axis::x, "head");
-    plot::setup_axis(plot::Axis::y, "layer", plot::axis_invert);
-    plot::setup_axis_categories(plot::Axis::x, heads, [](std::int64_t i) { return std::to_string(i); },
-                                [](std::int64_t i) { return "H" + std::to_string(i); });
-    plot::setup_axis_categories(plot::Axis::y, layers, [](std::int64_t i) { return std::to_string(i); },
-                                [](std::int64_t i) { return "L" + std::to_string(i); });
+    setup_layer_head_axes(layers, heads);
     plot::setup_colorbar(colormap, range.min, range.max, metric_label(info, metric));
     plot::setup_highlight_cell(context.selection->head.head, context.selection->head.layer);
     plot::plot_heatmap(metric, state.values.data(), layers, heads, colormap, range.min, range.max, state.values_key);

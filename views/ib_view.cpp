@@ -173,9 +173,10 @@ void draw_ib_view(plot::Canvas& canvas, plot::Rect frame, const IbData& ib, IbVi
   draw_cluster_table(canvas, quadrant[3], ib, state);
 }
 
-void ib_cluster_table(const IbData& ib, IbViewState& state) {
+bool ib_cluster_table(const IbData& ib, IbViewState& state) {
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY;
-  if (!ImGui::BeginTable("ib-clusters", 5, flags, ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 12))) return;
+  if (!ImGui::BeginTable("ib-clusters", 5, flags, ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 12))) return false;
+  bool clicked = false;
   ImGui::TableSetupScrollFreeze(0, 1);
   for (const char* header : {"id", "parent", "size", "mass", "top labels"}) ImGui::TableSetupColumn(header);
   ImGui::TableHeadersRow();
@@ -184,8 +185,11 @@ void ib_cluster_table(const IbData& ib, IbViewState& state) {
     ImGui::TableNextRow();
     ImGui::TableNextColumn();
     const std::string id = std::to_string(cluster.id);
-    if (ImGui::Selectable(id.c_str(), state.selected_cluster == static_cast<int>(index), ImGuiSelectableFlags_SpanAllColumns))
+    if (ImGui::Selectable(id.c_str(), state.selected_cluster == static_cast<int>(index), ImGuiSelectableFlags_SpanAllColumns)) {
       state.selected_cluster = static_cast<int>(index);
+      clicked = true;
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("its steps and their heads' behaviour: the ib-cluster tab");
     ImGui::TableNextColumn();
     ImGui::Text("%d", cluster.parent);
     ImGui::TableNextColumn();
@@ -196,6 +200,7 @@ void ib_cluster_table(const IbData& ib, IbViewState& state) {
     ImGui::TextUnformatted(ib_top_labels(ib, cluster, 4).c_str());
   }
   ImGui::EndTable();
+  return clicked;
 }
 
 }  // namespace headscope::views

@@ -80,6 +80,15 @@ float draw_heading(plot::Canvas& canvas, plot::Rect frame, const std::string& ti
   return y + style.padding - frame.min.y;
 }
 
+void setup_layer_head_axes(int layers, int heads) {
+  plot::setup_axis(plot::Axis::x, "head");
+  plot::setup_axis(plot::Axis::y, "layer", plot::axis_invert);
+  plot::setup_axis_categories(plot::Axis::x, heads, [](std::int64_t i) { return std::to_string(i); },
+                              [](std::int64_t i) { return "H" + std::to_string(i); });
+  plot::setup_axis_categories(plot::Axis::y, layers, [](std::int64_t i) { return std::to_string(i); },
+                              [](std::int64_t i) { return "L" + std::to_string(i); });
+}
+
 plot::Color pass_color() { return {0.0f, 0.45f, 0.2f, 1}; }
 plot::Color fail_color() { return {0.8f, 0.1f, 0.05f, 1}; }
 

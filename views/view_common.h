@@ -61,6 +61,10 @@ float draw_heading(plot::Canvas& canvas, plot::Rect frame, const std::string& ti
 plot::Color pass_color();
 plot::Color fail_color();
 
+// Inside begin_plot: the axes of a layers × heads grid — heads across (0, 1, …; "H3" in read-outs), layers
+// down with layer 0 at the top ("L2").
+void setup_layer_head_axes(int layers, int heads);
+
 // ImGui controls shared by the views' control rows (screen only).
 bool metric_combo(const char* label, const RunInfo& info, std::string& metric);
 bool colormap_combo(const char* label, plot::ColormapId& colormap);

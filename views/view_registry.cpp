@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "views/data/ib_source_data.h"
+
 namespace headscope::views {
 
 const std::vector<FigureView>& figure_views() {
@@ -90,15 +92,18 @@ const std::vector<ResultView>& result_views() {
   static const std::vector<ResultView> views = {
       {"sweep", "sweep file: entropy, max attention, k90 vs scale, target and controls, fit, checks", "sweep",
        [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) { draw_sweep_view(c, r, *f.sweep, s.sweep); },
-       [](const ResultFile& f) { return sweep_view_title(*f.sweep); }},
+       [](const ResultFile& f, const ResultViewStates&) { return sweep_view_title(*f.sweep); }},
       {"sweep-gains", "sweep file: gain ± SE bars, target/control ratios and verdicts", "sweep",
        [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) {
          draw_sweep_gains(c, r, *f.sweep, s.sweep_gains);
        },
-       [](const ResultFile& f) { return sweep_gains_title(*f.sweep); }},
+       [](const ResultFile& f, const ResultViewStates&) { return sweep_gains_title(*f.sweep); }},
       {"ib", "ib file: information vs beta, information plane, AIB elbow, clusters", "ib",
        [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) { draw_ib_view(c, r, *f.ib, s.ib); },
-       [](const ResultFile& f) { return ib_view_title(*f.ib); }},
+       [](const ResultFile& f, const ResultViewStates&) { return ib_view_title(*f.ib); }},
+      {"ib-cluster", "ib file: one cluster's steps (text, sample, level, label, q(t|x)) and heads vs all steps (--cluster, --metric)",
+       "ib", [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) { draw_ib_cluster_view(c, r, f, s.ib); },
+       [](const ResultFile& f, const ResultViewStates& s) { return ib_cluster_view_title(f, s.ib); }},
   };
   return views;
 }
@@ -116,9 +121,9 @@ std::vector<const ResultView*> result_views_for(const std::string& kind) {
   return found;
 }
 
-plot::FigureMetadata result_figure_metadata(const ResultFile& file, const ResultView& view) {
+plot::FigureMetadata result_figure_metadata(const ResultFile& file, const ResultViewStates& states, const ResultView& view) {
   plot::FigureMetadata metadata;
-  metadata.title = view.title(file);
+  metadata.title = view.title(file, states);
   metadata.fields = {{"view", view.name}, {"file", file.path}, {"run_kind", file.kind}};
   if (file.sweep) {
     const SweepData& s = *file.sweep;
@@ -134,7 +139,14 @@ plot::FigureMetadata result_figure_metadata(const ResultFile& file, const Result
                                                    {"model", ""},
                                                    {"ib_command_line", ib.command_line},
                                                    {"input", ib.input},
-                                                   {"settings", ib.settings_json}});
+                                                   {"settings", ib.settings_json},
+                                                   {"source_store", ib.source_store_path}});
+    if (view.name == "ib-cluster") {
+      const int cluster = ib_shown_cluster(ib, states.ib);
+      metadata.fields.push_back({"cluster", cluster < 0 ? std::string() : std::to_string(ib.clusters[cluster].id)});
+      if (file.ib_source)
+        metadata.fields.push_back({"metric", ib_cluster_metric(file.ib_source->state().metrics, states.ib.cluster_metric)});
+    }
   }
   return metadata;
 }
@@ -146,7 +158,7 @@ void export_result_view(const ResultFile& file, ResultViewStates& states, const 
                              file.kind + "'");
   const auto format = plot::figure_format_for_path(path);
   if (!format) throw std::runtime_error("export: " + path + ": the file name must end in .pdf, .svg or .png");
-  plot::export_figure(path, *format, size, result_figure_metadata(file, view),
+  plot::export_figure(path, *format, size, result_figure_metadata(file, states, view),
                       [&](plot::Canvas& canvas, plot::Rect frame) { view.draw(canvas, frame, file, states); });
 }
 

@@ -11,6 +11,7 @@
 #include "views/flow_view.h"
 #include "views/head_drilldown.h"
 #include "views/head_grid.h"
+#include "views/ib_cluster_view.h"
 #include "views/ib_view.h"
 #include "views/sweep_gains.h"
 #include "views/sweep_view.h"
@@ -66,14 +67,14 @@ struct ResultView {
   std::string description;  // one line for --help
   std::string kind;         // the file kind it reads: "sweep" or "ib"
   std::function<void(plot::Canvas&, plot::Rect, const ResultFile&, ResultViewStates&)> draw;
-  std::function<std::string(const ResultFile&)> title;
+  std::function<std::string(const ResultFile&, const ResultViewStates&)> title;
 };
 
 const std::vector<ResultView>& result_views();
 const ResultView* find_result_view(const std::string& name);
 // The result views that read files of `kind`, the first being the default.
 std::vector<const ResultView*> result_views_for(const std::string& kind);
-plot::FigureMetadata result_figure_metadata(const ResultFile& file, const ResultView& view);
+plot::FigureMetadata result_figure_metadata(const ResultFile& file, const ResultViewStates& states, const ResultView& view);
 // Throws std::runtime_error when the view reads another kind of file or the export fails.
 void export_result_view(const ResultFile& file, ResultViewStates& states, const ResultView& view, const std::string& path,
                         plot::FigureSize size);

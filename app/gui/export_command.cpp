@@ -31,6 +31,7 @@ void setup(CLI::App& app) {
     double threshold = 0.6;
     bool joint = false;
     std::int64_t sample = 0;
+    int cluster = -1;
     double width = 900, height = 600, scale = 1;
   };
   auto o = std::make_shared<Options>();
@@ -45,7 +46,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--width", o->width, "Width in points (PDF, SVG) or pixels (PNG; times --scale), default 900");
   cmd->add_option("--height", o->height, "Height, default 600");
   cmd->add_option("--scale", o->scale, "PNG only: pixels per point, e.g. 2 for a high-resolution figure (default 1)");
-  cmd->add_option("--metric", o->metric, "Metric of head-grid and token-heatmap (default entropy)");
+  cmd->add_option("--metric", o->metric, "Metric of head-grid, token-heatmap and ib-cluster (default entropy)");
+  cmd->add_option("--cluster", o->cluster, "ib-cluster: the cluster's id, as in the ib view's table (default the largest)");
   cmd->add_option("--aggregate", o->aggregate, "head-grid: mean, std or sample")
       ->check(CLI::IsMember({"mean", "std", "sample"}));
   cmd->add_option("--score", o->score, "rankings: composite, flow, hub, skip, telegraph, heartbeats or boundary-f1")
@@ -73,6 +75,8 @@ void setup(CLI::App& app) {
         throw CLI::ValidationError("--view", o->run + " is a " + file.kind + " file; its views:" + names_for_kind);
       }
       views::ResultViewStates states;
+      if (file.ib && !views::select_ib_cluster(*file.ib, o->cluster, o->metric, states.ib))
+        throw CLI::ValidationError("--cluster", o->run + " has no cluster " + std::to_string(o->cluster));
       views::export_result_view(file, states, *result_view, o->out, {o->width, o->height, o->scale});
       std::printf("wrote %s (%s of %s)\n", o->out.c_str(), o->view.c_str(), o->run.c_str());
       return;

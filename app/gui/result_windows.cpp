@@ -1,5 +1,6 @@
 // Windows of sweep and ib result files (see result_windows.h). Each is an ImGui window with one tab per
-// result view of its kind; the figure fills the tab (the ib view leaves room for its cluster table) and
+// result view of its kind; the figure fills the tab (the ib view leaves room for its cluster table, whose
+// rows open the ib-cluster tab on the clicked cluster, and ib-cluster for all the cluster's steps) and
 // exports next to the file, named FILE-VIEW.EXT, at the size seen.
 #include "app/gui/result_windows.h"
 
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 
 namespace headscope::app {
@@ -15,7 +17,11 @@ void ResultWindows::open(const std::string& path) {
   auto result = std::make_unique<Open>();
   result->path = path;
   try {
-    result->file = views::open_result_file(path);
+    result->file = views::open_result_file(path, /*background=*/true);
+    // Documentation shots: HEADSCOPE_TAB names the tab to open on, HEADSCOPE_IB_CLUSTER the cluster id.
+    if (const char* tab = std::getenv("HEADSCOPE_TAB")) result->select_tab = tab;
+    if (const char* cluster = std::getenv("HEADSCOPE_IB_CLUSTER"); cluster && result->file.ib)
+      views::select_ib_cluster(*result->file.ib, std::atoi(cluster), "", result->states.ib);
   } catch (const std::exception& e) {
     result->error = e.what();
   }
@@ -34,6 +40,9 @@ void ResultWindows::draw_figure(Open& result, const views::ResultView& view) {
   if (view.name == "sweep") {
     views::sweep_view_controls(result.states.sweep);
     ImGui::SameLine();
+  } else if (view.name == "ib-cluster") {
+    views::ib_cluster_view_controls(result.file, result.states.ib);
+    ImGui::SameLine();
   }
   for (const char* extension : {"pdf", "svg", "png"}) {
     std::string label = extension;
@@ -44,7 +53,7 @@ void ResultWindows::draw_figure(Open& result, const views::ResultView& view) {
   }
   ImGui::TextDisabled("%s", result.status.c_str());
   ImVec2 avail = ImGui::GetContentRegionAvail();
-  const bool table = view.name == "ib";
+  const bool table = view.name == "ib" || view.name == "ib-cluster";
   const float table_height = table ? ImGui::GetTextLineHeightWithSpacing() * 12 + 8 : 0;
   const float height = std::max(240.0f, avail.y - table_height);
   const ImVec2 origin = ImGui::GetCursorScreenPos();
@@ -54,7 +63,8 @@ void ResultWindows::draw_figure(Open& result, const views::ResultView& view) {
   view.draw(canvas, frame, result.file, result.states);
   ImGui::SetCursorScreenPos(origin);
   ImGui::Dummy(ImVec2(avail.x, height));
-  if (table) views::ib_cluster_table(*result.file.ib, result.states.ib);
+  if (view.name == "ib" && views::ib_cluster_table(*result.file.ib, result.states.ib)) result.select_tab = "ib-cluster";
+  if (view.name == "ib-cluster") views::ib_cluster_steps_table(result.file, result.states.ib);
   if (pending.empty()) return;
   const std::filesystem::path source(result.path);
   const auto out = source.parent_path() / (source.stem().string() + "-" + view.name + "." + pending);
@@ -85,8 +95,10 @@ void ResultWindows::draw() {
     if (!result.error.empty()) {
       ImGui::TextWrapped("%s", result.error.c_str());
     } else if (ImGui::BeginTabBar("##result-views")) {
+      const std::string select = std::move(result.select_tab);
+      result.select_tab.clear();
       for (const views::ResultView* view : views::result_views_for(result.file.kind))
-        if (ImGui::BeginTabItem(view->name.c_str())) {
+        if (ImGui::BeginTabItem(view->name.c_str(), nullptr, view->name == select ? ImGuiTabItemFlags_SetSelected : 0)) {
           draw_figure(result, *view);
           ImGui::EndTabItem();
         }

@@ -37,6 +37,7 @@ class ResultWindows {
  private:
   struct Open {
     std::string path, error, status;
+    std::string select_tab;  // a tab to bring to the front on the next frame (a clicked cluster: ib-cluster)
     std::unique_ptr<ResultWatch> watch;  // null: read once
     views::ResultFile file;
     views::ResultViewStates states;

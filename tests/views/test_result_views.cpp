@@ -344,7 +344,8 @@ TEST(ResultViews, RenderRealFramesWithoutADisplay) {
       ImGui::Render();
       vertices = ImGui::GetDrawData()->TotalVtxCount;
     }
-    EXPECT_GT(vertices, 2000) << view.name << " drew too little";
+    // ib-cluster shows one cluster of this 8-step file (2 steps) and says it has no source store.
+    EXPECT_GT(vertices, view.name == "ib-cluster" ? 1000 : 2000) << view.name << " drew too little";
   }
 }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "core/store/h5.h"
+#include "views/data/ib_source_data.h"
 
 namespace headscope::views {
 namespace {
@@ -327,16 +328,36 @@ std::shared_ptr<const IbData> read_ib_file(const std::string& path) {
       data->clusters.push_back(std::move(c));
     }
   }
+  if (h5::link_exists(ib, "step_label")) data->step_label = ints(ib, "step_label", path);
+  if (h5::link_exists(ib, "step_cluster")) data->step_cluster = ints(ib, "step_cluster", path);
+  if (h5::link_exists(ib, "step_membership")) data->step_membership = doubles(ib, "step_membership", path);
+  if (h5::link_exists(ib, "source")) {
+    Id source = h5::open_group(ib, "source", path);
+    data->has_source = true;
+    data->source_store_path = string_or(source, "store_path", path);
+    data->source_store_path_relative = string_or(source, "store_path_relative", path);
+    data->source_store_created = string_or(source, "store_created", path);
+    data->source_steps.sample = read_numbers<std::int64_t>(source, "sample", H5T_NATIVE_INT64, path);
+    data->source_steps.span_start = read_numbers<std::int32_t>(source, "span_start", H5T_NATIVE_INT32, path);
+    data->source_steps.span_end = read_numbers<std::int32_t>(source, "span_end", H5T_NATIVE_INT32, path);
+    const std::size_t steps = data->source_steps.step_count();
+    if (data->source_steps.span_start.size() != steps || data->source_steps.span_end.size() != steps ||
+        (!data->step_cluster.empty() && data->step_cluster.size() != steps))
+      throw std::runtime_error(path + ": /ib/source datasets and /ib/step_cluster differ in length");
+  }
   return data;
 }
 
-ResultFile open_result_file(const std::string& path) {
+ResultFile open_result_file(const std::string& path, bool background) {
   const std::string kind = headscope_file_kind(path);
   ResultFile file;
   file.path = path;
   file.kind = kind;
   if (kind == "sweep") file.sweep = read_sweep_file(path);
-  else if (kind == "ib") file.ib = read_ib_file(path);
+  else if (kind == "ib") {
+    file.ib = read_ib_file(path);
+    file.ib_source = std::make_shared<IbSourceData>(file.ib, background);
+  }
   else
     throw std::runtime_error(path + ": not a sweep or ib result file (kind " +
                              (kind.empty() ? std::string("missing") : "'" + kind + "'") + ")");

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/analysis/ib/ib_source.h"
+
 namespace headscope::views {
 
 inline constexpr int kSweepMetrics = 3;  // 0 entropy, 1 max_attention, 2 k90 (the order of the file)
@@ -88,6 +90,14 @@ struct IbData {
   std::vector<double> elbow_threshold;
   std::vector<int> elbow_clusters_nats, elbow_clusters_fraction;
   std::vector<IbCluster> clusters;       // [cluster]
+  // Per step [step] (empty when the file lacks them): label index, final cluster index (into clusters),
+  // q(t|x) of that cluster.
+  std::vector<int> step_label, step_cluster;
+  std::vector<double> step_membership;
+  // The capture store the steps came from (/ib/source), when they came from one.
+  bool has_source = false;
+  std::string source_store_path, source_store_path_relative, source_store_created;
+  analysis::ib::IbStepSource source_steps;
 };
 
 // The root `kind` attribute of a headscope HDF5 file ("capture", "sweep", "ib", "import"), or "" when the
@@ -100,12 +110,17 @@ bool is_result_file(const std::string& path);
 std::shared_ptr<const SweepData> read_sweep_file(const std::string& path);
 std::shared_ptr<const IbData> read_ib_file(const std::string& path);
 
+class IbSourceData;  // views/data/ib_source_data.h
+
 // Either of the two, by the file's kind.
 struct ResultFile {
   std::string path, kind;  // kind: "sweep" or "ib"
   std::shared_ptr<const SweepData> sweep;
   std::shared_ptr<const IbData> ib;
+  std::shared_ptr<IbSourceData> ib_source;  // ib: the capture store behind it, opened on first use
 };
-ResultFile open_result_file(const std::string& path);
+// `background`: the ib file's source store is read on a thread of its own (the window) rather than by
+// the calls that need it (export, tests).
+ResultFile open_result_file(const std::string& path, bool background = false);
 
 }  // namespace headscope::views
