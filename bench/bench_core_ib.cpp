@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   std::printf("k-means: %d cells, %d iterations%s, mean cosine %.3f, %.2f s (smoothing total %.2f s, cpu %.2f s, IB rows %d)\n",
               smoothed.cell_count, smoothed.kmeans_iterations, smoothed.kmeans_converged ? "" : " (capped)",
               smoothed.kmeans_mean_cosine, smoothed.kmeans_seconds, smoothing_seconds, smoothing_cpu, smoothed.problem.x_count);
+  if (smoothing == Smoothing::knn) std::printf("knn: neighbour search %.2f s\n", smoothed.neighbour_seconds);
 
   const auto anneal_start = std::chrono::steady_clock::now();
   const double anneal_cpu_start = cpu_seconds();

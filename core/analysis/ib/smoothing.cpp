@@ -33,27 +33,41 @@ std::vector<double> knn_label_rows(const std::vector<float>& unit, std::int64_t 
   const int probes = std::max(1, std::min(options.probes, cells.cluster_count));
   const std::vector<int> nearest =
       nearest_centroids(unit.data(), n, dim, cells.centroids, cells.cluster_count, probes, options.threads);
-  std::vector<std::vector<std::int64_t>> members(cells.cluster_count);
-  for (std::int64_t i = 0; i < n; ++i) members[cells.assignment[i]].push_back(i);
+  // Rows regrouped cell by cell (cell c's members at [cell_start[c], cell_start[c + 1])), and points
+  // handled cell by cell: the cells a point searches are mostly those its cell-mates search, so they are
+  // read from cache rather than from scattered rows of the whole matrix.
+  std::vector<std::int64_t> cell_start(cells.cluster_count + 1, 0), order(n);
+  for (std::int64_t i = 0; i < n; ++i) ++cell_start[cells.assignment[i] + 1];
+  for (int c = 0; c < cells.cluster_count; ++c) cell_start[c + 1] += cell_start[c];
+  {
+    std::vector<std::int64_t> next(cell_start.begin(), cell_start.end() - 1);
+    for (std::int64_t i = 0; i < n; ++i) order[next[cells.assignment[i]]++] = i;  // by cell, then by index
+  }
+  std::vector<float> grouped(static_cast<size_t>(n) * dim);
+  for (std::int64_t r = 0; r < n; ++r)
+    std::copy_n(&unit[static_cast<size_t>(order[r]) * dim], dim, &grouped[static_cast<size_t>(r) * dim]);
   const int k = std::max(1, options.neighbours);
   const double w = options.neighbour_weight;
   std::vector<double> rows(static_cast<size_t>(n) * label_count, 0.0);
-  constexpr std::int64_t kPiece = 256;  // steps per piece of parallel work
-  parallel_pieces((n + kPiece - 1) / kPiece, resolve_thread_count(options.threads), [&](std::int64_t piece) {
+  parallel_pieces(cells.cluster_count, resolve_thread_count(options.threads), [&](std::int64_t cell) {
     using Scored = std::pair<float, std::int64_t>;  // (cosine, step); the heap keeps the k best
-    for (std::int64_t i = piece * kPiece; i < std::min(n, (piece + 1) * kPiece); ++i) {
+    for (std::int64_t r = cell_start[cell]; r < cell_start[cell + 1]; ++r) {
+      const std::int64_t i = order[r];
       std::priority_queue<Scored, std::vector<Scored>, std::greater<Scored>> best;
-      const float* row = &unit[static_cast<size_t>(i) * dim];
-      for (int p = 0; p < probes; ++p)
-        for (std::int64_t j : members[nearest[static_cast<size_t>(i) * probes + p]]) {
+      const float* row = &grouped[static_cast<size_t>(r) * dim];
+      for (int p = 0; p < probes; ++p) {
+        const int probe = nearest[static_cast<size_t>(i) * probes + p];
+        for (std::int64_t m = cell_start[probe]; m < cell_start[probe + 1]; ++m) {
+          const std::int64_t j = order[m];
           if (j == i) continue;
-          const Scored candidate{dot(row, &unit[static_cast<size_t>(j) * dim], dim), -j};  // ties: lower index
+          const Scored candidate{dot(row, &grouped[static_cast<size_t>(m) * dim], dim), -j};  // ties: lower index
           if (static_cast<int>(best.size()) < k) best.push(candidate);
           else if (best.top() < candidate) {
             best.pop();
             best.push(candidate);
           }
         }
+      }
       double* out = &rows[static_cast<size_t>(i) * label_count];
       out[labels[i]] += best.empty() ? 1.0 : 1 - w;
       const double share = best.empty() ? 0.0 : w / static_cast<double>(best.size());
