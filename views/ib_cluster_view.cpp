@@ -323,17 +323,23 @@ void ib_cluster_steps_table(const ResultFile& file, IbViewState& state) {
   const std::vector<analysis::ib::ClusterMember>& members = members_of(ib, cluster, state);
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
                                 ImGuiTableFlags_Resizable;
-  if (!ImGui::BeginTable("ib-cluster-steps", with_text ? 6 : 3, flags, ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 12)))
+  // Another id once the store's text is in: the table then has other columns, sized afresh.
+  if (!ImGui::BeginTable(with_text ? "ib-cluster-steps-text" : "ib-cluster-steps", with_text ? 6 : 3, flags,
+                         ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 12)))
     return;
+  float sample_width = ImGui::CalcTextSize("sample").x;
+  for (std::size_t row = 0; with_text && row < members.size() && row < 256; ++row)
+    sample_width = std::max(sample_width, ImGui::CalcTextSize(source.steps->sample_id[members[row].step].c_str()).x);
   ImGui::TableSetupScrollFreeze(0, 1);
+  // The figure's columns (q(t|x), sample, level, label, step text) after the step index.
   ImGui::TableSetupColumn("step", ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn("q(t|x)", ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn("label", ImGuiTableColumnFlags_WidthFixed);
   if (with_text) {
-    ImGui::TableSetupColumn("sample", ImGuiTableColumnFlags_WidthFixed);
+    ImGui::TableSetupColumn("sample", ImGuiTableColumnFlags_WidthFixed, sample_width);
     ImGui::TableSetupColumn("level", ImGuiTableColumnFlags_WidthFixed);
-    ImGui::TableSetupColumn("step text", ImGuiTableColumnFlags_WidthStretch);
   }
+  ImGui::TableSetupColumn("label", ImGuiTableColumnFlags_WidthFixed);
+  if (with_text) ImGui::TableSetupColumn("step text", ImGuiTableColumnFlags_WidthStretch);
   ImGui::TableHeadersRow();
   ImGuiListClipper clipper;
   clipper.Begin(static_cast<int>(members.size()));
@@ -345,13 +351,15 @@ void ib_cluster_steps_table(const ResultFile& file, IbViewState& state) {
       ImGui::Text("%lld", static_cast<long long>(s));
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(format_fixed(members[row].membership, "%.4f").c_str());
+      if (with_text) {
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(source.steps->sample_id[s].c_str());
+        ImGui::TableNextColumn();
+        ImGui::Text("%d", source.steps->level[s]);
+      }
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(label_name(ib, s).c_str());
       if (!with_text) continue;
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(source.steps->sample_id[s].c_str());
-      ImGui::TableNextColumn();
-      ImGui::Text("%d", source.steps->level[s]);
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(ib_step_display_text(source.steps->text[s]).c_str());
     }
