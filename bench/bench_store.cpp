@@ -100,6 +100,20 @@ std::vector<int> int_list(const std::string& text) {
   return values;
 }
 
+// Writes `samples` appends (the records in turn, renamed) into a new file; returns the seconds taken.
+double write_store(const std::string& path, const StoreLayout& layout, const std::vector<SampleRecord>& records, int samples) {
+  std::filesystem::remove(path);
+  auto writer = StoreWriter::create(path, layout, {});
+  const auto start = Clock::now();
+  for (int i = 0; i < samples; ++i) {
+    auto record = records[i % records.size()];
+    record.id = "problem-" + std::to_string(i);
+    writer->append(record);
+  }
+  writer->close();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 struct TraceTiming { double cold_ms, warm_ms; };
 
 TraceTiming time_trace_reads(const std::string& path, std::int64_t samples) {
@@ -147,16 +161,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < std::min(samples, 100); ++i) records.push_back(capture.next(i));
   for (int chunk : chunks) {
     const std::string path = dir + "/chunk" + std::to_string(chunk) + ".h5";
-    std::filesystem::remove(path);
-    auto writer = StoreWriter::create(path, bench_layout(chunk, deflate), {});
-    auto start = Clock::now();
-    for (int i = 0; i < samples; ++i) {
-      auto record = records[i % records.size()];
-      record.id = "problem-" + std::to_string(i);
-      writer->append(record);
-    }
-    writer->close();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const double seconds = write_store(path, bench_layout(chunk, deflate), records, samples);
     auto reader = StoreReader::open(path);
     std::uint64_t stored = 0;
     for (const auto& metric : reader->layout().metrics) stored += reader->metric_storage_bytes(metric.name);
@@ -181,16 +186,7 @@ int main(int argc, char** argv) {
                 "bytes/value", "max rel. error", "samples/s");
     for (int bits : mantissa_bits) {
       const std::string path = dir + "/bits" + std::to_string(bits) + ".h5";
-      std::filesystem::remove(path);
-      auto writer = StoreWriter::create(path, bench_layout(chunk, deflate, bits), {});
-      auto start = Clock::now();
-      for (int i = 0; i < samples; ++i) {
-        auto record = records[i % records.size()];
-        record.id = "problem-" + std::to_string(i);
-        writer->append(record);
-      }
-      writer->close();
-      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      const double seconds = write_store(path, bench_layout(chunk, deflate, bits), records, samples);
       auto reader = StoreReader::open(path);
       std::uint64_t stored = 0;
       double worst = 0;
