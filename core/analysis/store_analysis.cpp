@@ -40,6 +40,7 @@ StoreAnalysis analyze_store(const store::StoreReader& reader, const StoreAnalysi
   a.sample_count = static_cast<int>(reader.sample_count());
   a.layer_count = layout.layer_count;
   a.head_count = layout.head_count;
+  a.heartbeat_options = options.heartbeat;
   const int L = a.layer_count, H = a.head_count, S = a.sample_count;
   const int heads = L * H;
 
@@ -244,7 +245,10 @@ std::string format_store_analysis(const StoreAnalysis& a, int top) {
   out << a.sample_count << " samples, " << a.layer_count << " layers x " << a.head_count << " heads\n";
   if (a.has_generation) {
     out << "\ncalibration: mean heartbeats per sample by level (top " << std::min<int>(10, a.telegraph_ranking.size())
-        << " telegraph heads, debounced, threshold 0.5, min run 5)\n  level  mean_heartbeats    std  samples\n";
+        << " telegraph heads, "
+        << (a.heartbeat_options.definition == HeartbeatDefinition::debounced ? "debounced" : "short runs dropped")
+        << ", threshold " << a.heartbeat_options.threshold << ", min run " << a.heartbeat_options.min_run
+        << ")\n  level  mean_heartbeats    std  samples\n";
     for (const auto& g : a.calibration) {
       std::snprintf(line, sizeof line, "  %5d  %15.2f  %5.2f  %7d\n", g.key, g.mean, g.std, g.count);
       out << line;

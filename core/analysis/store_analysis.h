@@ -36,6 +36,7 @@ struct StoreAnalysis {
   int sample_count = 0, layer_count = 0, head_count = 0;
   bool has_generation = false;     // any sample with generated steps (IAF defined)
   bool has_flow = false, has_boundaries = false;
+  HeartbeatOptions heartbeat_options;           // as used (the tables print them)
   // Heartbeats
   std::vector<int> heartbeat_counts;            // [sample, layer, head]; -1 where the sample has no generated steps
   std::vector<HeadHeartbeats> telegraph_ranking;  // all heads, most telegraph-like first
