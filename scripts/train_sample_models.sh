@@ -6,11 +6,14 @@
 set -euo pipefail
 HS=${1:-build/headscope}
 ARCH="--layers 4 --hidden 64 --heads 4 --positions 320 --batch-tokens 2048 --threads 1 --log-every 10"
-# Two stages, as the shipped weights were made (the machine was busy during the first): the second continues
-# from the first with a fresh warmup + cosine schedule and fresh problems (another seed).
+# Four stages, as the shipped weights were made (the machine was shared, so training went on in pieces):
+# each continues from the last with a fresh warmup + cosine schedule and fresh problems (another seed).
+# The pause model stops after stage 3.
 STAGE1="$ARCH --seed 1 --steps 400 --lr 3e-3 --warmup 30"
 STAGE2="$ARCH --seed 2 --steps 700 --lr 2e-3 --warmup 20"
-STAGE1_DIR=${STAGE1_DIR:-/tmp/headscope-stage1}
+STAGE3="$ARCH --seed 3 --lr 2e-3 --warmup 100 --checkpoint-every 500"
+STAGE4="$ARCH --seed 4 --steps 7000 --lr 1e-3 --warmup 50 --checkpoint-every 500"
+WORK=${STAGE_DIR:-/tmp/headscope-stages}
 mkdir -p samples/prompts samples/models tests/fixtures/sample_models
 
 for format in chain prompt_only pause pause_prompt; do
@@ -20,15 +23,23 @@ done
 "$HS" problems --seed 20 --count 20 --split heldout --format prompt_only --out tests/fixtures/sample_models/fixed20.jsonl
 "$HS" problems --seed 20 --count 20 --split heldout --format pause_prompt --out tests/fixtures/sample_models/fixed20_pause.jsonl
 
-train_model() {  # name, then the model's own flags
-  local name=$1; shift
-  "$HS" train "$@" $STAGE1 --out "$STAGE1_DIR/$name" 2> "/tmp/$name.stage1.log"
-  "$HS" train "$@" $STAGE2 --init-from "$STAGE1_DIR/$name" --out "samples/models/$name" 2> "/tmp/$name.train.log"
-  cp "/tmp/$name.train.log" "samples/models/$name/train.log"
+train_model() {  # name, stage-3 steps, whether to run stage 4, then the model's own flags
+  local name=$1 stage3_steps=$2 stage4=$3; shift 3
+  "$HS" train "$@" $STAGE1 --out "$WORK/1/$name" 2> "$WORK/$name.stage1.log"
+  "$HS" train "$@" $STAGE2 --init-from "$WORK/1/$name" --out "$WORK/2/$name" 2> "$WORK/$name.stage2.log"
+  "$HS" train "$@" $STAGE3 --steps "$stage3_steps" --init-from "$WORK/2/$name" --out "$WORK/3/$name" 2> "$WORK/$name.stage3.log"
+  local last="$WORK/3/$name" log="$WORK/$name.stage3.log"
+  if [ "$stage4" = yes ]; then
+    "$HS" train "$@" $STAGE4 --init-from "$WORK/3/$name" --out "$WORK/4/$name" 2> "$WORK/$name.stage4.log"
+    last="$WORK/4/$name" log="$WORK/$name.stage4.log"
+  fi
+  rm -rf "samples/models/$name" && cp -r "$last" "samples/models/$name"
+  cat "$WORK/$name".stage*.log > "samples/models/$name/train.log"
 }
-train_model arith-gpt2 --arch gpt2 --task chain &
-train_model arith-llama --arch llama --kv-heads 2 --task chain &
-train_model arith-pause6 --arch gpt2 --task pause --pause-count 6 &
+mkdir -p "$WORK"
+train_model arith-gpt2 10000 yes --arch gpt2 --task chain &
+train_model arith-llama 10000 yes --arch llama --kv-heads 2 --task chain &
+train_model arith-pause6 4000 no --arch gpt2 --task pause --pause-count 6 &
 wait
 
 for model in arith-gpt2 arith-llama; do
