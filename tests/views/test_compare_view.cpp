@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "export_checks.h"
 #include "../core/comparison_test_data.h"
 #include "view_test_support.h"
 #include "views/data/live_run_data.h"
@@ -14,6 +15,8 @@
 using namespace headscope;
 
 namespace {
+
+using test::read_all;
 
 struct Files {
   std::string a, b, other_prompts;
@@ -39,13 +42,6 @@ std::string drawn_text(views::RunData& run, views::RunData* other, views::ViewSt
   views::ViewContext context{&run, &selection, nullptr, other};
   views::find_figure_view("compare")->draw(canvas, {{0, 0}, {1200, 760}}, context, states);
   return canvas.all;
-}
-
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "export_checks.h"
 #include "view_test_support.h"
 #include "views/plot/figure_export.h"
 #include "views/view_registry.h"
@@ -18,12 +19,7 @@ using namespace headscope;
 
 namespace {
 
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using test::read_all;
 
 // A small well-formedness check: tags nest and close, attributes are quoted; returns the root's name.
 std::string xml_root_if_well_formed(const std::string& xml, std::string* error) {
@@ -71,24 +67,7 @@ std::string xml_root_if_well_formed(const std::string& xml, std::string* error) 
 }
 
 void check_png(const std::filesystem::path& path, int width, int height) {
-  cairo_surface_t* image = cairo_image_surface_create_from_png(path.c_str());
-  ASSERT_EQ(cairo_surface_status(image), CAIRO_STATUS_SUCCESS) << path;
-  EXPECT_EQ(cairo_image_surface_get_width(image), width);
-  EXPECT_EQ(cairo_image_surface_get_height(image), height);
-  std::set<std::uint32_t> colours;
-  const unsigned char* data = cairo_image_surface_get_data(image);
-  const int stride = cairo_image_surface_get_stride(image);
-  for (int y = 0; y < cairo_image_surface_get_height(image); y += 2)
-    for (int x = 0; x < cairo_image_surface_get_width(image); x += 2)
-      colours.insert(reinterpret_cast<const std::uint32_t*>(data + std::size_t(y) * stride)[x]);
-  cairo_surface_destroy(image);
-  EXPECT_GT(colours.size(), 20u) << path << " looks blank";
-  const auto chunks = plot::png_text_chunks(read_all(path));
-  bool has_provenance = false;
-  for (const auto& [key, value] : chunks)
-    if (key == "Comment" && value.find("\"file\"") != std::string::npos && value.find("\"model\"") != std::string::npos)
-      has_provenance = true;
-  EXPECT_TRUE(has_provenance) << path;
+  test::check_png(path, width, height, "model");
 }
 
 }  // namespace

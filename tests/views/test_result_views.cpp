@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "export_checks.h"
 #include "core/analysis/ib/ib_store.h"
 #include "core/store/h5.h"
 #include "view_test_support.h"
@@ -20,12 +21,7 @@ using namespace headscope;
 
 namespace {
 
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using test::read_all;
 
 // A query-scale sweep of L1H2 against controls L0H0 and L3H1 at five scales; the target's max attention
 // rises 0.2 per ln(scale), the controls' barely. Checks pass; no null result. With `done` < 5 it is the
@@ -195,23 +191,7 @@ std::string write_small_ib(const std::filesystem::path& dir) {
 }
 
 void check_png(const std::filesystem::path& path, int width, int height) {
-  cairo_surface_t* image = cairo_image_surface_create_from_png(path.c_str());
-  ASSERT_EQ(cairo_surface_status(image), CAIRO_STATUS_SUCCESS) << path;
-  EXPECT_EQ(cairo_image_surface_get_width(image), width);
-  EXPECT_EQ(cairo_image_surface_get_height(image), height);
-  std::set<std::uint32_t> colours;
-  const unsigned char* data = cairo_image_surface_get_data(image);
-  const int stride = cairo_image_surface_get_stride(image);
-  for (int y = 0; y < cairo_image_surface_get_height(image); y += 2)
-    for (int x = 0; x < cairo_image_surface_get_width(image); x += 2)
-      colours.insert(reinterpret_cast<const std::uint32_t*>(data + std::size_t(y) * stride)[x]);
-  cairo_surface_destroy(image);
-  EXPECT_GT(colours.size(), 20u) << path << " looks blank";
-  bool has_provenance = false;
-  for (const auto& [key, value] : plot::png_text_chunks(read_all(path)))
-    if (key == "Comment" && value.find("\"file\"") != std::string::npos && value.find("\"run_kind\"") != std::string::npos)
-      has_provenance = true;
-  EXPECT_TRUE(has_provenance) << path;
+  test::check_png(path, width, height, "run_kind");
 }
 
 }  // namespace
