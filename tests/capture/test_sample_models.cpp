@@ -169,13 +169,21 @@ TEST(Trainer, SameSeedGivesIdenticalWeights) {
   }
 }
 
-TEST(Trainer, RandomModelForwardMatchesItsSavedCheckpoint) {
+namespace {
+// A one-block Llama with GQA (4 query heads, 2 kv heads), small enough to train a step in milliseconds.
+headscope::train::TrainSettings tiny_llama_settings() {
   headscope::train::TrainSettings s;
   s.architecture = "llama";
   s.layer_count = 1;
   s.hidden_size = 32;
   s.head_count = 4;
   s.kv_head_count = 2;
+  return s;
+}
+}  // namespace
+
+TEST(Trainer, RandomModelForwardMatchesItsSavedCheckpoint) {
+  auto s = tiny_llama_settings();
   const auto config = headscope::model::parse_model_config(headscope::train::model_config_json(s), "test");
   auto fresh = headscope::model::Model::create_random(config, 5);
   for (const auto& [name, tensor] : fresh->named_parameters()) EXPECT_TRUE(tensor.requires_grad()) << name;
@@ -229,12 +237,7 @@ TEST(SampleModels, ScoreAsRecorded) {
 
 // A second stage (--init-from) with a zero learning rate must reproduce the checkpoint it started from.
 TEST(Trainer, InitFromStartsAtTheCheckpoint) {
-  headscope::train::TrainSettings s;
-  s.architecture = "llama";
-  s.layer_count = 1;
-  s.hidden_size = 32;
-  s.head_count = 4;
-  s.kv_head_count = 2;
+  auto s = tiny_llama_settings();
   s.steps = 2;
   s.warmup_steps = 1;
   s.batch_tokens = 100;

@@ -166,13 +166,23 @@ bool is_result_file(const std::string& path) {
   }
 }
 
-std::shared_ptr<const SweepData> read_sweep_file(const std::string& path) {
-  Id file = open_file(path);
-  require_kind(file, "sweep", "/sweep", path);
-  auto data = std::make_shared<SweepData>();
+namespace {
+// Checks that `file` is a result file of `kind` with its /kind group, and reads what every result file has:
+// where it is and how it was made.
+template <typename Data>
+std::shared_ptr<Data> read_header(hid_t file, const std::string& kind, const std::string& path) {
+  require_kind(file, kind, "/" + kind, path);
+  auto data = std::make_shared<Data>();
   data->path = path;
   data->command_line = string_or(file, "command_line", path);
   data->created = string_or(file, "created", path);
+  return data;
+}
+}  // namespace
+
+std::shared_ptr<const SweepData> read_sweep_file(const std::string& path) {
+  Id file = open_file(path);
+  auto data = read_header<SweepData>(file, "sweep", path);
   if (h5::link_exists(file, "/model")) data->model_name = string_or(Id(h5::open_group(file, "/model", path)), "name", path);
   Id sweep = h5::open_group(file, "/sweep", path);
   data->intervention = string_or(sweep, "intervention", path);
@@ -242,11 +252,7 @@ std::shared_ptr<const SweepData> read_sweep_file(const std::string& path) {
 
 std::shared_ptr<const IbData> read_ib_file(const std::string& path) {
   Id file = open_file(path);
-  require_kind(file, "ib", "/ib", path);
-  auto data = std::make_shared<IbData>();
-  data->path = path;
-  data->command_line = string_or(file, "command_line", path);
-  data->created = string_or(file, "created", path);
+  auto data = read_header<IbData>(file, "ib", path);
   Id ib = h5::open_group(file, "/ib", path);
   data->input = string_or(ib, "input", path);
   data->settings_json = string_or(ib, "settings_json", path);
