@@ -23,7 +23,7 @@ std::unique_ptr<views::AttentionSource> make_model_attention_source() {
     if (model.empty())
       throw std::runtime_error("no attention matrices in this run, and it records no model to recompute them from");
     auto& recomputer = (*models)[model];
-    if (!recomputer) recomputer = std::make_unique<capture::AttentionRecomputer>(model, "cpu", "float32", 1);
+    if (!recomputer) recomputer = std::make_unique<capture::AttentionRecomputer>(model, "cpu", "auto", 1);
     const auto tokens = reader->tokens(request.sample);
     result.token_count = static_cast<int>(tokens.size());
     result.values = recomputer->head_attention(tokens, request.head);

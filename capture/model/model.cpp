@@ -77,13 +77,17 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Load
   if (!fs::is_directory(folder)) throw ModelError(path.string() + ": not a model folder");
   auto config = read_model_config(folder / "config.json");
   const auto device = parse_device(options.device);
-  at::ScalarType dtype = at::kFloat;
-  if (options.dtype == "auto")
-    dtype = config.stored_dtype == "float32" ? at::kFloat : parse_dtype(config.stored_dtype);
-  else
-    dtype = parse_dtype(options.dtype);
-  configure_threads(options.threads);
   const auto weights = WeightSource::open(folder);
+  at::ScalarType dtype = at::kFloat;
+  if (options.dtype == "auto") {
+    // As stored (the dtype holding most of the checkpoint's bytes), so a bfloat16 model runs its GEMMs in
+    // bfloat16 with no float32 copy; float16 runs as float32 on the CPU, whose half GEMMs are slow or missing.
+    dtype = weights.stored_dtype();
+    if (dtype == at::kHalf && device.is_cpu()) dtype = at::kFloat;
+  } else {
+    dtype = parse_dtype(options.dtype);
+  }
+  configure_threads(options.threads);
   c10::InferenceMode inference;
   if (config.family == Family::gpt2) return make_gpt2_model(config, weights, device, dtype);
   return make_llama_family_model(config, weights, device, dtype);
@@ -183,11 +187,20 @@ ForwardResult Model::run(const at::Tensor& embeddings, KvCache* cache, const For
   if (context.wants(ProbePoint::embed_out, -1)) context.observe(ProbePoint::embed_out, -1, hidden);
   const int last_layer = options.stop_after_layer >= 0 ? std::min(options.stop_after_layer, config_.layer_count - 1)
                                                        : config_.layer_count - 1;
+  const bool tail_wanted = !options.stop_after_attention || options.stop_after_layer >= 0 ||
+                           options.logits != LogitsMode::none || context.wants(ProbePoint::mlp_out, last_layer) ||
+                           context.wants(ProbePoint::block_out, last_layer) ||
+                           context.wants(ProbePoint::final_norm_out, -1) || context.wants(ProbePoint::logits, -1);
+  if (!tail_wanted) context.attention_only_layer = last_layer;
   for (int layer = 0; layer <= last_layer; ++layer) {
     hidden = run_block(layer, hidden, context);
     if (context.wants(ProbePoint::block_out, layer)) context.observe(ProbePoint::block_out, layer, hidden);
   }
   ForwardResult result;
+  if (!tail_wanted) {
+    if (cache) cache->length += token_count;
+    return result;
+  }
   if (options.stop_after_layer >= 0) {
     result.final_hidden = hidden;
     return result;

@@ -69,6 +69,9 @@ struct ForwardOptions {
   LogitsMode logits = LogitsMode::all;
   int stop_after_layer = -1;  // >= 0: run blocks 0..L only (no final norm, no logits), e.g. to recompute a head
   bool autograd = false;      // true: record the autograd graph (training); false: run under InferenceMode
+  // true: stop after the last layer's attention when no probe wants what follows (that layer's MLP, the
+  // final norm, logits): a capture measures attention only. final_hidden is then undefined.
+  bool stop_after_attention = false;
 };
 
 struct ForwardResult {
@@ -78,7 +81,7 @@ struct ForwardResult {
 
 struct LoadOptions {
   std::string device = "cpu";    // cpu, cuda, cuda:N
-  std::string dtype = "float32";  // float32|float16|bfloat16 (fp32, fp16, bf16) or "auto" = as stored
+  std::string dtype = "auto";  // float32|float16|bfloat16 (fp32, fp16, bf16) or "auto" = as stored (float16: float32 on CPU)
   int threads = 0;               // intra-op threads; 0 = hardware cores, < 0 = leave libtorch's setting
 };
 

@@ -226,6 +226,15 @@ void SafetensorsFile::unmap() noexcept {
   size_ = 0;
 }
 
+void SafetensorsFile::release(const StTensorInfo& info) const noexcept {
+  if (!bytes_ || info.end <= info.begin) return;
+  // Only whole pages inside the tensor: a neighbour sharing a page at either end keeps it.
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(data(info));
+  const auto first = (begin + page - 1) / page * page, last = (begin + (info.end - info.begin)) / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 const StTensorInfo& SafetensorsFile::info(const std::string& name) const {
   auto it = index_.find(name);
   if (it == index_.end()) throw ModelError(path_.string() + ": missing tensor '" + name + "'");

@@ -60,6 +60,10 @@ class SafetensorsFile {
   const StTensorInfo& info(const std::string& name) const;
   // The tensor's bytes inside the mapping (not necessarily aligned).
   const std::uint8_t* data(const StTensorInfo& info) const { return bytes_ + header_.data_offset + info.begin; }
+  // Drops the mapping's resident pages of a tensor that was copied out, so that loading a checkpoint
+  // holds each weight once (the copy) rather than twice (the copy and the file's pages). A later data()
+  // reads the file again.
+  void release(const StTensorInfo& info) const noexcept;
 
  private:
   void unmap() noexcept;

@@ -151,7 +151,21 @@ at::Tensor WeightSource::load(const std::string& name, const std::vector<std::in
   if (info.dtype != StDtype::f32 && info.dtype != StDtype::f16 && info.dtype != StDtype::bf16)
     throw ModelError(file.path().string() + ": tensor '" + name + "' has dtype " + st_dtype_name(info.dtype) +
                      "; model weights must be F32, F16 or BF16");
-  return tensor_from_safetensors(file, info).to(device, dtype).contiguous();
+  auto tensor = tensor_from_safetensors(file, info);
+  file.release(info);
+  return tensor.to(device, dtype).contiguous();
+}
+
+at::ScalarType WeightSource::stored_dtype() const {
+  std::map<StDtype, std::uint64_t> bytes;
+  for (const auto& file : files_)
+    for (const auto& info : file->tensors())
+      if (info.dtype == StDtype::f32 || info.dtype == StDtype::f16 || info.dtype == StDtype::bf16)
+        bytes[info.dtype] += info.end - info.begin;
+  StDtype most = StDtype::f32;
+  for (const auto& [dtype, count] : bytes)
+    if (count > bytes[most]) most = dtype;
+  return torch_type(most, describe());
 }
 
 std::string WeightSource::describe() const {

@@ -32,6 +32,8 @@ class WeightSource {
   at::Tensor load(const std::string& name, const std::vector<std::int64_t>& shape, at::ScalarType dtype,
                   c10::Device device) const;
   std::string describe() const;  // the files, for error messages
+  // The floating dtype that holds most of the weights' bytes (float32 for random sources).
+  at::ScalarType stored_dtype() const;
 
  private:
   std::vector<std::unique_ptr<SafetensorsFile>> files_;

@@ -39,7 +39,7 @@ struct CaptureSettings {
   int flow_marker_id = -1;          // marker_token: the last K occurrences of this id
   std::vector<store::HeadRef> pinned_heads;
   std::string device = "cpu";
-  std::string dtype = "float32";
+  std::string dtype = "auto";
   int threads = 0;                 // 0 = all cores
   bool resume = false;             // continue an interrupted store, skipping the ids it holds
   bool overwrite = false;

@@ -14,7 +14,7 @@ class AttentionRecomputer {
  public:
   // Throws model::ModelError for a bad model folder.
   explicit AttentionRecomputer(const std::string& model_dir, const std::string& device = "cpu",
-                               const std::string& dtype = "float32", int threads = 0);
+                               const std::string& dtype = "auto", int threads = 0);
   ~AttentionRecomputer();
 
   // tokens: the stored sample's ids (-1 marks latent positions, which follow the prompt).

@@ -35,7 +35,7 @@ struct SampleSource {
 struct RunSettings {
   std::string model_dir;
   std::string device = "cpu";
-  std::string dtype = "float32";
+  std::string dtype = "auto";
   int threads = 0;
   std::string command_line;     // written into the file
 };

@@ -29,7 +29,7 @@ struct GenerateCommand {
   int top_k = 0;
   bool no_specials = false;
   std::string device = "cpu";
-  std::string dtype = "float32";
+  std::string dtype = "auto";
   int threads = 0;
 };
 
