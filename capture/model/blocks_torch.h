@@ -19,6 +19,7 @@ struct BlockContext {
   std::int64_t query_count = 0;
   at::Tensor blocked;                 // [query, key] bool, true = masked; undefined if nothing is masked
   at::Tensor rope_cos, rope_sin;      // [query, head_dim] in the run dtype; undefined without RoPE
+  int attention_only_layer = -1;      // this layer returns after its attention (its MLP is not needed)
 
   bool wants(ProbePoint point, int layer) const;
   void observe(ProbePoint point, int layer, const at::Tensor& value) const;

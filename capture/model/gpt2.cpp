@@ -108,6 +108,7 @@ class Gpt2Model final : public Model {
     auto attn_out = conv1d(heads, weights.attn_proj_weight, weights.attn_proj_bias);  // [batch, token, hidden]
     if (context.wants(ProbePoint::attn_out, layer)) context.observe(ProbePoint::attn_out, layer, attn_out);
     auto residual = hidden + attn_out;
+    if (layer == context.attention_only_layer) return residual;
 
     normed = at::layer_norm(residual, {width}, weights.ln_2_weight, weights.ln_2_bias, config_.norm_eps);
     auto inner = activate(conv1d(normed, weights.c_fc_weight, weights.c_fc_bias), config_.activation);

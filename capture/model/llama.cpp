@@ -98,6 +98,7 @@ class LlamaFamilyModel final : public Model {
     auto attn_out = at::linear(heads, w.output_weight, w.output_bias);  // [batch, token, hidden]
     if (context.wants(ProbePoint::attn_out, layer)) context.observe(ProbePoint::attn_out, layer, attn_out);
     auto residual = hidden + attn_out;
+    if (layer == context.attention_only_layer) return residual;
 
     normed = rms_norm(residual, w.post_norm_weight, config_.norm_eps);
     auto gate_up = at::linear(normed, w.gate_up_weight, w.gate_up_bias);  // [batch, token, 2 * intermediate]

@@ -215,6 +215,7 @@ void measure_sample(model::Model& model, const MeasureInput& input, const Measur
   model::ForwardOptions forward;
   forward.observer = &observer;
   forward.logits = model::LogitsMode::none;
+  forward.stop_after_attention = true;
   at::NoGradGuard no_grad;
   if (input.input_ids.defined()) model.forward(input.input_ids, nullptr, forward);
   else model.forward_embeddings(input.input_embeddings, nullptr, forward);
