@@ -3,10 +3,15 @@
 // probes and per-head interventions. Softmax always runs in float32.
 #include "capture/model/blocks_torch.h"
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
 #include <optional>
 #include <tuple>
 #include <limits>
+#include <vector>
+
+#include "capture/model/masked_softmax.h"
 
 namespace headscope::model {
 
@@ -97,9 +102,8 @@ std::pair<at::Tensor, at::Tensor> append_to_cache(KvCache& cache, int layer, con
   return {keys.narrow(2, 0, needed), values.narrow(2, 0, needed)};
 }
 
-// Per-head factors [1, head, 1, 1] of this layer's query or key scales; undefined when all are 1.
-at::Tensor head_scales(const Interventions* interventions, int layer, int head_count, bool query,
-                       const at::TensorOptions& options) {
+// This layer's per-head query or key scales [head]; empty when all are 1.
+std::vector<float> head_scale_values(const Interventions* interventions, int layer, int head_count, bool query) {
   if (!interventions) return {};
   std::vector<float> scales(static_cast<std::size_t>(head_count), 1.0f);
   bool any = false;
@@ -110,7 +114,56 @@ at::Tensor head_scales(const Interventions* interventions, int layer, int head_c
     any = true;
   }
   if (!any) return {};
+  return scales;
+}
+
+// The same as factors [1, head, 1, 1] on the tensor's device; undefined when all are 1.
+at::Tensor head_scales(const Interventions* interventions, int layer, int head_count, bool query,
+                       const at::TensorOptions& options) {
+  auto scales = head_scale_values(interventions, layer, head_count, query);
+  if (scales.empty()) return {};
   return at::tensor(scales, at::TensorOptions().dtype(at::kFloat)).to(options).view({1, head_count, 1, 1});
+}
+
+// The fused CPU softmax (masked_softmax.h) serves float32 and bfloat16 scores on the CPU outside autograd
+// (it has no backward); training, other dtypes and devices take the torch-op path.
+bool fused_softmax_applies(const at::Tensor& scores, const BlockContext& context) {
+  return !context.options->autograd && !scores.requires_grad() && scores.device().is_cpu() &&
+         (scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kBFloat16);
+}
+
+// scores [batch, head, query, key] raw q·kᵀ for queries at positions first.. -> probabilities float32 and
+// the same in the scores' dtype (one tensor for float32: the softmax runs in place).
+std::pair<at::Tensor, at::Tensor> fused_masked_softmax(const at::Tensor& raw_scores, std::int64_t first,
+                                                       std::optional<int> window, double divisor,
+                                                       const std::vector<float>& key_scales) {
+  const at::Tensor scores = raw_scores.contiguous();
+  const std::int64_t batch = scores.size(0), heads = scores.size(1), queries = scores.size(2), keys = scores.size(3);
+  const bool bf16 = scores.scalar_type() == at::kBFloat16;
+  at::Tensor probs = bf16 ? at::empty(scores.sizes(), scores.options().dtype(at::kFloat)) : scores;
+  at::Tensor probs_bf16 = bf16 ? at::empty_like(scores) : at::Tensor();
+  auto* probs_data = probs.data_ptr<float>();
+  auto* probs_bf16_data = bf16 ? reinterpret_cast<std::uint16_t*>(probs_bf16.data_ptr()) : nullptr;
+  const auto* score_bytes = static_cast<const std::uint8_t*>(scores.data_ptr());
+  const std::size_t score_size = scores.element_size();
+  at::parallel_for(0, batch * heads * queries, 16, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t row = begin; row < end; ++row) {
+      const std::int64_t query = row % queries, head = (row / queries) % heads;
+      const std::int64_t position = first + query;
+      SoftmaxRow r;
+      r.scores = score_bytes + static_cast<std::size_t>(row * keys) * score_size;
+      r.type = bf16 ? ScoreType::bfloat16 : ScoreType::float32;
+      r.key_count = keys;
+      r.last_visible = std::min(position, keys - 1);
+      r.first_visible = window ? std::max<std::int64_t>(0, position - *window + 1) : 0;
+      r.divisor = static_cast<float>(divisor);
+      r.key_scale = key_scales.empty() ? 1.0f : key_scales[static_cast<std::size_t>(head)];
+      r.probs = probs_data + row * keys;
+      r.probs_bf16 = probs_bf16_data ? probs_bf16_data + row * keys : nullptr;
+      masked_softmax_row(r);
+    }
+  });
+  return {probs, bf16 ? probs_bf16 : probs};
 }
 
 }  // namespace
@@ -140,22 +193,31 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
   const auto key_count = keys.size(2);
 
   // Query heads h = kv * group + g share kv head `kv`: fold the group into the query axis so that one
-  // batched matmul per kv head serves its whole group without repeating keys.
+  // batched matmul per kv head serves its whole group without repeating keys. The GEMMs run in the run
+  // dtype (bfloat16 GEMMs are ~10x float32 batched ones on these CPUs), the softmax in float32.
   auto grouped_q = q.reshape({batch, shape.kv_head_count, group * query_count, shape.head_dim});
-  auto scores = at::matmul(grouped_q, keys.transpose(-1, -2))  // [batch, kv_head, group * query, key]
-                    .view({batch, shape.head_count, query_count, key_count})
-                    .to(at::kFloat);
-  scores = scores / shape.score_divisor;
-  if (auto key_scale = head_scales(interventions, layer, shape.head_count, false, scores.options()); key_scale.defined())
-    scores = scores * key_scale;
-  if (context.blocked.defined())
-    scores.masked_fill_(context.blocked, -std::numeric_limits<float>::infinity());
-  auto pattern = at::softmax(scores, -1);  // [batch, head, query, key] float32
-  scores.reset();
+  auto raw_scores = at::matmul(grouped_q, keys.transpose(-1, -2))  // [batch, kv_head, group * query, key]
+                        .view({batch, shape.head_count, query_count, key_count});
+  at::Tensor pattern, pattern_for_values;  // [batch, head, query, key] float32, and in the values' dtype
+  if (fused_softmax_applies(raw_scores, context)) {
+    std::tie(pattern, pattern_for_values) = fused_masked_softmax(
+        raw_scores, context.first_position, context.model->config().sliding_window, shape.score_divisor,
+        head_scale_values(interventions, layer, shape.head_count, false));
+  } else {
+    auto scores = raw_scores.to(at::kFloat) / shape.score_divisor;
+    if (auto key_scale = head_scales(interventions, layer, shape.head_count, false, scores.options()); key_scale.defined())
+      scores = scores * key_scale;
+    if (context.blocked.defined())
+      scores.masked_fill_(context.blocked, -std::numeric_limits<float>::infinity());
+    pattern = at::softmax(scores, -1);
+    pattern_for_values = pattern.to(values.scalar_type());
+  }
+  raw_scores.reset();
   if (context.wants(ProbePoint::pattern, layer)) context.observe(ProbePoint::pattern, layer, pattern);
 
-  auto grouped_pattern = pattern.to(values.scalar_type()).view({batch, shape.kv_head_count, group * query_count, key_count});
+  auto grouped_pattern = pattern_for_values.view({batch, shape.kv_head_count, group * query_count, key_count});
   pattern.reset();
+  pattern_for_values.reset();
   auto head_out = at::matmul(grouped_pattern, values)  // [batch, kv_head, group * query, head_dim]
                       .view({batch, shape.head_count, query_count, shape.head_dim});
   if (interventions) {
