@@ -1,7 +1,9 @@
 // Benchmark of the per-row attention metrics (core/analysis/attention_metrics.h): microseconds per
 // 512-key row for the fused entropy + max + k90 pass against the same with a sort-based k90, side by
-// side, on softmax rows of random logits at three sharpnesses. Also checks that both k90s agree.
-// Run: build-ana/bench/bench_core_metrics [rows]
+// side, on softmax rows of random logits at three sharpnesses. Also checks that both k90s agree. Then what
+// a capture runs per head: one causal S x S head with all nine metrics (the JSDs and received attention
+// included), microseconds per query row and nanoseconds per visible key.
+// Run: build/bench/bench_core_metrics [rows] [causal S]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -117,5 +119,39 @@ int main(int argc, char** argv) {
     std::printf("%-22s %14.3f %14.3f %9.1fx %8.1f %9s\n", label, fused, sorted, sorted / fused, mean_k90,
                 agree ? "yes" : "NO");
   }
+  // What the capture runs per head and layer: a causal head with every metric.
+  const int causal = argc > 2 ? std::atoi(argv[2]) : 590;
+  std::vector<float> head_probs(static_cast<std::size_t>(causal) * causal, 0.0f);
+  {
+    std::mt19937 rng(99);
+    std::normal_distribution<float> normal(0.0f, 2.0f);
+    for (int q = 0; q < causal; ++q) {
+      float* row = head_probs.data() + static_cast<std::size_t>(q) * causal;
+      float sum = 0;
+      for (int j = 0; j <= q; ++j) sum += row[j] = std::exp(normal(rng));
+      for (int j = 0; j <= q; ++j) row[j] /= sum;
+    }
+  }
+  const std::size_t n = static_cast<std::size_t>(causal);
+  std::vector<float> entropy(n), max_attention(n), k90(n), iaf(n), jsd(n), windowed(n), connectivity(n), received(n);
+  HeadAttention head;
+  head.probs = head_probs.data();
+  head.query_count = head.key_count = causal;
+  TokenMetricOutputs all;
+  all.entropy = entropy.data();
+  all.max_attention = max_attention.data();
+  all.k90 = k90.data();
+  all.input_attention_fraction = iaf.data();
+  all.jsd_previous = jsd.data();
+  all.windowed_jsd = windowed.data();
+  all.connectivity = connectivity.data();
+  all.received_attention = received.data();
+  TokenMetricOptions options;
+  options.prompt_length = causal / 2;
+  options.jsd_window = 3;
+  const double per_row = best_microseconds_per_row(
+      [&] { headscope::analysis::compute_token_metrics(head, options, all); }, causal, 7);
+  std::printf("\ncapture pass: one causal head, S = %d, all nine metrics: %.3f us per row, %.2f ns per visible key\n",
+              causal, per_row, per_row * 1000.0 * causal / (0.5 * causal * (causal + 1)));
   return 0;
 }
