@@ -4,6 +4,10 @@
 //   bench_runtime [--threads N] [--repeats R] MODEL_DIR:SEQ ...      -> "ours <model> <seq> <tokens/s>"
 //   bench_runtime --make-random DIR --family llama|gpt2 [--layers 4 --hidden 256 --heads 8 --kv-heads 4
 //                 --vocab 4096 --positions 1024]   writes a random checkpoint with our safetensors writer
+//   bench_runtime --make-real NAME DIR     a bfloat16 random checkpoint with a real model's published config
+//                                          (llama-3.2-1b, qwen2.5-0.5b, llama-3-8b; bench/real_models.h)
+//   bench_runtime --make-shard FILE.npz --rows R --columns C --vocab V   random token ids for capture --shards
+// Timing options: --dtype auto|float32|bfloat16 (default auto: as stored), --logits all|last|none (default all).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "capture/model/model_torch.h"
+#include "bench/real_models.h"
 #include "capture/model/safetensors_writer.h"
 
 namespace hm = headscope::model;
@@ -93,15 +98,17 @@ void make_random_model(const std::string& folder, const std::map<std::string, st
   writer.write(folder + "/model.safetensors");
 }
 
-double prefill_tokens_per_second(hm::Model& model, std::int64_t seq, int repeats) {
+double prefill_tokens_per_second(hm::Model& model, std::int64_t seq, int repeats, hm::LogitsMode logits) {
   c10::InferenceMode inference;
+  hm::ForwardOptions forward;
+  forward.logits = logits;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(7);
   auto ids = at::randint(model.config().vocab_size, {1, seq}, generator, at::TensorOptions().dtype(at::kLong));
-  for (int warm = 0; warm < 2; ++warm) model.forward(ids);
+  for (int warm = 0; warm < 2; ++warm) model.forward(ids, nullptr, forward);
   std::vector<double> seconds;
   for (int run = 0; run < repeats; ++run) {
     const auto start = std::chrono::steady_clock::now();
-    model.forward(ids);
+    model.forward(ids, nullptr, forward);
     seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(seconds.begin(), seconds.end());
@@ -123,7 +130,22 @@ int main(int argc, char** argv) {
       make_random_model(flags["--make-random"], flags);
       return 0;
     }
+    if (flags.count("--make-real")) {
+      if (models.size() != 1) throw std::runtime_error("--make-real NAME DIR");
+      const auto bytes = headscope::bench::write_real_model(headscope::bench::find_real_model(flags["--make-real"]), models[0]);
+      std::printf("%s: %s, %.2f GB\n", models[0].c_str(), flags["--make-real"].c_str(), static_cast<double>(bytes) / 1e9);
+      return 0;
+    }
+    if (flags.count("--make-shard")) {
+      headscope::bench::write_token_shard(flags["--make-shard"], std::stoi(flags.at("--rows")),
+                                          std::stoi(flags.at("--columns")), std::stoi(flags.at("--vocab")));
+      return 0;
+    }
     hm::LoadOptions options;
+    options.dtype = flags.count("--dtype") ? flags["--dtype"] : "auto";
+    const std::string logits_name = flags.count("--logits") ? flags["--logits"] : "all";
+    const auto logits = logits_name == "none" ? hm::LogitsMode::none
+                        : logits_name == "last" ? hm::LogitsMode::last : hm::LogitsMode::all;
     options.threads = flags.count("--threads") ? std::stoi(flags["--threads"]) : 0;
     const int repeats = flags.count("--repeats") ? std::stoi(flags["--repeats"]) : 5;
     for (const auto& spec : models) {
@@ -131,7 +153,7 @@ int main(int argc, char** argv) {
       const std::string folder = spec.substr(0, colon);
       const std::int64_t seq = std::stoll(spec.substr(colon + 1));
       auto model = hm::Model::load(folder, options);
-      const double rate = prefill_tokens_per_second(*model, seq, repeats);
+      const double rate = prefill_tokens_per_second(*model, seq, repeats, logits);
       std::printf("ours %s %lld %.1f\n", std::filesystem::path(folder).filename().c_str(), static_cast<long long>(seq), rate);
       std::fflush(stdout);
     }

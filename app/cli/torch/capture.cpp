@@ -58,7 +58,7 @@ void setup(CLI::App& app) {
   cmd->add_option("--flow-size", s->flow_size, "K of the flow matrices (0: none)");
   cmd->add_option("--pin", *pins, "Store full attention of these heads, e.g. 0:1,3:5");
   cmd->add_option("--device", s->device, "cpu, cuda or cuda:N");
-  cmd->add_option("--dtype", s->dtype, "float32, float16, bfloat16 or auto");
+  cmd->add_option("--dtype", s->dtype, "auto (default: as stored), float32, float16 or bfloat16");
   cmd->add_option("--threads", s->threads, "CPU threads (0: all cores)");
   cmd->add_option("--jsd-window", s->jsd_window, "w of the windowed JSD");
   cmd->add_option("--connectivity-threshold", s->connectivity_threshold, "theta of the connectivity metric");
@@ -106,9 +106,11 @@ void setup(CLI::App& app) {
     }
     session.wait();
     auto p = session.progress();
-    std::fprintf(stderr, "\n%s %lld samples, %lld tokens in %s -> %s\n", p.cancelled ? "cancelled after" : "captured",
-                 static_cast<long long>(p.samples_done), static_cast<long long>(p.tokens_done),
-                 format_seconds(p.elapsed_seconds).c_str(), s->out_path.c_str());
+    std::fprintf(stderr, "\n%s %lld samples, %lld tokens in %s (%.1f tokens/s) -> %s\n",
+                 p.cancelled ? "cancelled after" : "captured", static_cast<long long>(p.samples_done),
+                 static_cast<long long>(p.tokens_done), format_seconds(p.elapsed_seconds).c_str(),
+                 p.elapsed_seconds > 0 ? static_cast<double>(p.tokens_done) / p.elapsed_seconds : 0.0,
+                 s->out_path.c_str());
   });
 }
 
