@@ -26,8 +26,10 @@ def main():
             both = np.isfinite(x) & np.isfinite(y)
             one = np.isfinite(x) ^ np.isfinite(y)
             diff = np.abs(x[both] - y[both])
-            print(f"{name:<22} {diff.max() if diff.size else 0:>12.3g} {diff.mean() if diff.size else 0:>12.3g} "
-                  f"{np.abs(y[both]).mean() if diff.size else 0:>13.3g} {int(one.sum()):>10}")
+            if not diff.size:
+                print(f"{name:<22} {'(no value defined in both)':>39} {int(one.sum()):>10}")
+                continue
+            print(f"{name:<22} {diff.max():>12.3g} {diff.mean():>12.3g} {np.abs(y[both]).mean():>13.3g} {int(one.sum()):>10}")
 
 
 if __name__ == "__main__":
