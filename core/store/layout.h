@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/store/facts.h"
+
 namespace headscope::store {
 
 inline constexpr const char* kFormatName = "headscope";
@@ -74,6 +76,7 @@ struct Provenance {
   std::string tokenizer_format;   // "tokenizer.json", "tokenizer.model" or ""
   std::vector<std::uint8_t> tokenizer_bytes;  // the tokenizer file, verbatim
   std::string settings_json;      // capture / import settings (thresholds, windows, modes, source files)
+  RunSettings settings;           // decoded from settings_json by the reader (facts.h)
 };
 
 // Step-span embeddings of one sample (for the Information Bottleneck).
@@ -106,6 +109,7 @@ struct SampleInfo {
   std::int64_t token_start = 0;   // offset into the flat token axis
   std::int32_t token_count = 0;
   std::int32_t prompt_length = 0;
+  SampleFacts facts;              // decoded from metadata_json by the reader (facts.h)
 };
 
 }  // namespace headscope::store

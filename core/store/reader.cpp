@@ -1,6 +1,6 @@
 // StoreReader (see reader.h). Sections:
 //   1. opening: HDF5? HeadScope? schema version? — each failure a clear StoreError
-//   2. the layout and provenance from root attributes and /model, /run
+//   2. the layout and provenance (file_header.cpp), every dataset of the table opened (schema_table.h)
 //   3. per-sample columns, cached and extended by refresh() while a writer appends (SWMR)
 //   4. slices: traces, layers, summaries, flow, pinned attention, embeddings
 #include "core/store/reader.h"
@@ -13,65 +13,16 @@
 #include <fstream>
 #include <map>
 
+#include "core/store/file_header.h"
 #include "core/store/h5.h"
 #include "core/store/schema.h"
+#include "core/store/schema_table.h"
 #include "core/util/half.h"
 
 namespace headscope::store {
 
 namespace sc = schema;
 using h5::Id;
-
-// 1./2. Layout -----------------------------------------------------------------------------------------
-static std::vector<std::string> read_string_list_attribute(hid_t object, const std::string& name, const std::string& ctx) {
-  Id attribute(h5::check(H5Aopen(object, name.c_str(), H5P_DEFAULT), ctx, "missing attribute '" + name + "'"));
-  Id type(H5Aget_type(attribute));
-  Id space(H5Aget_space(attribute));
-  hssize_t count = H5Sget_simple_extent_npoints(space);
-  if (H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) > 0)
-    throw StoreError(ctx + ": attribute '" + name + "' is not a fixed-length string list");
-  std::size_t width = H5Tget_size(type);
-  std::vector<char> packed(static_cast<std::size_t>(count) * width);
-  if (count > 0) h5::check_status(H5Aread(attribute, type, packed.data()), ctx, "cannot read attribute '" + name + "'");
-  std::vector<std::string> values;
-  for (hssize_t i = 0; i < count; ++i) {
-    std::string value(packed.data() + i * width, width);
-    value.resize(value.find('\0') == std::string::npos ? width : value.find('\0'));
-    values.push_back(value);
-  }
-  return values;
-}
-
-StoreLayout read_layout(hid_t file, const std::string& path) {
-  StoreLayout layout;
-  layout.kind = parse_run_kind(h5::read_string_attribute(file, sc::kKind, path));
-  layout.layer_count = static_cast<int>(h5::read_int_attribute(file, "layer_count", path));
-  layout.head_count = static_cast<int>(h5::read_int_attribute(file, "head_count", path));
-  layout.flow_size = static_cast<int>(h5::read_int_attribute(file, "flow_size", path));
-  layout.embedding_dim = static_cast<int>(h5::read_int_attribute(file, "embedding_dim", path));
-  layout.metric_type = h5::read_string_attribute(file, "metric_type", path) == "float32" ? ValueType::float32 : ValueType::float16;
-  layout.chunk_tokens = static_cast<int>(h5::read_int_attribute(file, "chunk_tokens", path));
-  layout.deflate_level = static_cast<int>(h5::read_int_attribute(file, "deflate_level", path));
-  if (h5::has_attribute(file, "metric_mantissa_bits"))  // absent in files written before it existed: lossless
-    layout.mantissa_bits = static_cast<int>(h5::read_int_attribute(file, "metric_mantissa_bits", path));
-  for (const auto& name : read_string_list_attribute(file, "metrics", path)) {
-    Id dataset = h5::open_dataset(file, std::string(sc::kMetrics) + "/" + name, path);
-    MetricSpec spec{name, "", ""};
-    if (h5::has_attribute(dataset, "units")) spec.units = h5::read_string_attribute(dataset, "units", path);
-    if (h5::has_attribute(dataset, "description")) spec.description = h5::read_string_attribute(dataset, "description", path);
-    layout.metrics.push_back(spec);
-  }
-  if (h5::link_exists(file, sc::kAttentionHeads)) {
-    Id heads = h5::open_dataset(file, sc::kAttentionHeads, path);
-    auto dims = h5::extent(heads);
-    std::vector<std::int32_t> pairs(dims.empty() ? 0 : dims[0] * 2);
-    if (!pairs.empty()) h5::read_slab(heads, H5T_NATIVE_INT32, {0, 0}, {dims[0], 2}, pairs.data(), path);
-    for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) layout.pinned_heads.push_back({pairs[i], pairs[i + 1]});
-  }
-  if (layout.layer_count <= 0 || layout.head_count <= 0)
-    throw StoreError(path + ": layer_count and head_count must be positive");
-  return layout;
-}
 
 // ---------------------------------------------------------------------------------------------------
 struct StoreReader::Impl {
@@ -82,8 +33,8 @@ struct StoreReader::Impl {
   int schema_version = 0;
   std::string created, tool_version;
   bool complete = false;
-  std::map<std::string, Id> datasets;
-  std::vector<Id> metric_sets, summary_sets, attention_sets;
+  std::map<std::string, Id> datasets;  // every dataset of the table (schema_table.h), by path
+  std::vector<hid_t> metric_sets, summary_sets, attention_sets;  // views into `datasets`, in layout order
   // Cached per-sample columns. [samples]
   std::vector<std::int64_t> token_start, id_start, metadata_start, embedding_start, attention_offset;
   std::vector<std::int32_t> token_count, prompt_length, id_length, metadata_length, embedding_count;
@@ -106,25 +57,15 @@ struct StoreReader::Impl {
 };
 
 void StoreReader::Impl::open_all() {
-  for (const char* name : {sc::kTokenStart, sc::kTokenCount, sc::kPromptLength, sc::kIdStart, sc::kIdLength,
-                           sc::kMetadataStart, sc::kMetadataLength, sc::kEmbeddingStart, sc::kEmbeddingCount,
-                           sc::kSampleText, sc::kTokenIds, sc::kTokenTextStart, sc::kTokenTextLength, sc::kTokenText})
-    datasets.emplace(name, h5::open_dataset(file, name, path));
+  for (const auto& spec : sc::capture_datasets())
+    if (spec.rows != sc::RowAxis::fixed)
+      for (const auto& name : sc::dataset_paths(spec, layout)) datasets.emplace(name, h5::open_dataset(file, name, path));
   for (const auto& metric : layout.metrics) {
-    metric_sets.push_back(h5::open_dataset(file, std::string(sc::kMetrics) + "/" + metric.name, path));
-    summary_sets.push_back(h5::open_dataset(file, std::string(sc::kSummaries) + "/" + metric.name, path));
+    metric_sets.push_back(datasets.at(std::string(sc::kMetrics) + "/" + metric.name).get());
+    summary_sets.push_back(datasets.at(std::string(sc::kSummaries) + "/" + metric.name).get());
   }
-  if (layout.flow_size > 0)
-    for (const char* name : {sc::kFlowPositions, sc::kFlowMatrices}) datasets.emplace(name, h5::open_dataset(file, name, path));
-  if (!layout.pinned_heads.empty()) {
-    datasets.emplace(sc::kAttentionOffset, h5::open_dataset(file, sc::kAttentionOffset, path));
-    for (const auto& head : layout.pinned_heads)
-      attention_sets.push_back(h5::open_dataset(file, std::string(sc::kAttention) + "/" + head_name(head), path));
-  }
-  if (layout.embedding_dim > 0)
-    for (const char* name : {sc::kEmbeddingVectors, sc::kEmbeddingSample, sc::kEmbeddingSpanStart, sc::kEmbeddingSpanEnd,
-                             sc::kEmbeddingLabelStart, sc::kEmbeddingLabelLength, sc::kEmbeddingLabelText})
-      datasets.emplace(name, h5::open_dataset(file, name, path));
+  for (const auto& head : layout.pinned_heads)
+    attention_sets.push_back(datasets.at(std::string(sc::kAttention) + "/" + head_name(head)).get());
 }
 
 template <typename T>
@@ -174,34 +115,16 @@ std::unique_ptr<StoreReader> StoreReader::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->file = open_file(path);
-  if (!h5::has_attribute(impl->file, sc::kFormat) ||
-      h5::read_string_attribute(impl->file, sc::kFormat, path) != kFormatName)
-    throw StoreError(path + ": an HDF5 file, but not a HeadScope store (root attribute format='headscope' missing)");
-  impl->schema_version = static_cast<int>(h5::read_int_attribute(impl->file, sc::kSchemaVersion, path));
-  if (impl->schema_version > kSchemaVersion)
-    throw StoreError(path + ": schema version " + std::to_string(impl->schema_version) +
-                     " is newer than this HeadScope reads (" + std::to_string(kSchemaVersion) +
-                     "); upgrade HeadScope");
-  if (impl->schema_version < 1)
-    throw StoreError(path + ": unknown schema version " + std::to_string(impl->schema_version));
+  const RootAttributes root = read_root_attributes(impl->file, path);
+  check_format(root, path);
+  impl->schema_version = root.schema_version;
   impl->layout = read_layout(impl->file, path);
-  impl->created = h5::read_string_attribute(impl->file, sc::kCreated, path);
-  impl->tool_version = h5::read_string_attribute(impl->file, sc::kToolVersion, path);
-  impl->complete = h5::read_int_attribute(impl->file, sc::kComplete, path) != 0;
-  auto& p = impl->provenance;
-  p.command_line = h5::read_string_attribute(impl->file, sc::kCommandLine, path);
-  Id model = h5::open_group(impl->file, sc::kModel, path);
-  p.model_name = h5::read_string_attribute(model, "name", path);
-  p.model_path = h5::read_string_attribute(model, "path", path);
-  p.model_config_json = h5::read_string_dataset(model, "config_json", path);
-  {
-    Id tokenizer = h5::open_dataset(model, "tokenizer", path);
-    p.tokenizer_format = h5::read_string_attribute(tokenizer, "format", path);
-    hsize_t bytes = h5::extent0(tokenizer);
-    p.tokenizer_bytes.resize(bytes);
-    if (bytes) h5::read_slab(tokenizer, H5T_NATIVE_UINT8, {0}, {bytes}, p.tokenizer_bytes.data(), path);
-  }
-  p.settings_json = h5::read_string_dataset(impl->file, std::string(sc::kRun) + "/settings_json", path);
+  for (const char* name : {sc::kCreated, sc::kToolVersion, sc::kComplete})  // required in a store
+    if (!h5::has_attribute(impl->file, name)) throw StoreError(path + ": root attribute '" + name + "' missing");
+  impl->created = root.created;
+  impl->tool_version = root.tool_version;
+  impl->complete = root.complete;
+  impl->provenance = read_provenance(impl->file, path);
   impl->open_all();
   impl->load_columns(0, static_cast<std::int64_t>(h5::extent0(impl->dataset(sc::kTokenStart))));
   return std::unique_ptr<StoreReader>(new StoreReader(std::move(impl)));
@@ -256,6 +179,7 @@ SampleInfo StoreReader::sample(std::int64_t i) const {
   info.prompt_length = r.prompt_length[i];
   info.id = r.read_pool(sc::kSampleText, r.id_start[i], r.id_length[i]);
   info.metadata_json = r.read_pool(sc::kSampleText, r.metadata_start[i], r.metadata_length[i]);
+  info.facts = decode_sample_facts(info.metadata_json);
   return info;
 }
 

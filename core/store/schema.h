@@ -1,5 +1,6 @@
-// Paths of the store's groups and datasets (schema version 1), shared by writer, reader and inspect so
-// the names are spelled once. docs/store-format.md describes each one for readers without HeadScope.
+// Names of the store's attributes, groups and datasets (schema version 1), shared by every writer, reader
+// and inspect so each is spelled once. The capture store's datasets are declared, with their types, axes,
+// units and descriptions, in schema_table.h; docs/store-format.md describes each for readers without HeadScope.
 #pragma once
 
 namespace headscope::store::schema {
@@ -12,6 +13,31 @@ inline constexpr const char* kCreated = "created";
 inline constexpr const char* kToolVersion = "tool_version";
 inline constexpr const char* kCommandLine = "command_line";
 inline constexpr const char* kComplete = "complete";
+
+// Root attributes of a capture or import store: its fixed layout (StoreLayout).
+inline constexpr const char* kLayerCount = "layer_count";
+inline constexpr const char* kHeadCount = "head_count";
+inline constexpr const char* kFlowSize = "flow_size";
+inline constexpr const char* kEmbeddingDim = "embedding_dim";
+inline constexpr const char* kMetricType = "metric_type";
+inline constexpr const char* kChunkTokens = "chunk_tokens";
+inline constexpr const char* kDeflateLevel = "deflate_level";
+inline constexpr const char* kMetricMantissaBits = "metric_mantissa_bits";
+inline constexpr const char* kMetricNames = "metrics";
+
+// Attributes every dataset carries (h5.h writes them with the H5DS dimension labels).
+inline constexpr const char* kUnits = "units";
+inline constexpr const char* kDescription = "description";
+inline constexpr const char* kDimensions = "dimensions";
+inline constexpr const char* kPrecision = "precision";  // on a metric stored with rounded mantissas
+
+// /model and /run: provenance (Provenance in layout.h).
+inline constexpr const char* kModelName = "name";               // attribute of /model
+inline constexpr const char* kModelPath = "path";               // attribute of /model
+inline constexpr const char* kModelConfig = "config_json";      // dataset in /model
+inline constexpr const char* kModelTokenizer = "tokenizer";     // dataset in /model
+inline constexpr const char* kTokenizerFormat = "format";       // attribute of /model/tokenizer
+inline constexpr const char* kRunSettings = "settings_json";    // dataset in /run
 
 // Groups.
 inline constexpr const char* kModel = "/model";

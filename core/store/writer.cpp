@@ -16,11 +16,11 @@
 #include <filesystem>
 #include <map>
 
+#include "core/store/file_header.h"
 #include "core/store/h5.h"
 #include "core/store/schema.h"
+#include "core/store/schema_table.h"
 #include "core/util/half.h"
-#include "core/util/time.h"
-#include "core/version.h"
 
 namespace headscope::store {
 
@@ -57,29 +57,55 @@ class WriterLock {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------
+// Committed extent of each row axis of the table (schema_table.h): what resume trims back to.
+struct CommittedRows {
+  std::int64_t rows[sc::kRowAxisCount] = {};
+  std::int64_t& operator[](sc::RowAxis axis) { return rows[static_cast<int>(axis)]; }
+  std::int64_t operator[](sc::RowAxis axis) const { return rows[static_cast<int>(axis)]; }
+};
+
 struct StoreWriter::Impl {
   std::string path;
   StoreLayout layout;
   std::unique_ptr<WriterLock> lock;
   Id file;
-  // Datasets kept open for appends.
-  std::map<std::string, Id> datasets;
-  std::vector<Id> metric_sets, summary_sets, attention_sets;
-  // Committed sizes.
-  std::int64_t samples = 0, tokens = 0, sample_text_bytes = 0, token_text_bytes = 0;
-  std::int64_t embeddings = 0, label_text_bytes = 0, attention_values = 0;
+  std::map<std::string, Id> datasets;  // every dataset of the table, by path, kept open for appends
+  CommittedRows committed;
   std::vector<std::string> ids;
   bool closed = false;
 
-  hid_t dataset(const char* name) { return datasets.at(name); }
-  std::string context() const { return path; }
+  hid_t dataset(const std::string& name) const { return datasets.at(name); }
+  std::string metric_path(std::size_t m) const { return std::string(sc::kMetrics) + "/" + layout.metrics[m].name; }
+  std::string summary_path(std::size_t m) const { return std::string(sc::kSummaries) + "/" + layout.metrics[m].name; }
+  std::string attention_path(std::size_t p) const { return std::string(sc::kAttention) + "/" + head_name(layout.pinned_heads[p]); }
+
+  // Writes `count` rows at `at` of a table dataset, in the memory type of its element type.
+  void write(const std::string& name, sc::ElementType type, hsize_t at, hsize_t count, const void* data) {
+    h5::write_rows(dataset(name), memory_type(type), at, count, data, path);
+  }
+  void write(const char* name, hsize_t at, hsize_t count, const void* data) {
+    write(name, sc::dataset_spec(name).type, at, count, data);
+  }
+  hid_t memory_type(sc::ElementType type) const;
 
   void validate(const SampleRecord& s) const;
-  void create_datasets(const StoreLayout& l);
+  void create_datasets();
   void open_datasets();
+  void read_committed();
   void trim_to_committed();
   void append(const SampleRecord& s);
 };
+
+hid_t StoreWriter::Impl::memory_type(sc::ElementType type) const {
+  switch (type) {
+    case sc::ElementType::int32: return H5T_NATIVE_INT32;
+    case sc::ElementType::int64: return H5T_NATIVE_INT64;
+    case sc::ElementType::uint8: return H5T_NATIVE_UINT8;
+    case sc::ElementType::float32: return H5T_NATIVE_FLOAT;
+    case sc::ElementType::metric: return layout.metric_type == ValueType::float16 ? h5::float16_type() : H5T_NATIVE_FLOAT;
+  }
+  return H5T_NATIVE_FLOAT;
+}
 
 // 1. Validation --------------------------------------------------------------------------------------
 void StoreWriter::Impl::validate(const SampleRecord& s) const {
@@ -123,147 +149,77 @@ void StoreWriter::Impl::validate(const SampleRecord& s) const {
 }
 
 // 2. Creation ----------------------------------------------------------------------------------------
-void StoreWriter::Impl::create_datasets(const StoreLayout& l) {
-  const std::string& ctx = path;
-  auto add = [&](h5::ExtendibleSpec spec) {
-    std::string name = spec.name;
-    datasets.emplace(name, h5::create_extendible(file, spec, ctx));
-  };
-  const hsize_t L = static_cast<hsize_t>(l.layer_count), H = static_cast<hsize_t>(l.head_count);
-  for (const char* group : {sc::kSamples, sc::kTokens, sc::kMetrics, sc::kSummaries})
-    h5::create_group(file, group, ctx);
-
-  // Columns and text pools are stored without compression: an uncompressed chunk is rewritten in place
-  // when the next sample lands in it, so a writer killed mid-append cannot take committed bytes with it
-  // (a compressed chunk is relocated, and a kill between its index and its data loses the whole chunk).
-  add({sc::kTokenStart, H5T_STD_I64LE, {}, {1024}, 0, {"sample"}, "tokens",
-       "offset of the sample's first token on the flat token axis; its length is the committed sample count"});
-  add({sc::kTokenCount, H5T_STD_I32LE, {}, {1024}, 0, {"sample"}, "tokens", "tokens in the sample"});
-  add({sc::kPromptLength, H5T_STD_I32LE, {}, {1024}, 0, {"sample"}, "tokens",
-       "tokens before generation began (equal to token_count for teacher-forced samples)"});
-  add({sc::kIdStart, H5T_STD_I64LE, {}, {1024}, 0, {"sample"}, "bytes", "offset of the sample id in /samples/text"});
-  add({sc::kIdLength, H5T_STD_I32LE, {}, {1024}, 0, {"sample"}, "bytes", "length of the sample id (UTF-8)"});
-  add({sc::kMetadataStart, H5T_STD_I64LE, {}, {1024}, 0, {"sample"}, "bytes",
-       "offset of the sample's metadata JSON in /samples/text"});
-  add({sc::kMetadataLength, H5T_STD_I32LE, {}, {1024}, 0, {"sample"}, "bytes", "length of the metadata JSON"});
-  add({sc::kEmbeddingStart, H5T_STD_I64LE, {}, {1024}, 0, {"sample"}, "spans",
-       "first row of the sample's step embeddings in /embeddings"});
-  add({sc::kEmbeddingCount, H5T_STD_I32LE, {}, {1024}, 0, {"sample"}, "spans", "step embeddings of the sample"});
-  add({sc::kSampleText, H5T_STD_U8LE, {}, {65536}, 0, {"byte"}, "", "UTF-8 pool of sample ids and metadata JSON"});
-
-  add({sc::kTokenIds, H5T_STD_I32LE, {}, {16384}, 0, {"token"}, "", "token ids of every sample, concatenated"});
-  add({sc::kTokenTextStart, H5T_STD_I64LE, {}, {16384}, 0, {"token"}, "bytes", "offset of the token's text in /tokens/text"});
-  add({sc::kTokenTextLength, H5T_STD_I32LE, {}, {16384}, 0, {"token"}, "bytes", "length of the token's display text"});
-  add({sc::kTokenText, H5T_STD_U8LE, {}, {65536}, 0, {"byte"}, "", "UTF-8 pool of token display texts"});
-
-  const hid_t metric_type = l.metric_type == ValueType::float16 ? h5::float16_type() : H5T_IEEE_F32LE;
-  const hsize_t chunk_tokens = static_cast<hsize_t>(std::max(1, l.chunk_tokens));
-  const std::size_t chunk_bytes = chunk_tokens * H * (l.metric_type == ValueType::float16 ? 2 : 4);
-  for (const auto& metric : l.metrics) {
-    h5::ExtendibleSpec spec{std::string(sc::kMetrics) + "/" + metric.name, metric_type, {L, H}, {chunk_tokens, 1, H},
-                            l.deflate_level, {"token", "layer", "head"}, metric.units, metric.description,
-                            std::max<std::size_t>(1 << 20, 4 * L * chunk_bytes)};
-    metric_sets.push_back(h5::create_extendible(file, spec, ctx));
-    if (l.mantissa_bits >= 0)
-      h5::write_attribute(metric_sets.back(), "precision",
-                          "lossy: values rounded to " + std::to_string(l.mantissa_bits) +
-                              " mantissa bits (relative error <= 2^-" + std::to_string(l.mantissa_bits + 1) + ")");
-    h5::ExtendibleSpec summary{std::string(sc::kSummaries) + "/" + metric.name, H5T_IEEE_F32LE, {L, H}, {1, L, H},
-                               l.deflate_level, {"sample", "layer", "head"}, metric.units,
-                               "mean over the sample's tokens (NaN skipped) of: " + metric.description};
-    summary_sets.push_back(h5::create_extendible(file, summary, ctx));
+static hid_t file_type(sc::ElementType type, const StoreLayout& l) {
+  switch (type) {
+    case sc::ElementType::int32: return H5T_STD_I32LE;
+    case sc::ElementType::int64: return H5T_STD_I64LE;
+    case sc::ElementType::uint8: return H5T_STD_U8LE;
+    case sc::ElementType::float32: return H5T_IEEE_F32LE;
+    case sc::ElementType::metric: return l.metric_type == ValueType::float16 ? h5::float16_type() : H5T_IEEE_F32LE;
   }
-  if (l.flow_size > 0) {
-    const hsize_t K = static_cast<hsize_t>(l.flow_size);
-    h5::create_group(file, sc::kFlow, ctx);
-    add({sc::kFlowPositions, H5T_STD_I32LE, {K}, {256, K}, 0, {"sample", "position"}, "token index",
-         "token positions that index the flow matrices' rows and columns"});
-    add({sc::kFlowMatrices, H5T_IEEE_F32LE, {L, H, K, K}, {1, L, H, K, K}, l.deflate_level,
-         {"sample", "layer", "head", "attending", "attended"}, "probability",
-         "attention among the flow positions: row = attending position, column = attended position"});
+  return H5T_IEEE_F32LE;
+}
+
+// The dataset's creation spec from its table entry: inner dimensions sized by the layout, chunking,
+// compression, and (per metric) the metric's own units and description.
+static h5::ExtendibleSpec extendible_spec(const sc::DatasetSpec& spec, const std::string& name, const StoreLayout& l,
+                                          const MetricSpec* metric) {
+  h5::ExtendibleSpec out;
+  out.name = name;
+  out.file_type = file_type(spec.type, l);
+  hsize_t row_values = 1;
+  for (std::size_t d = 1; d < spec.dims.size(); ++d) {
+    out.inner_dims.push_back(sc::dimension_size(spec.dims[d], l));
+    row_values *= out.inner_dims.back();
   }
-  if (!l.pinned_heads.empty()) {
-    Id group = h5::create_group(file, sc::kAttention, ctx);
-    std::vector<std::int32_t> heads;
-    for (const auto& head : l.pinned_heads) { heads.push_back(head.layer); heads.push_back(head.head); }
-    h5::write_array(file, sc::kAttentionHeads, H5T_STD_I32LE, H5T_NATIVE_INT32, {l.pinned_heads.size(), 2}, heads.data(),
-                    ctx, {"pinned", "layer_head"}, "", "the pinned heads as (layer, head) rows");
-    add({sc::kAttentionOffset, H5T_STD_I64LE, {}, {1024}, 0, {"sample"}, "values",
-         "offset of the sample's [query, key] matrix (token_count^2 values) in each /attention/L*H* array"});
-    for (const auto& head : l.pinned_heads) {
-      h5::ExtendibleSpec spec{std::string(sc::kAttention) + "/" + head_name(head), H5T_IEEE_F32LE, {}, {65536},
-                              l.deflate_level, {"value"}, "probability",
-                              "full attention of this head, each sample a row-major [query, key] block at its offset"};
-      attention_sets.push_back(h5::create_extendible(file, spec, ctx));
+  const hsize_t chunk_rows = spec.chunk_rows == 0   ? static_cast<hsize_t>(std::max(1, l.chunk_tokens))
+                             : spec.chunk_rows < 0 ? std::max<hsize_t>(1, 65536 / row_values)
+                                                   : static_cast<hsize_t>(spec.chunk_rows);
+  out.chunk.push_back(chunk_rows);
+  for (std::size_t d = 1; d < spec.dims.size(); ++d)
+    out.chunk.push_back(spec.chunk_by_layer && std::string(spec.dims[d]) == "layer" ? 1 : out.inner_dims[d - 1]);
+  out.deflate_level = spec.compressed ? l.deflate_level : 0;
+  out.dim_labels.assign(spec.dims.begin(), spec.dims.end());
+  out.units = metric && spec.units[0] == '\0' ? metric->units : spec.units;
+  out.description = metric ? spec.description + metric->description : spec.description;
+  if (spec.type == sc::ElementType::metric) {  // appends touch every layer's chunk of the current tokens
+    const std::size_t chunk_bytes = chunk_rows * l.head_count * (l.metric_type == ValueType::float16 ? 2 : 4);
+    out.chunk_cache_bytes = std::max<std::size_t>(1 << 20, 4 * static_cast<std::size_t>(l.layer_count) * chunk_bytes);
+  }
+  return out;
+}
+
+void StoreWriter::Impl::create_datasets() {
+  const StoreLayout& l = layout;
+  for (const auto& spec : sc::capture_datasets()) {
+    if (!sc::is_present(spec, l)) continue;
+    const std::string group = spec.repeat == sc::Repeat::once ? std::string(spec.path).substr(0, std::string(spec.path).rfind('/'))
+                                                              : std::string(spec.path);
+    if (!h5::link_exists(file, group)) h5::create_group(file, group, path);
+    if (spec.rows == sc::RowAxis::fixed) {  // /attention/heads
+      std::vector<std::int32_t> heads;
+      for (const auto& head : l.pinned_heads) { heads.push_back(head.layer); heads.push_back(head.head); }
+      h5::write_array(file, spec.path, H5T_STD_I32LE, H5T_NATIVE_INT32, {l.pinned_heads.size(), 2}, heads.data(), path,
+                      {spec.dims.begin(), spec.dims.end()}, spec.units, spec.description);
+      continue;
     }
-  }
-  if (l.embedding_dim > 0) {
-    const hsize_t D = static_cast<hsize_t>(l.embedding_dim);
-    h5::create_group(file, sc::kEmbeddings, ctx);
-    add({sc::kEmbeddingVectors, H5T_IEEE_F32LE, {D}, {std::max<hsize_t>(1, 65536 / D), D}, l.deflate_level,
-         {"span", "feature"}, "", "mean hidden state over each labelled span"});
-    add({sc::kEmbeddingSample, H5T_STD_I64LE, {}, {4096}, 0, {"span"}, "", "sample index of the span"});
-    add({sc::kEmbeddingSpanStart, H5T_STD_I32LE, {}, {4096}, 0, {"span"}, "tokens", "first token of the span (sample-relative)"});
-    add({sc::kEmbeddingSpanEnd, H5T_STD_I32LE, {}, {4096}, 0, {"span"}, "tokens", "one past the last token of the span"});
-    add({sc::kEmbeddingLabelStart, H5T_STD_I64LE, {}, {4096}, 0, {"span"}, "bytes", "offset of the label in label_text"});
-    add({sc::kEmbeddingLabelLength, H5T_STD_I32LE, {}, {4096}, 0, {"span"}, "bytes", "length of the label"});
-    add({sc::kEmbeddingLabelText, H5T_STD_U8LE, {}, {16384}, 0, {"byte"}, "", "UTF-8 pool of span labels"});
+    const auto names = sc::dataset_paths(spec, l);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const MetricSpec* metric = spec.repeat == sc::Repeat::per_metric ? &l.metrics[i] : nullptr;
+      Id created = h5::create_extendible(file, extendible_spec(spec, names[i], l, metric), path);
+      if (spec.type == sc::ElementType::metric && l.mantissa_bits >= 0)
+        h5::write_attribute(created, sc::kPrecision,
+                            "lossy: values rounded to " + std::to_string(l.mantissa_bits) +
+                                " mantissa bits (relative error <= 2^-" + std::to_string(l.mantissa_bits + 1) + ")");
+      datasets.emplace(names[i], std::move(created));
+    }
   }
 }
 
 void StoreWriter::Impl::open_datasets() {
-  const std::string& ctx = path;
-  for (const char* name : {sc::kTokenStart, sc::kTokenCount, sc::kPromptLength, sc::kIdStart, sc::kIdLength,
-                           sc::kMetadataStart, sc::kMetadataLength, sc::kEmbeddingStart, sc::kEmbeddingCount,
-                           sc::kSampleText, sc::kTokenIds, sc::kTokenTextStart, sc::kTokenTextLength, sc::kTokenText})
-    datasets.emplace(name, h5::open_dataset(file, name, ctx));
-  for (const auto& metric : layout.metrics) {
-    metric_sets.push_back(h5::open_dataset(file, std::string(sc::kMetrics) + "/" + metric.name, ctx));
-    summary_sets.push_back(h5::open_dataset(file, std::string(sc::kSummaries) + "/" + metric.name, ctx));
-  }
-  if (layout.flow_size > 0)
-    for (const char* name : {sc::kFlowPositions, sc::kFlowMatrices}) datasets.emplace(name, h5::open_dataset(file, name, ctx));
-  if (!layout.pinned_heads.empty()) {
-    datasets.emplace(sc::kAttentionOffset, h5::open_dataset(file, sc::kAttentionOffset, ctx));
-    for (const auto& head : layout.pinned_heads)
-      attention_sets.push_back(h5::open_dataset(file, std::string(sc::kAttention) + "/" + head_name(head), ctx));
-  }
-  if (layout.embedding_dim > 0)
-    for (const char* name : {sc::kEmbeddingVectors, sc::kEmbeddingSample, sc::kEmbeddingSpanStart, sc::kEmbeddingSpanEnd,
-                             sc::kEmbeddingLabelStart, sc::kEmbeddingLabelLength, sc::kEmbeddingLabelText})
-      datasets.emplace(name, h5::open_dataset(file, name, ctx));
-}
-
-static void write_provenance(hid_t file, const StoreLayout& l, const Provenance& p, const std::string& ctx) {
-  h5::write_attribute(file, sc::kFormat, std::string(kFormatName));
-  h5::write_attribute(file, sc::kSchemaVersion, static_cast<std::int64_t>(kSchemaVersion));
-  h5::write_attribute(file, sc::kKind, std::string(run_kind_name(l.kind)));
-  h5::write_attribute(file, sc::kCreated, headscope::utc_now_iso());
-  h5::write_attribute(file, sc::kToolVersion, std::string(HEADSCOPE_VERSION));
-  h5::write_attribute(file, sc::kCommandLine, p.command_line);
-  h5::write_attribute(file, sc::kComplete, std::int64_t{0});
-  h5::write_attribute(file, "layer_count", static_cast<std::int64_t>(l.layer_count));
-  h5::write_attribute(file, "head_count", static_cast<std::int64_t>(l.head_count));
-  h5::write_attribute(file, "flow_size", static_cast<std::int64_t>(l.flow_size));
-  h5::write_attribute(file, "embedding_dim", static_cast<std::int64_t>(l.embedding_dim));
-  h5::write_attribute(file, "metric_type", std::string(l.metric_type == ValueType::float16 ? "float16" : "float32"));
-  h5::write_attribute(file, "chunk_tokens", static_cast<std::int64_t>(l.chunk_tokens));
-  h5::write_attribute(file, "deflate_level", static_cast<std::int64_t>(l.deflate_level));
-  h5::write_attribute(file, "metric_mantissa_bits", static_cast<std::int64_t>(l.mantissa_bits));
-  std::vector<std::string> names;
-  for (const auto& m : l.metrics) names.push_back(m.name);
-  h5::write_attribute(file, "metrics", names);
-
-  Id model = h5::create_group(file, sc::kModel, ctx);
-  h5::write_attribute(model, "name", p.model_name);
-  h5::write_attribute(model, "path", p.model_path);
-  h5::write_string_dataset(model, "config_json", p.model_config_json.empty() ? "{}" : p.model_config_json, ctx);
-  h5::write_array(model, "tokenizer", H5T_STD_U8LE, H5T_NATIVE_UINT8, {p.tokenizer_bytes.size()},
-                  p.tokenizer_bytes.data(), ctx, {"byte"}, "", "the tokenizer file, verbatim");
-  Id tokenizer = h5::open_dataset(model, "tokenizer", ctx);
-  h5::write_attribute(tokenizer, "format", p.tokenizer_format);
-  Id run = h5::create_group(file, sc::kRun, ctx);
-  h5::write_string_dataset(run, "settings_json", p.settings_json.empty() ? "{}" : p.settings_json, ctx);
+  for (const auto& spec : sc::capture_datasets())
+    if (spec.rows != sc::RowAxis::fixed)
+      for (const auto& name : sc::dataset_paths(spec, layout)) datasets.emplace(name, h5::open_dataset(file, name, path));
 }
 
 StoreWriter::StoreWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -297,81 +253,71 @@ std::unique_ptr<StoreWriter> StoreWriter::create(const std::string& path, const 
   impl->lock = std::make_unique<WriterLock>(path);
   Id access = file_access_latest();
   impl->file = Id(h5::check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access), path, "cannot create file"));
-  write_provenance(impl->file, layout, provenance, path);
-  impl->create_datasets(layout);
+  write_root_attributes(impl->file, layout.kind, provenance.command_line, false);
+  write_layout_attributes(impl->file, layout);
+  write_provenance(impl->file, provenance, path);
+  impl->create_datasets();
   h5::check_status(H5Fstart_swmr_write(impl->file), path, "cannot start single-writer/multiple-reader mode");
   return std::unique_ptr<StoreWriter>(new StoreWriter(std::move(impl)));
 }
 
 // 3. Resume -------------------------------------------------------------------------------------------
-template <typename T>
-static T read_one(hid_t dataset, hid_t memory_type, hsize_t row, const std::string& ctx) {
-  T value{};
-  h5::read_slab(dataset, memory_type, {row}, {1}, &value, ctx);
-  return value;
-}
-
-void StoreWriter::Impl::trim_to_committed() {
-  const std::string& ctx = path;
+// The committed extent of every row axis, from the last committed row of the columns that index it: a
+// (start, length) pair per pool, so resume cuts each dataset back to exactly what committed samples use.
+void StoreWriter::Impl::read_committed() {
+  using R = sc::RowAxis;
+  committed = {};
+  std::int64_t& samples = committed[R::sample];
+  std::int64_t& tokens = committed[R::token];
   samples = static_cast<std::int64_t>(h5::extent0(dataset(sc::kTokenStart)));
-  if (samples > 0) {
-    const hsize_t last = static_cast<hsize_t>(samples - 1);
-    auto start = read_one<std::int64_t>(dataset(sc::kTokenStart), H5T_NATIVE_INT64, last, ctx + " " + sc::kTokenStart);
-    auto count = read_one<std::int32_t>(dataset(sc::kTokenCount), H5T_NATIVE_INT32, last, ctx + " " + sc::kTokenCount);
-    tokens = start + count;
-    auto meta_start = read_one<std::int64_t>(dataset(sc::kMetadataStart), H5T_NATIVE_INT64, last, ctx + " " + sc::kMetadataStart);
-    auto meta_length = read_one<std::int32_t>(dataset(sc::kMetadataLength), H5T_NATIVE_INT32, last, ctx + " " + sc::kMetadataLength);
-    sample_text_bytes = meta_start + meta_length;
-    auto text_start = read_one<std::int64_t>(dataset(sc::kTokenTextStart), H5T_NATIVE_INT64, tokens - 1, ctx + " " + sc::kTokenTextStart);
-    auto text_length = read_one<std::int32_t>(dataset(sc::kTokenTextLength), H5T_NATIVE_INT32, tokens - 1, ctx + " " + sc::kTokenTextLength);
-    token_text_bytes = text_start + text_length;
-    auto emb_start = read_one<std::int64_t>(dataset(sc::kEmbeddingStart), H5T_NATIVE_INT64, last, ctx + " " + sc::kEmbeddingStart);
-    auto emb_count = read_one<std::int32_t>(dataset(sc::kEmbeddingCount), H5T_NATIVE_INT32, last, ctx + " " + sc::kEmbeddingCount);
-    embeddings = emb_start + emb_count;
-    if (layout.embedding_dim > 0 && embeddings > 0) {
-      auto label_start = read_one<std::int64_t>(dataset(sc::kEmbeddingLabelStart), H5T_NATIVE_INT64, embeddings - 1, ctx + " " + sc::kEmbeddingLabelStart);
-      auto label_length = read_one<std::int32_t>(dataset(sc::kEmbeddingLabelLength), H5T_NATIVE_INT32, embeddings - 1, ctx + " " + sc::kEmbeddingLabelLength);
-      label_text_bytes = label_start + label_length;
-    }
-    if (!layout.pinned_heads.empty()) {
-      auto offset = read_one<std::int64_t>(dataset(sc::kAttentionOffset), H5T_NATIVE_INT64, last, ctx + " " + sc::kAttentionOffset);
-      attention_values = offset + static_cast<std::int64_t>(count) * count;
-    }
-    // Ids, to let a resumed capture skip what is done.
-    std::vector<std::int64_t> id_starts(samples);
-    std::vector<std::int32_t> id_lengths(samples);
-    h5::read_slab(dataset(sc::kIdStart), H5T_NATIVE_INT64, {0}, {static_cast<hsize_t>(samples)}, id_starts.data(), ctx);
-    h5::read_slab(dataset(sc::kIdLength), H5T_NATIVE_INT32, {0}, {static_cast<hsize_t>(samples)}, id_lengths.data(), ctx);
-    std::vector<char> pool(static_cast<std::size_t>(sample_text_bytes));
-    if (sample_text_bytes > 0)
-      h5::read_slab(dataset(sc::kSampleText), H5T_NATIVE_UINT8, {0}, {static_cast<hsize_t>(sample_text_bytes)}, pool.data(), ctx);
-    for (std::int64_t i = 0; i < samples; ++i) ids.emplace_back(pool.data() + id_starts[i], id_lengths[i]);
+  if (samples == 0) return;
+  // start + length at `row` of two int64 / int32 columns.
+  auto end_of = [&](const char* start_name, const char* length_name, std::int64_t row) {
+    std::int64_t start = 0;
+    std::int32_t length = 0;
+    const hsize_t at = static_cast<hsize_t>(row);
+    h5::read_slab(dataset(start_name), H5T_NATIVE_INT64, {at}, {1}, &start, path + " " + start_name);
+    h5::read_slab(dataset(length_name), H5T_NATIVE_INT32, {at}, {1}, &length, path + " " + length_name);
+    return std::pair<std::int64_t, std::int32_t>{start, length};
+  };
+  const std::int64_t last = samples - 1;
+  const auto [token_start, token_count] = end_of(sc::kTokenStart, sc::kTokenCount, last);
+  tokens = token_start + token_count;
+  const auto [metadata_start, metadata_length] = end_of(sc::kMetadataStart, sc::kMetadataLength, last);
+  committed[R::sample_text_byte] = metadata_start + metadata_length;
+  const auto [text_start, text_length] = end_of(sc::kTokenTextStart, sc::kTokenTextLength, tokens - 1);
+  committed[R::token_text_byte] = text_start + text_length;
+  const auto [span_start, span_count] = end_of(sc::kEmbeddingStart, sc::kEmbeddingCount, last);
+  committed[R::span] = span_start + span_count;
+  if (layout.embedding_dim > 0 && committed[R::span] > 0) {
+    const auto [label_start, label_length] = end_of(sc::kEmbeddingLabelStart, sc::kEmbeddingLabelLength, committed[R::span] - 1);
+    committed[R::label_text_byte] = label_start + label_length;
   }
-  // Cut every dataset back to the last commit: rows past it belong to a sample that never finished.
-  for (const char* name : {sc::kTokenCount, sc::kPromptLength, sc::kIdStart, sc::kIdLength, sc::kMetadataStart,
-                           sc::kMetadataLength, sc::kEmbeddingStart, sc::kEmbeddingCount})
-    h5::set_rows(dataset(name), static_cast<hsize_t>(samples), ctx);
-  h5::set_rows(dataset(sc::kSampleText), static_cast<hsize_t>(sample_text_bytes), ctx);
-  for (const char* name : {sc::kTokenIds, sc::kTokenTextStart, sc::kTokenTextLength})
-    h5::set_rows(dataset(name), static_cast<hsize_t>(tokens), ctx);
-  h5::set_rows(dataset(sc::kTokenText), static_cast<hsize_t>(token_text_bytes), ctx);
-  for (auto& set : metric_sets) h5::set_rows(set, static_cast<hsize_t>(tokens), ctx);
-  for (auto& set : summary_sets) h5::set_rows(set, static_cast<hsize_t>(samples), ctx);
-  if (layout.flow_size > 0)
-    for (const char* name : {sc::kFlowPositions, sc::kFlowMatrices}) h5::set_rows(dataset(name), static_cast<hsize_t>(samples), ctx);
   if (!layout.pinned_heads.empty()) {
-    h5::set_rows(dataset(sc::kAttentionOffset), static_cast<hsize_t>(samples), ctx);
-    for (auto& set : attention_sets) h5::set_rows(set, static_cast<hsize_t>(attention_values), ctx);
+    std::int64_t offset = 0;
+    h5::read_slab(dataset(sc::kAttentionOffset), H5T_NATIVE_INT64, {static_cast<hsize_t>(last)}, {1}, &offset,
+                  path + " " + sc::kAttentionOffset);
+    committed[R::attention_value] = offset + static_cast<std::int64_t>(token_count) * token_count;
   }
-  if (layout.embedding_dim > 0) {
-    for (const char* name : {sc::kEmbeddingVectors, sc::kEmbeddingSample, sc::kEmbeddingSpanStart, sc::kEmbeddingSpanEnd,
-                             sc::kEmbeddingLabelStart, sc::kEmbeddingLabelLength})
-      h5::set_rows(dataset(name), static_cast<hsize_t>(embeddings), ctx);
-    h5::set_rows(dataset(sc::kEmbeddingLabelText), static_cast<hsize_t>(label_text_bytes), ctx);
-  }
+  // Ids, to let a resumed capture skip what is done.
+  const hsize_t n = static_cast<hsize_t>(samples);
+  std::vector<std::int64_t> id_starts(n);
+  std::vector<std::int32_t> id_lengths(n);
+  h5::read_slab(dataset(sc::kIdStart), H5T_NATIVE_INT64, {0}, {n}, id_starts.data(), path);
+  h5::read_slab(dataset(sc::kIdLength), H5T_NATIVE_INT32, {0}, {n}, id_lengths.data(), path);
+  std::vector<char> pool(static_cast<std::size_t>(committed[R::sample_text_byte]));
+  if (!pool.empty()) h5::read_slab(dataset(sc::kSampleText), H5T_NATIVE_UINT8, {0}, {pool.size()}, pool.data(), path);
+  for (hsize_t i = 0; i < n; ++i) ids.emplace_back(pool.data() + id_starts[i], id_lengths[i]);
 }
 
-StoreLayout read_layout(hid_t file, const std::string& path);  // reader.cpp
+// Cuts every dataset back to the last commit: rows past it belong to a sample that never finished.
+void StoreWriter::Impl::trim_to_committed() {
+  read_committed();
+  for (const auto& spec : sc::capture_datasets())
+    if (spec.rows != sc::RowAxis::fixed)
+      for (const auto& name : sc::dataset_paths(spec, layout))
+        h5::set_rows(dataset(name), static_cast<hsize_t>(committed[spec.rows]), path);
+}
 
 std::unique_ptr<StoreWriter> StoreWriter::resume(const std::string& path) {
   h5::quiet_errors();
@@ -402,12 +348,16 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
   if (closed) throw StoreError(path + ": append after close");
   validate(s);
   const std::string& ctx = path;
+  using R = sc::RowAxis;
+  std::int64_t &samples = committed[R::sample], &tokens = committed[R::token], &embeddings = committed[R::span];
+  std::int64_t &sample_text_bytes = committed[R::sample_text_byte], &token_text_bytes = committed[R::token_text_byte];
+  std::int64_t &label_text_bytes = committed[R::label_text_byte], &attention_values = committed[R::attention_value];
   const hsize_t n = s.tokens.size();
   const hsize_t at_token = static_cast<hsize_t>(tokens), at_sample = static_cast<hsize_t>(samples);
   const std::size_t L = static_cast<std::size_t>(layout.layer_count), H = static_cast<std::size_t>(layout.head_count);
 
   // Tokens and their display text.
-  h5::write_rows(dataset(sc::kTokenIds), H5T_NATIVE_INT32, at_token, n, s.tokens.data(), ctx);
+  write(sc::kTokenIds, at_token, n, s.tokens.data());
   std::vector<std::int64_t> text_start(n);
   std::vector<std::int32_t> text_length(n);
   std::string text_pool;
@@ -417,10 +367,10 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
     text_length[i] = static_cast<std::int32_t>(piece.size());
     text_pool += piece;
   }
-  h5::write_rows(dataset(sc::kTokenTextStart), H5T_NATIVE_INT64, at_token, n, text_start.data(), ctx);
-  h5::write_rows(dataset(sc::kTokenTextLength), H5T_NATIVE_INT32, at_token, n, text_length.data(), ctx);
-  h5::write_rows(dataset(sc::kTokenText), H5T_NATIVE_UINT8, static_cast<hsize_t>(token_text_bytes), text_pool.size(),
-                 text_pool.data(), ctx);
+  write(sc::kTokenTextStart, at_token, n, text_start.data());
+  write(sc::kTokenTextLength, at_token, n, text_length.data());
+  write(sc::kTokenText, static_cast<hsize_t>(token_text_bytes), text_pool.size(),
+                 text_pool.data());
 
   // Metrics and their per-sample means.
   std::vector<std::uint16_t> halves;
@@ -432,13 +382,13 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
     if (layout.metric_type == ValueType::float16) {
       halves.resize(values.size());
       for (std::size_t i = 0; i < values.size(); ++i) halves[i] = round_half_mantissa(float_to_half(values[i]), mantissa_bits);
-      h5::write_rows(metric_sets[m], h5::float16_type(), at_token, n, halves.data(), ctx);
+      write(metric_path(m), sc::ElementType::metric, at_token, n, halves.data());
     } else if (layout.mantissa_bits >= 0) {
       rounded.resize(values.size());
       for (std::size_t i = 0; i < values.size(); ++i) rounded[i] = round_float_mantissa(values[i], layout.mantissa_bits);
-      h5::write_rows(metric_sets[m], H5T_NATIVE_FLOAT, at_token, n, rounded.data(), ctx);
+      write(metric_path(m), sc::ElementType::float32, at_token, n, rounded.data());
     } else {
-      h5::write_rows(metric_sets[m], H5T_NATIVE_FLOAT, at_token, n, values.data(), ctx);
+      write(metric_path(m), sc::ElementType::float32, at_token, n, values.data());
     }
     std::vector<double> sum(L * H, 0.0);
     std::vector<std::int32_t> count(L * H, 0);
@@ -449,25 +399,25 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
       }
     for (std::size_t j = 0; j < L * H; ++j)
       means[j] = count[j] ? static_cast<float>(sum[j] / count[j]) : std::numeric_limits<float>::quiet_NaN();
-    h5::write_rows(summary_sets[m], H5T_NATIVE_FLOAT, at_sample, 1, means.data(), ctx);
+    write(summary_path(m), sc::ElementType::float32, at_sample, 1, means.data());
   }
 
   if (layout.flow_size > 0) {
-    h5::write_rows(dataset(sc::kFlowPositions), H5T_NATIVE_INT32, at_sample, 1, s.flow_positions.data(), ctx);
-    h5::write_rows(dataset(sc::kFlowMatrices), H5T_NATIVE_FLOAT, at_sample, 1, s.flow.data(), ctx);
+    write(sc::kFlowPositions, at_sample, 1, s.flow_positions.data());
+    write(sc::kFlowMatrices, at_sample, 1, s.flow.data());
   }
   if (!layout.pinned_heads.empty()) {
-    for (std::size_t p = 0; p < attention_sets.size(); ++p)
-      h5::write_rows(attention_sets[p], H5T_NATIVE_FLOAT, static_cast<hsize_t>(attention_values), n * n,
-                     s.pinned_attention[p].data(), ctx);
-    h5::write_rows(dataset(sc::kAttentionOffset), H5T_NATIVE_INT64, at_sample, 1, &attention_values, ctx);
+    for (std::size_t p = 0; p < layout.pinned_heads.size(); ++p)
+      write(attention_path(p), sc::ElementType::float32, static_cast<hsize_t>(attention_values), n * n,
+            s.pinned_attention[p].data());
+    write(sc::kAttentionOffset, at_sample, 1, &attention_values);
   }
 
   const auto& e = s.embeddings;
   const hsize_t spans = e.span_start.size();
   if (spans > 0) {
     const hsize_t at_span = static_cast<hsize_t>(embeddings);
-    h5::write_rows(dataset(sc::kEmbeddingVectors), H5T_NATIVE_FLOAT, at_span, spans, e.vectors.data(), ctx);
+    write(sc::kEmbeddingVectors, at_span, spans, e.vectors.data());
     std::vector<std::int64_t> owner(spans, samples), label_start(spans);
     std::vector<std::int32_t> label_length(spans);
     std::string label_pool;
@@ -476,13 +426,13 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
       label_length[i] = static_cast<std::int32_t>(e.labels[i].size());
       label_pool += e.labels[i];
     }
-    h5::write_rows(dataset(sc::kEmbeddingSample), H5T_NATIVE_INT64, at_span, spans, owner.data(), ctx);
-    h5::write_rows(dataset(sc::kEmbeddingSpanStart), H5T_NATIVE_INT32, at_span, spans, e.span_start.data(), ctx);
-    h5::write_rows(dataset(sc::kEmbeddingSpanEnd), H5T_NATIVE_INT32, at_span, spans, e.span_end.data(), ctx);
-    h5::write_rows(dataset(sc::kEmbeddingLabelStart), H5T_NATIVE_INT64, at_span, spans, label_start.data(), ctx);
-    h5::write_rows(dataset(sc::kEmbeddingLabelLength), H5T_NATIVE_INT32, at_span, spans, label_length.data(), ctx);
-    h5::write_rows(dataset(sc::kEmbeddingLabelText), H5T_NATIVE_UINT8, static_cast<hsize_t>(label_text_bytes),
-                   label_pool.size(), label_pool.data(), ctx);
+    write(sc::kEmbeddingSample, at_span, spans, owner.data());
+    write(sc::kEmbeddingSpanStart, at_span, spans, e.span_start.data());
+    write(sc::kEmbeddingSpanEnd, at_span, spans, e.span_end.data());
+    write(sc::kEmbeddingLabelStart, at_span, spans, label_start.data());
+    write(sc::kEmbeddingLabelLength, at_span, spans, label_length.data());
+    write(sc::kEmbeddingLabelText, static_cast<hsize_t>(label_text_bytes),
+                   label_pool.size(), label_pool.data());
     label_text_bytes += static_cast<std::int64_t>(label_pool.size());
   }
 
@@ -494,20 +444,20 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
   const std::int32_t token_count = static_cast<std::int32_t>(n);
   const std::int64_t embedding_start = embeddings;
   const std::int32_t embedding_count = static_cast<std::int32_t>(spans);
-  h5::write_rows(dataset(sc::kSampleText), H5T_NATIVE_UINT8, static_cast<hsize_t>(sample_text_bytes), sample_text.size(),
-                 sample_text.data(), ctx);
-  h5::write_rows(dataset(sc::kIdStart), H5T_NATIVE_INT64, at_sample, 1, &id_start, ctx);
-  h5::write_rows(dataset(sc::kIdLength), H5T_NATIVE_INT32, at_sample, 1, &id_length, ctx);
-  h5::write_rows(dataset(sc::kMetadataStart), H5T_NATIVE_INT64, at_sample, 1, &metadata_start, ctx);
-  h5::write_rows(dataset(sc::kMetadataLength), H5T_NATIVE_INT32, at_sample, 1, &metadata_length, ctx);
-  h5::write_rows(dataset(sc::kEmbeddingStart), H5T_NATIVE_INT64, at_sample, 1, &embedding_start, ctx);
-  h5::write_rows(dataset(sc::kEmbeddingCount), H5T_NATIVE_INT32, at_sample, 1, &embedding_count, ctx);
-  h5::write_rows(dataset(sc::kPromptLength), H5T_NATIVE_INT32, at_sample, 1, &s.prompt_length, ctx);
-  h5::write_rows(dataset(sc::kTokenCount), H5T_NATIVE_INT32, at_sample, 1, &token_count, ctx);
+  write(sc::kSampleText, static_cast<hsize_t>(sample_text_bytes), sample_text.size(),
+                 sample_text.data());
+  write(sc::kIdStart, at_sample, 1, &id_start);
+  write(sc::kIdLength, at_sample, 1, &id_length);
+  write(sc::kMetadataStart, at_sample, 1, &metadata_start);
+  write(sc::kMetadataLength, at_sample, 1, &metadata_length);
+  write(sc::kEmbeddingStart, at_sample, 1, &embedding_start);
+  write(sc::kEmbeddingCount, at_sample, 1, &embedding_count);
+  write(sc::kPromptLength, at_sample, 1, &s.prompt_length);
+  write(sc::kTokenCount, at_sample, 1, &token_count);
   // Everything of the sample reaches the file before the row that commits it.
   h5::check_status(H5Fflush(file, H5F_SCOPE_LOCAL), ctx, "cannot flush");
   const std::int64_t token_start = tokens;
-  h5::write_rows(dataset(sc::kTokenStart), H5T_NATIVE_INT64, at_sample, 1, &token_start, ctx);
+  write(sc::kTokenStart, at_sample, 1, &token_start);
   h5::check_status(H5Fflush(file, H5F_SCOPE_LOCAL), ctx, "cannot flush");
 
   samples += 1;
@@ -520,8 +470,8 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
 }
 
 void StoreWriter::append(const SampleRecord& sample) { impl_->append(sample); }
-std::int64_t StoreWriter::sample_count() const { return impl_->samples; }
-std::int64_t StoreWriter::token_count() const { return impl_->tokens; }
+std::int64_t StoreWriter::sample_count() const { return impl_->committed[sc::RowAxis::sample]; }
+std::int64_t StoreWriter::token_count() const { return impl_->committed[sc::RowAxis::token]; }
 const StoreLayout& StoreWriter::layout() const { return impl_->layout; }
 const std::string& StoreWriter::path() const { return impl_->path; }
 std::vector<std::string> StoreWriter::sample_ids() const { return impl_->ids; }
@@ -529,9 +479,6 @@ std::vector<std::string> StoreWriter::sample_ids() const { return impl_->ids; }
 void StoreWriter::close() {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
-  impl_->metric_sets.clear();
-  impl_->summary_sets.clear();
-  impl_->attention_sets.clear();
   impl_->datasets.clear();
   impl_->file.reset();
   // SWMR mode cannot write attributes; reopen briefly to mark the file complete.

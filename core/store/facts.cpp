@@ -1,0 +1,58 @@
+// Decoding a sample's metadata and a run's settings (see facts.h): the one place HeadScope parses them.
+#include "core/store/facts.h"
+
+#include <nlohmann/json.hpp>
+
+namespace headscope::store {
+
+using nlohmann::json;
+
+namespace {
+
+std::string string_field(const json& object, const char* name) {
+  return object.contains(name) && object[name].is_string() ? object[name].get<std::string>() : std::string();
+}
+
+std::vector<std::string> string_list(const json& object, const char* name) {
+  std::vector<std::string> out;
+  if (object.contains(name) && object[name].is_array())
+    for (const auto& item : object[name])
+      if (item.is_string()) out.push_back(item.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+SampleFacts decode_sample_facts(const std::string& metadata_json) {
+  SampleFacts facts;
+  const auto metadata = json::parse(metadata_json, nullptr, false);
+  if (!metadata.is_object()) return facts;
+  if (metadata.contains("level") && metadata["level"].is_number_integer()) facts.level = metadata["level"].get<int>();
+  for (const char* field : {"text", "question"})
+    if (metadata.contains(field) && metadata[field].is_string()) {
+      facts.text = metadata[field].get<std::string>();
+      break;
+    }
+  if (metadata.contains("capture") && metadata["capture"].is_object() && metadata["capture"].contains("span_tokens"))
+    for (const auto& span : metadata["capture"]["span_tokens"])
+      if (span.is_array() && !span.empty() && span[0].is_number_integer()) facts.step_starts.push_back(span[0].get<int>());
+  return facts;
+}
+
+RunSettings decode_run_settings(const std::string& settings_json) {
+  RunSettings settings;
+  const auto object = json::parse(settings_json, nullptr, false);
+  if (!object.is_object()) return settings;
+  settings.mode = string_field(object, "mode");
+  settings.prompts = string_field(object, "prompts");
+  settings.shards = string_field(object, "shards");
+  settings.flow_select = string_field(object, "flow_select");
+  if (object.contains("add_bos") && object["add_bos"].is_boolean()) settings.add_bos = object["add_bos"].get<bool>();
+  settings.importer = string_field(object, "importer");
+  settings.format = string_field(object, "format");
+  settings.sources = string_list(object, "sources");
+  settings.missing = string_list(object, "missing");
+  return settings;
+}
+
+}  // namespace headscope::store

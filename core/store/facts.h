@@ -1,0 +1,34 @@
+// The facts HeadScope reads back from a store's JSON — a sample's metadata (level, prompt text, recorded
+// step spans) and the run's settings (mode, sources, flow selection, import details) — decoded once, by
+// StoreReader, into plain structs, so no view or analysis parses that JSON again. Missing or malformed
+// fields decode to their defaults; the verbatim JSON stays in SampleInfo / Provenance for display.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace headscope::store {
+
+// What a sample's metadata JSON records that HeadScope uses.
+struct SampleFacts {
+  std::optional<int> level;       // "level" (difficulty: steps of the problem); nullopt when not recorded
+  std::string text;               // the prompt's text: "text", else "question"; "" when not recorded
+  std::vector<int> step_starts;   // token positions where the recorded steps start (capture.span_tokens[i][0])
+};
+
+// What a run's settings JSON records that HeadScope uses (capture_session.cpp and import_support.cpp
+// write them).
+struct RunSettings {
+  std::string mode;                // "teacher_forced", "generate", "latent"; "" when not recorded
+  std::string prompts, shards;     // the capture's inputs as given ("" when not that kind)
+  std::string flow_select;         // "last_k", "explicit_positions", "marker_token", "latent_steps" or ""
+  bool add_bos = true;
+  // Imports: which importer, the source format, the files read, what the sources did not have.
+  std::string importer, format;
+  std::vector<std::string> sources, missing;
+};
+
+SampleFacts decode_sample_facts(const std::string& metadata_json);
+RunSettings decode_run_settings(const std::string& settings_json);
+
+}  // namespace headscope::store

@@ -1,0 +1,110 @@
+// The capture store's dataset table (see schema_table.h). Units and descriptions here are the attributes
+// written into every file, so an HDF5 client reads the same words docs/store-format.md gives.
+#include "core/store/schema_table.h"
+
+#include <cstring>
+
+#include "core/store/schema.h"
+
+namespace headscope::store::schema {
+
+const std::vector<DatasetSpec>& capture_datasets() {
+  using T = ElementType;
+  using R = RowAxis;
+  static const std::vector<DatasetSpec> table = {
+      // /samples: one row per sample; token_start is written last and its length is the sample count.
+      {kTokenStart, T::int64, R::sample, {"sample"}, "tokens",
+       "offset of the sample's first token on the flat token axis; its length is the committed sample count", 1024, false},
+      {kTokenCount, T::int32, R::sample, {"sample"}, "tokens", "tokens in the sample", 1024, false},
+      {kPromptLength, T::int32, R::sample, {"sample"}, "tokens",
+       "tokens before generation began (equal to token_count for teacher-forced samples)", 1024, false},
+      {kIdStart, T::int64, R::sample, {"sample"}, "bytes", "offset of the sample id in /samples/text", 1024, false},
+      {kIdLength, T::int32, R::sample, {"sample"}, "bytes", "length of the sample id (UTF-8)", 1024, false},
+      {kMetadataStart, T::int64, R::sample, {"sample"}, "bytes", "offset of the sample's metadata JSON in /samples/text", 1024, false},
+      {kMetadataLength, T::int32, R::sample, {"sample"}, "bytes", "length of the metadata JSON", 1024, false},
+      {kEmbeddingStart, T::int64, R::sample, {"sample"}, "spans", "first row of the sample's step embeddings in /embeddings", 1024, false},
+      {kEmbeddingCount, T::int32, R::sample, {"sample"}, "spans", "step embeddings of the sample", 1024, false},
+      {kSampleText, T::uint8, R::sample_text_byte, {"byte"}, "", "UTF-8 pool of sample ids and metadata JSON", 65536, false},
+      // /tokens: one row per token of every sample, flat.
+      {kTokenIds, T::int32, R::token, {"token"}, "", "token ids of every sample, concatenated", 16384, false},
+      {kTokenTextStart, T::int64, R::token, {"token"}, "bytes", "offset of the token's text in /tokens/text", 16384, false},
+      {kTokenTextLength, T::int32, R::token, {"token"}, "bytes", "length of the token's display text", 16384, false},
+      {kTokenText, T::uint8, R::token_text_byte, {"byte"}, "", "UTF-8 pool of token display texts", 65536, false},
+      // One dataset per metric, and its per-sample means.
+      {kMetrics, T::metric, R::token, {"token", "layer", "head"}, "", "", 0, true, Presence::always, Repeat::per_metric, true},
+      {kSummaries, T::float32, R::sample, {"sample", "layer", "head"}, "", "mean over the sample's tokens (NaN skipped) of: ", 1,
+       true, Presence::always, Repeat::per_metric},
+      // K×K flow matrices.
+      {kFlowPositions, T::int32, R::sample, {"sample", "position"}, "token index",
+       "token positions that index the flow matrices' rows and columns", 256, false, Presence::flow},
+      {kFlowMatrices, T::float32, R::sample, {"sample", "layer", "head", "attending", "attended"}, "probability",
+       "attention among the flow positions: row = attending position, column = attended position", 1, true, Presence::flow},
+      // Full attention of the pinned heads.
+      {kAttentionHeads, T::int32, R::fixed, {"pinned", "layer_head"}, "", "the pinned heads as (layer, head) rows", 0, false,
+       Presence::pinned},
+      {kAttentionOffset, T::int64, R::sample, {"sample"}, "values",
+       "offset of the sample's [query, key] matrix (token_count^2 values) in each /attention/L*H* array", 1024, false,
+       Presence::pinned},
+      {kAttention, T::float32, R::attention_value, {"value"}, "probability",
+       "full attention of this head, each sample a row-major [query, key] block at its offset", 65536, true, Presence::pinned,
+       Repeat::per_pinned_head},
+      // Step-span embeddings for the Information Bottleneck.
+      {kEmbeddingVectors, T::float32, R::span, {"span", "feature"}, "", "mean hidden state over each labelled span", -1, true,
+       Presence::embeddings},
+      {kEmbeddingSample, T::int64, R::span, {"span"}, "", "sample index of the span", 4096, false, Presence::embeddings},
+      {kEmbeddingSpanStart, T::int32, R::span, {"span"}, "tokens", "first token of the span (sample-relative)", 4096, false,
+       Presence::embeddings},
+      {kEmbeddingSpanEnd, T::int32, R::span, {"span"}, "tokens", "one past the last token of the span", 4096, false,
+       Presence::embeddings},
+      {kEmbeddingLabelStart, T::int64, R::span, {"span"}, "bytes", "offset of the label in label_text", 4096, false,
+       Presence::embeddings},
+      {kEmbeddingLabelLength, T::int32, R::span, {"span"}, "bytes", "length of the label", 4096, false, Presence::embeddings},
+      {kEmbeddingLabelText, T::uint8, R::label_text_byte, {"byte"}, "", "UTF-8 pool of span labels", 16384, false,
+       Presence::embeddings},
+  };
+  return table;
+}
+
+std::size_t dimension_size(const char* dimension, const StoreLayout& layout) {
+  const std::string name = dimension;
+  if (name == "layer") return static_cast<std::size_t>(layout.layer_count);
+  if (name == "head") return static_cast<std::size_t>(layout.head_count);
+  if (name == "position" || name == "attending" || name == "attended") return static_cast<std::size_t>(layout.flow_size);
+  if (name == "feature") return static_cast<std::size_t>(layout.embedding_dim);
+  if (name == "layer_head") return 2;
+  if (name == "pinned") return layout.pinned_heads.size();
+  throw StoreError("schema: dimension '" + name + "' has no size in the layout");
+}
+
+bool is_present(const DatasetSpec& spec, const StoreLayout& layout) {
+  switch (spec.presence) {
+    case Presence::always: return true;
+    case Presence::flow: return layout.flow_size > 0;
+    case Presence::pinned: return !layout.pinned_heads.empty();
+    case Presence::embeddings: return layout.embedding_dim > 0;
+  }
+  return false;
+}
+
+std::vector<std::string> dataset_paths(const DatasetSpec& spec, const StoreLayout& layout) {
+  if (!is_present(spec, layout)) return {};
+  std::vector<std::string> paths;
+  switch (spec.repeat) {
+    case Repeat::once: paths.push_back(spec.path); break;
+    case Repeat::per_metric:
+      for (const auto& metric : layout.metrics) paths.push_back(std::string(spec.path) + "/" + metric.name);
+      break;
+    case Repeat::per_pinned_head:
+      for (const auto& head : layout.pinned_heads) paths.push_back(std::string(spec.path) + "/" + head_name(head));
+      break;
+  }
+  return paths;
+}
+
+const DatasetSpec& dataset_spec(const char* path) {
+  for (const auto& spec : capture_datasets())
+    if (spec.repeat == Repeat::once && std::strcmp(spec.path, path) == 0) return spec;
+  throw StoreError(std::string("schema: no dataset '") + path + "' in the table");
+}
+
+}  // namespace headscope::store::schema

@@ -1,0 +1,51 @@
+// The capture store's datasets, declared once: path, element type, what the growing first dimension
+// counts, dimension names (C order), units, description, chunking and when the dataset exists. The
+// writer creates, reopens, trims and appends by looping over this table, the reader opens by it, and
+// tests/core/test_store_schema.cpp checks that docs/store-format.md documents every entry. The dimension
+// names are also the names HDF5 dimension scales will carry.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/store/layout.h"
+
+namespace headscope::store::schema {
+
+enum class ElementType { int32, int64, uint8, float32, metric };  // metric: the layout's metric_type
+
+// What the first dimension of a dataset counts. Resume cuts each dataset back to the committed count of
+// its axis; `fixed` datasets are written once at creation and never grow.
+enum class RowAxis { sample, token, span, sample_text_byte, token_text_byte, label_text_byte, attention_value, fixed };
+inline constexpr int kRowAxisCount = 8;
+
+enum class Presence { always, flow, pinned, embeddings };
+enum class Repeat { once, per_metric, per_pinned_head };  // per_*: one dataset per metric / pinned head
+
+struct DatasetSpec {
+  const char* path;                 // per_metric / per_pinned_head: the group; the name is the metric's / "L3H5"
+  ElementType type;
+  RowAxis rows;
+  std::vector<const char*> dims;    // dimension names; sizes after the first from the layout (dimension_size)
+  const char* units;                // per_metric: "" = the metric's units
+  const char* description;          // per_metric: followed by the metric's description
+  int chunk_rows;                   // rows per chunk; 0 = layout.chunk_tokens; -1 = about 64 Ki values
+  bool compressed;                  // shuffle + deflate at the layout's level. Columns and text pools never:
+                                    // an uncompressed chunk is rewritten in place (see writer.cpp)
+  Presence presence = Presence::always;
+  Repeat repeat = Repeat::once;
+  bool chunk_by_layer = false;      // chunk extent 1 along "layer" (a metric chunk is [chunk_tokens, 1, H])
+};
+
+// Every dataset of a capture store, in creation order. /attention/heads is the one `fixed` entry.
+const std::vector<DatasetSpec>& capture_datasets();
+
+// The size of a named dimension other than the first: layer, head, position/attending/attended (K),
+// feature (embedding width), layer_head (2). Throws StoreError for a name it does not know.
+std::size_t dimension_size(const char* dimension, const StoreLayout& layout);
+bool is_present(const DatasetSpec& spec, const StoreLayout& layout);
+// The concrete dataset paths of an entry in this layout (one, one per metric or one per pinned head).
+std::vector<std::string> dataset_paths(const DatasetSpec& spec, const StoreLayout& layout);
+// The entry with this exact path (only `once` entries); throws StoreError when there is none.
+const DatasetSpec& dataset_spec(const char* path);
+
+}  // namespace headscope::store::schema
