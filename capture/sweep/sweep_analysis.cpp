@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "capture/sweep/sweep.h"
+#include "core/store/sweep_file.h"
 
 namespace headscope::sweep {
 
@@ -40,15 +41,9 @@ std::vector<std::string> expected_directions(SweepKind kind) {
           "next-token loss: up when the head matters to the model"};
 }
 
-const char* sweep_metric_name(int metric) {
-  static const char* names[] = {"entropy", "max_attention", "k90"};
-  return names[metric];
-}
-
-const char* sweep_metric_units(int metric) {
-  static const char* units[] = {"nats", "probability", "keys"};
-  return units[metric];
-}
+// The names and units are the file's (core/store/sweep_file.h).
+const char* sweep_metric_name(int metric) { return store::sweep_metric_name(metric); }
+const char* sweep_metric_units(int metric) { return store::sweep_metric_units(metric); }
 
 // 2. analyse_sweep ----------------------------------------------------------------------------------------
 static const analysis::Trend kExpectedTrend[kSweepMetricCount] = {analysis::Trend::decreasing, analysis::Trend::increasing,

@@ -1,15 +1,14 @@
 // analyze_store and friends (see store_analysis.h). Sections: 1. heartbeats  2. flow  3. boundaries
-// 4. writing /analysis  5. the printed tables.
+// 4. writing /analysis (through core/store/analysis_group.h)  5. the printed tables.
 #include "core/analysis/store_analysis.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/analysis/attention_metrics.h"
-#include "core/store/h5.h"
+#include "core/store/analysis_group.h"
 #include "core/store/reader.h"
 
 namespace headscope::analysis {
@@ -22,14 +21,7 @@ struct SampleFacts {
 };
 
 SampleFacts read_facts(const store::SampleInfo& info) {
-  SampleFacts facts;
-  const auto metadata = nlohmann::json::parse(info.metadata_json, nullptr, false);
-  if (!metadata.is_object()) return facts;
-  if (metadata.contains("level") && metadata["level"].is_number_integer()) facts.level = metadata["level"].get<int>();
-  if (metadata.contains("capture") && metadata["capture"].contains("span_tokens"))
-    for (const auto& span : metadata["capture"]["span_tokens"])
-      if (span.is_array() && !span.empty() && span[0].is_number_integer()) facts.boundaries.push_back(span[0].get<int>());
-  return facts;
+  return {info.facts.level.value_or(-1), info.facts.step_starts};
 }
 
 }  // namespace
@@ -173,69 +165,56 @@ StoreAnalysis analyze_store(const store::StoreReader& reader, const StoreAnalysi
 
 // 4. Writing ---------------------------------------------------------------------------------------------
 void write_store_analysis(const std::string& path, const StoreAnalysis& a, const StoreAnalysisOptions& options) {
-  h5::quiet_errors();
-  h5::Id access(H5Pcreate(H5P_FILE_ACCESS));
-  H5Pset_libver_bounds(access, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  h5::Id file(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDWR, access), path,
-                        "cannot open for writing the analysis (is a capture still writing it?)"));
-  if (!h5::link_exists(file, "/analysis")) h5::create_group(file, "/analysis", path);
-  for (const char* group : {"/analysis/heartbeats", "/analysis/flow", "/analysis/boundaries"})
-    if (h5::link_exists(file, group)) H5Ldelete(file, group, H5P_DEFAULT);
-  const hsize_t L = static_cast<hsize_t>(a.layer_count), H = static_cast<hsize_t>(a.head_count),
-                S = static_cast<hsize_t>(a.sample_count);
+  store::AnalysisGroup g;
+  g.sample_count = a.sample_count;
+  g.layer_count = a.layer_count;
+  g.head_count = a.head_count;
   if (a.has_generation) {
-    h5::Id group = h5::create_group(file, "/analysis/heartbeats", path);
-    h5::write_attribute(group, "definition", std::string(heartbeat_definition_name(options.heartbeat.definition)));
-    h5::write_attribute(group, "threshold", options.heartbeat.threshold);
-    h5::write_attribute(group, "min_run", static_cast<std::int64_t>(options.heartbeat.min_run));
-    h5::write_attribute(group, "telegraph_heads", static_cast<std::int64_t>(options.telegraph_heads));
-    h5::write_array(group, "counts", H5T_STD_I32LE, H5T_NATIVE_INT, {S, L, H}, a.heartbeat_counts.data(), path,
-                    {"sample", "layer", "head"}, "heartbeats", "heartbeats on the IAF trace over generated steps; -1: none generated");
-    std::vector<std::int32_t> ranking;
-    std::vector<double> telegraph;
-    for (const auto& h : a.telegraph_ranking) { ranking.push_back(h.layer); ranking.push_back(h.head); telegraph.push_back(h.telegraph_score); }
-    h5::write_array(group, "telegraph_ranking", H5T_STD_I32LE, H5T_NATIVE_INT32, {a.telegraph_ranking.size(), 2}, ranking.data(),
-                    path, {"rank", "layer_head"}, "", "heads, most telegraph-like IAF first");
-    h5::write_array(group, "telegraph_score", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {telegraph.size()}, telegraph.data(), path,
-                    {"rank"}, "1", "mean fraction of generated steps at least 0.3 from the threshold");
-    std::vector<std::int32_t> levels;
-    std::vector<double> means, stds;
-    std::vector<std::int32_t> counts;
-    for (const auto& g : a.calibration) { levels.push_back(g.key); means.push_back(g.mean); stds.push_back(g.std); counts.push_back(g.count); }
-    h5::write_array(group, "calibration_level", H5T_STD_I32LE, H5T_NATIVE_INT32, {levels.size()}, levels.data(), path, {"row"});
-    h5::write_array(group, "calibration_mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {means.size()}, means.data(), path, {"row"},
-                    "heartbeats", "mean heartbeats per sample (over the top telegraph heads) at this level");
-    h5::write_array(group, "calibration_std", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {stds.size()}, stds.data(), path, {"row"}, "heartbeats");
-    h5::write_array(group, "calibration_samples", H5T_STD_I32LE, H5T_NATIVE_INT32, {counts.size()}, counts.data(), path, {"row"});
+    auto& h = g.heartbeats;
+    h.present = true;
+    h.definition = heartbeat_definition_name(options.heartbeat.definition);
+    h.threshold = options.heartbeat.threshold;
+    h.min_run = options.heartbeat.min_run;
+    h.telegraph_heads = options.telegraph_heads;
+    h.counts.assign(a.heartbeat_counts.begin(), a.heartbeat_counts.end());
+    for (const auto& head : a.telegraph_ranking) {
+      h.telegraph_ranking.push_back({head.layer, head.head});
+      h.telegraph_score.push_back(head.telegraph_score);
+    }
+    for (const auto& row : a.calibration) {
+      h.calibration_level.push_back(row.key);
+      h.calibration_mean.push_back(row.mean);
+      h.calibration_std.push_back(row.std);
+      h.calibration_samples.push_back(row.count);
+    }
   }
   if (a.has_flow) {
-    h5::Id group = h5::create_group(file, "/analysis/flow", path);
-    const hsize_t K = static_cast<hsize_t>(a.flow_average.k);
-    h5::write_array(group, "mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {L, H, K, K}, a.flow_average.mean.data(), path,
-                    {"layer", "head", "attending", "attended"}, "probability", "flow matrices averaged over samples");
-    h5::write_array(group, "std", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {L, H, K, K}, a.flow_average.std.data(), path,
-                    {"layer", "head", "attending", "attended"}, "probability", "population std over samples");
-    std::vector<double> flow, hub, skip, composite;
-    std::vector<std::int32_t> hub_position;
+    auto& f = g.flow;
+    f.present = true;
+    f.k = a.flow_average.k;
+    f.mean = a.flow_average.mean;
+    f.std = a.flow_average.std;
     for (const auto& s : a.flow_scores.heads) {
-      flow.push_back(s.flow); hub.push_back(s.hub_score); skip.push_back(s.skip); composite.push_back(s.composite); hub_position.push_back(s.hub_position);
+      f.flow.push_back(s.flow);
+      f.hub_score.push_back(s.hub_score);
+      f.skip.push_back(s.skip);
+      f.composite.push_back(s.composite);
+      f.hub_position.push_back(s.hub_position);
     }
-    for (auto [name, values] : {std::pair<const char*, std::vector<double>*>{"flow", &flow}, {"hub_score", &hub}, {"skip", &skip}, {"composite", &composite}})
-      h5::write_array(group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {L, H}, values->data(), path, {"layer", "head"});
-    h5::write_array(group, "hub_position", H5T_STD_I32LE, H5T_NATIVE_INT32, {L, H}, hub_position.data(), path, {"layer", "head"});
     const auto& n = a.flow_scores.normalization;
-    h5::write_attribute(group, "normalization", std::string(FlowNormalization::kDescription) + "; hub range [" +
-                                                    std::to_string(n.hub_min) + ", " + std::to_string(n.hub_max) + "], skip range [" +
-                                                    std::to_string(n.skip_min) + ", " + std::to_string(n.skip_max) + "]");
+    f.normalization = std::string(FlowNormalization::kDescription) + "; hub range [" + std::to_string(n.hub_min) + ", " +
+                      std::to_string(n.hub_max) + "], skip range [" + std::to_string(n.skip_min) + ", " +
+                      std::to_string(n.skip_max) + "]";
   }
   if (a.has_boundaries) {
-    h5::Id group = h5::create_group(file, "/analysis/boundaries", path);
-    h5::write_attribute(group, "tolerance_tokens", static_cast<std::int64_t>(options.boundary_tolerance));
-    h5::write_attribute(group, "peak_rule", std::string("local maxima of windowed JSD >= mean + z*std, min separation; z=") +
-                                                std::to_string(options.peaks.z) + ", separation=" + std::to_string(options.peaks.min_separation));
-    h5::write_array(group, "f1", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {L, H}, a.boundary_f1.data(), path, {"layer", "head"}, "1",
-                    "mean F1 of windowed-JSD peaks against recorded step starts");
+    auto& b = g.boundaries;
+    b.present = true;
+    b.tolerance_tokens = options.boundary_tolerance;
+    b.peak_rule = std::string("local maxima of windowed JSD >= mean + z*std, min separation; z=") + std::to_string(options.peaks.z) +
+                  ", separation=" + std::to_string(options.peaks.min_separation);
+    b.f1 = a.boundary_f1;
   }
+  store::write_analysis_group(path, g);
 }
 
 // 5. Tables ----------------------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 // Builds the summary behind `headscope inspect` (see inspect.h). Capture and import stores are read
 // through StoreReader; every kind also gets a walk of its datasets (path, shape, type, bytes on disk)
-// so sweep and IB results are summarised the same way. Sweep files (no /samples) get provenance + walk.
+// so sweep and IB results are summarised the same way. Result files (no /samples) get provenance + walk.
 #include "core/store/inspect.h"
 
 #include <cstdio>
 #include <sstream>
 #include <utility>
 
+#include "core/store/file_header.h"
 #include "core/store/h5.h"
+#include "core/store/ib_file.h"
 #include "core/store/reader.h"
 #include "core/store/schema.h"
 
@@ -51,21 +53,29 @@ static nlohmann::json walk_datasets(const std::string& path) {
   return out;
 }
 
-// Result files (sweeps) hold no samples: their summary is the provenance and the dataset walk.
+// Result files (sweeps, ib runs) hold no samples: their summary is the provenance, what the run found
+// (ib: read by ib_file.h) and the dataset walk.
 static nlohmann::json result_file_json(const std::string& path, Id file, const std::string& kind) {
+  const RootAttributes root = read_root_attributes(file, path);
   nlohmann::json j;
   j["file"] = path;
   j["kind"] = kind;
-  j["schema_version"] = h5::read_int_attribute(file, schema::kSchemaVersion, path);
-  j["created"] = h5::read_string_attribute(file, schema::kCreated, path);
-  j["tool_version"] = h5::read_string_attribute(file, schema::kToolVersion, path);
-  j["command_line"] = h5::read_string_attribute(file, schema::kCommandLine, path);
+  j["schema_version"] = root.schema_version;
+  j["created"] = root.created;
+  j["tool_version"] = root.tool_version;
+  j["command_line"] = root.command_line;
   j["model"] = {{"name", ""}};
   if (h5::link_exists(file, schema::kModel)) {
     Id model = h5::open_group(file, schema::kModel, path);
-    if (h5::has_attribute(model, "name")) j["model"]["name"] = h5::read_string_attribute(model, "name", path);
+    if (h5::has_attribute(model, schema::kModelName)) j["model"]["name"] = h5::read_string_attribute(model, schema::kModelName, path);
   }
   file.reset();  // walk_datasets opens the file with other access flags, which HDF5 refuses while it is open
+  if (kind == run_kind_name(RunKind::ib)) {
+    const auto ib = read_ib_file(path);
+    j["ib"] = {{"input", ib->input}, {"steps", ib->step_count}, {"labels", ib->label_names},
+               {"clusters", ib->clusters.size()}, {"I_XY", ib->info_xy}, {"events", ib->history.size()},
+               {"source_store", ib->has_source ? ib->source_store_path : std::string()}};
+  }
   j["datasets"] = walk_datasets(path);
   return j;
 }
@@ -76,7 +86,8 @@ nlohmann::json inspect_json(const std::string& path) {
     Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
     if (file.valid() && h5::has_attribute(file, schema::kKind) && !h5::link_exists(file, schema::kSamples)) {
       const std::string kind = h5::read_string_attribute(file, schema::kKind, path);
-      if (kind == run_kind_name(RunKind::sweep)) return result_file_json(path, std::move(file), kind);
+      if (kind == run_kind_name(RunKind::sweep) || kind == run_kind_name(RunKind::ib))
+        return result_file_json(path, std::move(file), kind);
     }
     H5Eclear2(H5E_DEFAULT);
   }
@@ -100,11 +111,9 @@ nlohmann::json inspect_json(const std::string& path) {
   auto config = nlohmann::json::parse(provenance.model_config_json, nullptr, false);
   if (config.is_object() && config.contains("model_type")) j["model"]["model_type"] = config["model_type"];
   if (layout.kind == RunKind::import) {  // what was imported, and what the source did not have
-    auto settings = nlohmann::json::parse(provenance.settings_json, nullptr, false);
-    if (settings.is_object())
-      j["import"] = {{"importer", settings.value("importer", "")}, {"format", settings.value("format", "")},
-                     {"sources", settings.value("sources", nlohmann::json::array())},
-                     {"missing", settings.value("missing", nlohmann::json::array())}};
+    const RunSettings& settings = provenance.settings;
+    j["import"] = {{"importer", settings.importer}, {"format", settings.format}, {"sources", settings.sources},
+                   {"missing", settings.missing}};
   }
   j["samples"] = samples;
   j["tokens"] = tokens;
@@ -151,13 +160,22 @@ static std::string human_bytes(double bytes) {
 std::string inspect_text(const std::string& path) {
   const auto j = inspect_json(path);
   std::ostringstream out;
-  if (!j.contains("samples")) {  // a result file (sweep): provenance and datasets
+  if (!j.contains("samples")) {  // a result file (sweep, ib): provenance, the ib summary and datasets
     out << j["file"].get<std::string>() << "\n"
         << "  kind         " << j["kind"].get<std::string>() << " (schema " << j["schema_version"].get<int>()
         << ", headscope " << j["tool_version"].get<std::string>() << ", created " << j["created"].get<std::string>() << ")\n"
         << "  model        " << j["model"]["name"].get<std::string>() << "\n"
-        << "  command      " << j["command_line"].get<std::string>() << "\n"
-        << "  datasets\n";
+        << "  command      " << j["command_line"].get<std::string>() << "\n";
+    if (j.contains("ib")) {
+      const auto& ib = j["ib"];
+      out << "  ib           " << ib["steps"].get<std::int64_t>() << " steps, " << ib["labels"].size() << " labels, "
+          << ib["clusters"].get<std::size_t>() << " clusters, I(X;Y) " << ib["I_XY"].get<double>() << " nats, "
+          << ib["events"].get<std::size_t>() << " events\n"
+          << "  input        " << ib["input"].get<std::string>() << "\n";
+      if (!ib["source_store"].get<std::string>().empty())
+        out << "  source       " << ib["source_store"].get<std::string>() << "\n";
+    }
+    out << "  datasets\n";
     for (const auto& d : j["datasets"]) {
       out << "    " << d["path"].get<std::string>() << " " << d["dtype"].get<std::string>() << " " << d["shape"].dump();
       if (d.contains("dimensions")) out << " [" << d["dimensions"].get<std::string>() << "]";

@@ -49,6 +49,10 @@ inline constexpr const char* kSummaries = "/summaries";
 inline constexpr const char* kFlow = "/flow";
 inline constexpr const char* kAttention = "/attention";
 inline constexpr const char* kEmbeddings = "/embeddings";
+inline constexpr const char* kAnalysis = "/analysis";  // `headscope analyze` (analysis_group.h)
+inline constexpr const char* kAnalysisHeartbeats = "/analysis/heartbeats";
+inline constexpr const char* kAnalysisFlow = "/analysis/flow";
+inline constexpr const char* kAnalysisBoundaries = "/analysis/boundaries";
 
 // /samples — one row per sample; token_start is written last and its length is the sample count.
 inline constexpr const char* kTokenStart = "/samples/token_start";

@@ -7,16 +7,13 @@
 #include <vector>
 
 #include "core/analysis/ib/cluster_heads.h"
+#include "core/store/ib_file.h"
 #include "core/store/reader.h"
 
 namespace headscope::analysis::ib {
 
-// Where each step of an IB run is in its store. [step] each.
-struct IbStepSource {
-  std::vector<std::int64_t> sample;
-  std::vector<std::int32_t> span_start, span_end;
-  std::size_t step_count() const { return sample.size(); }
-};
+// Where each step of an IB run is in its store ([step] each), as the ib file stores it.
+using IbStepSource = store::IbStepSpans;
 
 // "" when every step fits the store (sample index below its sample count, span inside the sample), else
 // a sentence saying which step does not (the store was re-captured or cut since the IB run).

@@ -1,0 +1,130 @@
+// Writer and reader of a store's /analysis group (see analysis_group.h). Sections: 1. writing  2. reading.
+#include "core/store/analysis_group.h"
+
+#include "core/store/file_header.h"
+#include "core/store/h5.h"
+#include "core/store/result_io.h"
+#include "core/store/schema.h"
+
+namespace headscope::store {
+
+namespace io = result_io;
+using h5::Id;
+
+namespace {
+using schema::kAnalysis;
+using schema::kAnalysisBoundaries;
+using schema::kAnalysisFlow;
+using schema::kAnalysisHeartbeats;
+const char* const kFlowScores[] = {"flow", "hub_score", "skip", "composite"};
+}  // namespace
+
+// 1. Writing -----------------------------------------------------------------------------------------------
+void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
+  h5::quiet_errors();
+  Id access(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_libver_bounds(access, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  Id file(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDWR, access), path,
+                    "cannot open for writing the analysis (is a capture still writing it?)"));
+  if (!h5::link_exists(file, kAnalysis)) h5::create_group(file, kAnalysis, path);
+  for (const char* group : {kAnalysisHeartbeats, kAnalysisFlow, kAnalysisBoundaries})
+    if (h5::link_exists(file, group)) H5Ldelete(file, group, H5P_DEFAULT);
+  const hsize_t L = static_cast<hsize_t>(a.layer_count), H = static_cast<hsize_t>(a.head_count),
+                S = static_cast<hsize_t>(a.sample_count);
+  if (a.heartbeats.present) {
+    const HeartbeatsGroup& h = a.heartbeats;
+    Id group = h5::create_group(file, kAnalysisHeartbeats, path);
+    h5::write_attribute(group, "definition", h.definition);
+    h5::write_attribute(group, "threshold", h.threshold);
+    h5::write_attribute(group, "min_run", h.min_run);
+    h5::write_attribute(group, "telegraph_heads", h.telegraph_heads);
+    io::write_int32s(group, "counts", h.counts, {{S, L, H}, {"sample", "layer", "head"}, "heartbeats",
+                     "heartbeats on the IAF trace over generated steps; -1: none generated"}, path);
+    std::vector<std::int32_t> ranking;
+    for (const auto& head : h.telegraph_ranking) { ranking.push_back(head.layer); ranking.push_back(head.head); }
+    io::write_int32s(group, "telegraph_ranking", ranking, {{h.telegraph_ranking.size(), 2}, {"rank", "layer_head"}, "",
+                     "heads, most telegraph-like IAF first"}, path);
+    io::write_doubles(group, "telegraph_score", h.telegraph_score, {{}, {"rank"}, "1",
+                      "mean fraction of generated steps at least 0.3 from the threshold"}, path);
+    io::write_int32s(group, "calibration_level", h.calibration_level, {{}, {"row"}, "", ""}, path);
+    io::write_doubles(group, "calibration_mean", h.calibration_mean, {{}, {"row"}, "heartbeats",
+                      "mean heartbeats per sample (over the top telegraph heads) at this level"}, path);
+    io::write_doubles(group, "calibration_std", h.calibration_std, {{}, {"row"}, "heartbeats", ""}, path);
+    io::write_int32s(group, "calibration_samples", h.calibration_samples, {{}, {"row"}, "", ""}, path);
+  }
+  if (a.flow.present) {
+    const FlowGroup& f = a.flow;
+    Id group = h5::create_group(file, kAnalysisFlow, path);
+    const hsize_t K = static_cast<hsize_t>(f.k);
+    const std::vector<std::string> matrix_dims{"layer", "head", "attending", "attended"}, head_dims{"layer", "head"};
+    h5::write_array(group, "mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {L, H, K, K}, f.mean.data(), path, matrix_dims,
+                    "probability", "flow matrices averaged over samples");
+    h5::write_array(group, "std", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {L, H, K, K}, f.std.data(), path, matrix_dims,
+                    "probability", "population std over samples");
+    const std::vector<double>* scores[] = {&f.flow, &f.hub_score, &f.skip, &f.composite};
+    for (int s = 0; s < 4; ++s) io::write_doubles(group, kFlowScores[s], *scores[s], {{L, H}, head_dims, "", ""}, path);
+    io::write_int32s(group, "hub_position", f.hub_position, {{L, H}, head_dims, "", ""}, path);
+    h5::write_attribute(group, "normalization", f.normalization);
+  }
+  if (a.boundaries.present) {
+    const BoundariesGroup& b = a.boundaries;
+    Id group = h5::create_group(file, kAnalysisBoundaries, path);
+    h5::write_attribute(group, "tolerance_tokens", b.tolerance_tokens);
+    h5::write_attribute(group, "peak_rule", b.peak_rule);
+    io::write_doubles(group, "f1", b.f1, {{L, H}, {"layer", "head"}, "1", "mean F1 of windowed-JSD peaks against recorded step starts"},
+                      path);
+  }
+}
+
+// 2. Reading -----------------------------------------------------------------------------------------------
+AnalysisGroup read_analysis_group(const std::string& path) {
+  Id file = io::open_read_only(path);
+  AnalysisGroup a;
+  if (h5::has_attribute(file, schema::kLayerCount)) {
+    a.layer_count = static_cast<int>(h5::read_int_attribute(file, schema::kLayerCount, path));
+    a.head_count = static_cast<int>(h5::read_int_attribute(file, schema::kHeadCount, path));
+  }
+  if (h5::link_exists(file, kAnalysis) && h5::link_exists(file, kAnalysisHeartbeats)) {
+    HeartbeatsGroup& h = a.heartbeats;
+    Id group = h5::open_group(file, kAnalysisHeartbeats, path);
+    h.present = true;
+    h.definition = io::string_or(group, "definition", path);
+    h.threshold = io::double_or(group, "threshold", path);
+    h.min_run = io::int_or(group, "min_run", path);
+    h.telegraph_heads = io::int_or(group, "telegraph_heads", path);
+    h.counts = io::int32s(group, "counts", path);
+    const auto pairs = io::int32s(group, "telegraph_ranking", path);
+    for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) h.telegraph_ranking.push_back({pairs[i], pairs[i + 1]});
+    h.telegraph_score = io::doubles(group, "telegraph_score", path);
+    h.calibration_level = io::int32s(group, "calibration_level", path);
+    h.calibration_mean = io::doubles(group, "calibration_mean", path);
+    h.calibration_std = io::doubles(group, "calibration_std", path);
+    h.calibration_samples = io::int32s(group, "calibration_samples", path);
+    const std::size_t heads = static_cast<std::size_t>(a.layer_count) * a.head_count;
+    a.sample_count = heads ? static_cast<int>(h.counts.size() / heads) : 0;
+  }
+  if (h5::link_exists(file, kAnalysis) && h5::link_exists(file, kAnalysisFlow)) {
+    FlowGroup& f = a.flow;
+    Id group = h5::open_group(file, kAnalysisFlow, path);
+    f.present = true;
+    for (double value : io::doubles(group, "mean", path)) f.mean.push_back(static_cast<float>(value));
+    for (double value : io::doubles(group, "std", path)) f.std.push_back(static_cast<float>(value));
+    std::vector<double>* scores[] = {&f.flow, &f.hub_score, &f.skip, &f.composite};
+    for (int s = 0; s < 4; ++s) *scores[s] = io::doubles(group, kFlowScores[s], path);
+    f.hub_position = io::int32s(group, "hub_position", path);
+    f.normalization = io::string_or(group, "normalization", path);
+    const auto dims = h5::extent(Id(h5::open_dataset(group, "mean", path)));
+    f.k = dims.size() == 4 ? static_cast<int>(dims[3]) : 0;
+  }
+  if (h5::link_exists(file, kAnalysis) && h5::link_exists(file, kAnalysisBoundaries)) {
+    BoundariesGroup& b = a.boundaries;
+    Id group = h5::open_group(file, kAnalysisBoundaries, path);
+    b.present = true;
+    b.tolerance_tokens = io::int_or(group, "tolerance_tokens", path);
+    b.peak_rule = io::string_or(group, "peak_rule", path);
+    b.f1 = io::doubles(group, "f1", path);
+  }
+  return a;
+}
+
+}  // namespace headscope::store

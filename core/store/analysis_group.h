@@ -1,0 +1,55 @@
+// The /analysis group of a capture store (`headscope analyze`; docs/store-format.md): one plain struct as
+// stored, one writer that replaces /analysis/{heartbeats,flow,boundaries} once the capture has closed the
+// file, one reader. core/analysis/store_analysis.cpp fills the struct from its results.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/store/layout.h"
+
+namespace headscope::store {
+
+struct HeartbeatsGroup {                          // /analysis/heartbeats
+  bool present = false;                           // false: no generated steps, nothing written
+  std::string definition;                         // "debounced" or "drop"
+  double threshold = 0;
+  std::int64_t min_run = 0, telegraph_heads = 0;
+  std::vector<std::int32_t> counts;               // [sample, layer, head] heartbeats; -1 where none generated
+  std::vector<HeadRef> telegraph_ranking;         // [rank] most telegraph-like IAF first
+  std::vector<double> telegraph_score;            // [rank]
+  std::vector<std::int32_t> calibration_level;    // [row]
+  std::vector<double> calibration_mean, calibration_std;  // [row] heartbeats
+  std::vector<std::int32_t> calibration_samples;  // [row]
+};
+
+struct FlowGroup {                                // /analysis/flow
+  bool present = false;
+  int k = 0;
+  std::vector<float> mean, std;                   // [layer, head, attending, attended] over samples
+  std::vector<double> flow, hub_score, skip, composite;  // [layer, head]
+  std::vector<std::int32_t> hub_position;         // [layer, head]
+  std::string normalization;                      // how the scores were normalised, in words
+};
+
+struct BoundariesGroup {                          // /analysis/boundaries
+  bool present = false;
+  std::int64_t tolerance_tokens = 0;
+  std::string peak_rule;
+  std::vector<double> f1;                         // [layer, head]
+};
+
+struct AnalysisGroup {
+  int sample_count = 0, layer_count = 0, head_count = 0;
+  HeartbeatsGroup heartbeats;
+  FlowGroup flow;
+  BoundariesGroup boundaries;
+};
+
+// Replaces the file's /analysis/{heartbeats,flow,boundaries} with the present parts. Throws StoreError
+// naming the file (e.g. while a capture still writes it).
+void write_analysis_group(const std::string& path, const AnalysisGroup& analysis);
+// What /analysis holds (parts absent from the file have present = false). Throws StoreError.
+AnalysisGroup read_analysis_group(const std::string& path);
+
+}  // namespace headscope::store
