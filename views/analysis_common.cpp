@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
-#include <nlohmann/json.hpp>
 
 namespace headscope::views {
 
@@ -23,16 +22,7 @@ const analysis::StoreAnalysis* analysis_or_placeholder(plot::Canvas& canvas, plo
   return result.get();  // the snapshot (or DirectRunData) keeps it alive for the frame
 }
 
-std::vector<int> recorded_step_starts(const store::SampleInfo& sample) {
-  std::vector<int> starts;
-  const auto metadata = nlohmann::json::parse(sample.metadata_json, nullptr, false);
-  if (!metadata.is_object() || !metadata.contains("capture") || !metadata["capture"].is_object() ||
-      !metadata["capture"].contains("span_tokens"))
-    return starts;
-  for (const auto& span : metadata["capture"]["span_tokens"])
-    if (span.is_array() && !span.empty() && span[0].is_number_integer()) starts.push_back(span[0].get<int>());
-  return starts;
-}
+std::vector<int> recorded_step_starts(const store::SampleInfo& sample) { return sample.facts.step_starts; }
 
 std::string format_value(double value, int digits) {
   if (!std::isfinite(value)) return "nan";

@@ -3,7 +3,6 @@
 #include "views/sweep_launch.h"
 
 #include <imgui.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -55,13 +54,10 @@ bool input_string(const char* label, std::string& text) {
 RunSources run_sources(const RunInfo& info) {
   RunSources sources;
   sources.model_dir = info.provenance.model_path;
-  const auto settings = nlohmann::json::parse(info.provenance.settings_json, nullptr, false);
-  if (settings.is_object()) {
-    const std::string prompts = settings.value("prompts", std::string()), shards = settings.value("shards", std::string());
-    sources.inputs_path = locate(prompts.empty() ? shards : prompts, info.path);
-    sources.mode = settings.value("mode", std::string());
-    sources.add_bos = settings.value("add_bos", true);
-  }
+  const store::RunSettings& settings = info.provenance.settings;  // decoded by the reader
+  sources.inputs_path = locate(settings.prompts.empty() ? settings.shards : settings.prompts, info.path);
+  sources.mode = settings.mode;
+  sources.add_bos = settings.add_bos;
   return sources;
 }
 

@@ -63,9 +63,7 @@ void run_heartbeats(const HeartbeatsOptions& o) {
   std::map<int, std::pair<double, int>> steps_by_level;  // level -> (generated steps sum, samples)
   for (std::int64_t s = 0; s < reader->sample_count(); ++s) {
     const auto info = reader->sample(s);
-    const auto metadata = nlohmann::json::parse(info.metadata_json, nullptr, false);
-    const int level = metadata.is_object() && metadata.contains("level") && metadata["level"].is_number_integer()
-                          ? metadata["level"].get<int>() : 0;
+    const int level = info.facts.level.value_or(0);
     const auto tokens = reader->tokens(s);
     int end = info.token_count;
     if (eos)

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <limits>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -24,20 +23,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // 1. Pairing the prompts --------------------------------------------------------------------------------
 
 // The prompt's text as the prompt set gave it ("text", else "question"); empty when not recorded.
-std::string prompt_text(const store::SampleInfo& sample) {
-  const auto metadata = nlohmann::json::parse(sample.metadata_json, nullptr, false);
-  if (!metadata.is_object()) return "";
-  for (const char* field : {"text", "question"})
-    if (metadata.contains(field) && metadata[field].is_string()) return metadata[field].get<std::string>();
-  return "";
-}
-
-std::string setting(const std::string& settings_json, const char* name) {
-  const auto settings = nlohmann::json::parse(settings_json, nullptr, false);
-  if (!settings.is_object() || !settings.contains(name)) return "";
-  const auto& value = settings[name];
-  return value.is_string() ? value.get<std::string>() : value.dump();
-}
+std::string prompt_text(const store::SampleInfo& sample) { return sample.facts.text; }
 
 // Up to 40 characters of `text` from a little before `at` (where two texts part), newlines shown as \n.
 std::string excerpt(const std::string& text, std::size_t at) {
@@ -123,11 +109,11 @@ FlowComparisonPlan plan_flow_comparison(const ComparedRun& a, const ComparedRun&
   if (plan.only_a > 0 || plan.only_b > 0)
     plan.notes.push_back("compared on the " + std::to_string(plan.samples_a.size()) + " prompts both runs have (" + a.label +
                          " has " + std::to_string(plan.only_a) + " more, " + b.label + " " + std::to_string(plan.only_b) + ")");
-  const std::string select_a = setting(a.settings_json, "flow_select"), select_b = setting(b.settings_json, "flow_select");
+  const std::string select_a = a.settings.flow_select, select_b = b.settings.flow_select;
   if (select_a != select_b)
     plan.notes.push_back("the flow positions were chosen differently (" + a.label + ": " + (select_a.empty() ? "?" : select_a) +
                          ", " + b.label + ": " + (select_b.empty() ? "?" : select_b) + "): position k is not the same token");
-  const std::string mode_a = setting(a.settings_json, "mode"), mode_b = setting(b.settings_json, "mode");
+  const std::string mode_a = a.settings.mode, mode_b = b.settings.mode;
   if (mode_a != mode_b)
     plan.notes.push_back("the capture modes differ (" + a.label + ": " + (mode_a.empty() ? "?" : mode_a) + ", " + b.label +
                          ": " + (mode_b.empty() ? "?" : mode_b) + ")");
@@ -273,7 +259,7 @@ ComparedRun compared_run(const std::string& path, const store::StoreLayout& layo
   ComparedRun run;
   run.path = path;
   run.label = provenance.model_name.empty() ? std::filesystem::path(path).filename().string() : provenance.model_name;
-  run.settings_json = provenance.settings_json;
+  run.settings = provenance.settings;
   run.layer_count = layout.layer_count;
   run.head_count = layout.head_count;
   run.flow_size = layout.flow_size;

@@ -33,7 +33,7 @@ class ComparisonError : public std::runtime_error {
 struct ComparedRun {
   std::string path;
   std::string label;                      // model name, else the file name
-  std::string settings_json;              // the capture settings (flow selection, mode)
+  store::RunSettings settings;            // the capture settings (flow selection, mode), as the reader decoded them
   int layer_count = 0, head_count = 0;
   int flow_size = 0;                      // K; 0 = the run stores no flow matrices
   std::vector<store::SampleInfo> samples;

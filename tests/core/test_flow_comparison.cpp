@@ -22,7 +22,7 @@ analysis::ComparedRun run(const std::string& label, int flow_size, const std::ve
   analysis::ComparedRun r;
   r.path = "/tmp/" + label + ".h5";
   r.label = label;
-  r.settings_json = settings;
+  r.settings = store::decode_run_settings(settings);
   r.layer_count = 1;
   r.head_count = 2;
   r.flow_size = flow_size;
@@ -31,6 +31,7 @@ analysis::ComparedRun run(const std::string& label, int flow_size, const std::ve
     info.index = static_cast<std::int64_t>(i);
     info.id = prompts[i].first;
     info.metadata_json = prompts[i].second.empty() ? "{}" : "{\"text\":\"" + prompts[i].second + "\"}";
+    info.facts = store::decode_sample_facts(info.metadata_json);  // as StoreReader::sample does
     r.samples.push_back(info);
   }
   return r;

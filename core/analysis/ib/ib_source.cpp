@@ -1,8 +1,7 @@
 // Reading an IB run's steps back from their capture store (see ib_source.h), one sample at a time.
 #include "core/analysis/ib/ib_source.h"
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <map>
 
 namespace headscope::analysis::ib {
@@ -18,13 +17,6 @@ std::map<std::int64_t, std::vector<std::size_t>> steps_by_sample(const IbStepSou
 void require_fit(const store::StoreReader& reader, const IbStepSource& steps) {
   const std::string problem = check_step_source(reader, steps);
   if (!problem.empty()) throw store::StoreError(reader.path() + ": " + problem);
-}
-
-int metadata_level(const std::string& metadata_json) {
-  const nlohmann::json metadata = nlohmann::json::parse(metadata_json, nullptr, false);
-  if (metadata.is_object() && metadata.contains("level") && metadata["level"].is_number_integer())
-    return metadata["level"].get<int>();
-  return -1;
 }
 
 }  // namespace
@@ -55,7 +47,7 @@ SourceSteps read_source_steps(const store::StoreReader& reader, const IbStepSour
   out.level.assign(steps.step_count(), -1);
   for (const auto& [sample, members] : steps_by_sample(steps)) {
     const store::SampleInfo info = reader.sample(sample);
-    const int level = metadata_level(info.metadata_json);
+    const int level = info.facts.level.value_or(-1);
     const std::vector<std::string> tokens = reader.token_text(sample);
     for (std::size_t step : members) {
       std::string text;
