@@ -158,10 +158,7 @@ bool StoreReader::refresh() {
   H5Drefresh(r.dataset(sc::kTokenStart));
   const auto now = static_cast<std::int64_t>(h5::extent0(r.dataset(sc::kTokenStart)));
   if (now == r.samples) return false;
-  for (auto& [name, set] : r.datasets) H5Drefresh(set);
-  for (auto& set : r.metric_sets) H5Drefresh(set);
-  for (auto& set : r.summary_sets) H5Drefresh(set);
-  for (auto& set : r.attention_sets) H5Drefresh(set);
+  for (auto& [name, set] : r.datasets) H5Drefresh(set);  // every dataset of the table, metrics included
   r.load_columns(r.samples, now);
   return true;
 }
