@@ -75,8 +75,7 @@ TEST(StoreSchema, EveryDatasetOfAFullStoreIsInTheTableWithItsAttributes) {
     for (int i = 0; i < 3; ++i) writer->append(test::make_sample(full, i));
     writer->close();
   }
-  auto reader = StoreReader::open(path);
-  const StoreLayout& layout = reader->layout();
+  const StoreLayout layout = StoreReader::open(path)->layout();  // closed again: HDF5 opens a file one way at a time
   ASSERT_GT(layout.flow_size, 0);
   ASSERT_FALSE(layout.pinned_heads.empty());
   ASSERT_GT(layout.embedding_dim, 0);
