@@ -12,6 +12,7 @@
 namespace headscope::views {
 
 void clamp_selection(Selection& selection, const RunInfo& info) {
+  if (!info.opened) return;  // the shape is not known yet: a selection given at start waits for it
   selection.head.layer = std::clamp(selection.head.layer, 0, std::max(info.layout.layer_count - 1, 0));
   selection.head.head = std::clamp(selection.head.head, 0, std::max(info.layout.head_count - 1, 0));
   selection.sample = std::clamp<std::int64_t>(selection.sample, 0, std::max<std::int64_t>(info.sample_count - 1, 0));

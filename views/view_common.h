@@ -27,7 +27,8 @@ struct ViewContext {
   RunData* compare_run = nullptr;         // may be null: the second run of the model comparison view
 };
 
-// Keeps the selection inside the run's shape (after a run change or before the first sample).
+// Keeps the selection inside the run's shape (after a run change or before the first sample); leaves it
+// alone while the run is still opening (its shape unknown), so a selection given at start survives.
 void clamp_selection(Selection& selection, const RunInfo& info);
 
 // The metric a view shows: `wanted` if the run stores it, else "entropy", else the first, else "".
