@@ -1,4 +1,4 @@
-// The figure views by name, their provenance and file export (see view_registry.h).
+// The view registry's entries, their provenance and file export (see view_registry.h).
 #include "views/view_registry.h"
 
 #include <stdexcept>
@@ -7,37 +7,81 @@
 
 namespace headscope::views {
 
+std::string source_file_kind(ViewSource source) {
+  switch (source) {
+    case ViewSource::sweep_file: return "sweep";
+    case ViewSource::ib_file: return "ib";
+    default: return "";
+  }
+}
+
+namespace {
+
+// The drill-down's control row: "Sweep this head", and the shell's screenshot aid that starts one by itself.
+void head_drilldown_row(ViewContext& context, ViewStates& states, ControlsContext& shell) {
+  SweepLaunchState& launch = states.head_drilldown.sweep;
+  SweepPlan plan;
+  bool start = head_drilldown_controls(context, states.head_drilldown, shell.sweep_unavailable, &plan);
+  if (shell.auto_sweep_samples > 0 && shell.sweep_unavailable.empty() && prepare_sweep_launch(context, launch)) {
+    launch.max_samples = shell.auto_sweep_samples;
+    shell.auto_sweep_samples = 0;
+    plan = plan_sweep(context.run->info(), context.selection->head, launch);
+    start = plan.ready();
+    if (!start) launch.status = plan.problems.front();
+  }
+  if (start) shell.sweep_to_start = std::move(plan);
+}
+
+}  // namespace
+
+// Fields: name, description, source, place, tab label, controls, draw, title [, height, table place,
+// table lines, table].
 const std::vector<FigureView>& figure_views() {
+  using X = ViewContext&;
+  using S = ViewStates&;
+  using C = ControlsContext&;
   static const std::vector<FigureView> views = {
-      {"head-grid", "layers x heads of a metric, mean/std over samples (--metric, --aggregate)",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_head_grid(c, r, x, s.head_grid); },
-       [](ViewContext& x, ViewStates& s) { return "head grid: " + head_grid_title(x, s.head_grid); }},
-      {"token-heatmap", "heads of the --head's layer over the --sample's tokens for a metric",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_token_heatmap(c, r, x, s.token_heatmap); },
-       [](ViewContext& x, ViewStates& s) { return "token heatmap: " + token_heatmap_title(x, s.token_heatmap); }},
-      {"attention-matrix", "the --head's attention over the --sample's tokens (stored when pinned)",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) {
-         draw_attention_matrix(c, r, x, s.attention_matrix);
-       },
-       [](ViewContext& x, ViewStates& s) { return attention_matrix_title(x, s.attention_matrix); }},
-      {"head", "drill-down: every metric of the --head over the --sample's tokens",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_head_drilldown(c, r, x, s.head_drilldown); },
-       [](ViewContext& x, ViewStates& s) { return "head drill-down: " + head_drilldown_title(x, s.head_drilldown); }},
+      {"head-grid", "layers x heads of a metric, mean/std over samples (--metric, --aggregate)", ViewSource::capture_run,
+       ScreenPlace::grid_top_left, "", [](X x, S s, C) { head_grid_controls(s.head_grid, x.run->info()); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_head_grid(c, r, x, s.head_grid); },
+       [](X x, S s) { return "head grid: " + head_grid_title(x, s.head_grid); }},
+      {"token-heatmap", "heads of the --head's layer over the --sample's tokens for a metric", ViewSource::capture_run,
+       ScreenPlace::grid_bottom_left, "", [](X x, S s, C) { token_heatmap_controls(s.token_heatmap, x.run->info()); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_token_heatmap(c, r, x, s.token_heatmap); },
+       [](X x, S s) { return "token heatmap: " + token_heatmap_title(x, s.token_heatmap); }},
+      {"attention-matrix", "the --head's attention over the --sample's tokens (stored when pinned)", ViewSource::capture_run,
+       ScreenPlace::grid_top_right, "", [](X, S s, C) { attention_matrix_controls(s.attention_matrix); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_attention_matrix(c, r, x, s.attention_matrix); },
+       [](X x, S s) { return attention_matrix_title(x, s.attention_matrix); }},
+      {"head", "drill-down: every metric of the --head over the --sample's tokens", ViewSource::capture_run, ScreenPlace::tab,
+       "drill-down", head_drilldown_row,
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_head_drilldown(c, r, x, s.head_drilldown); },
+       [](X x, S s) { return "head drill-down: " + head_drilldown_title(x, s.head_drilldown); },
+       [](X x, const ViewStates& s, float available) { return head_drilldown_height(x.run->info(), s.head_drilldown, available); }},
       {"heartbeat", "IAF telegraph traces of the --head (and top telegraph heads), pulses; calibration by level",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_heartbeat_view(c, r, x, s.heartbeat); },
-       [](ViewContext& x, ViewStates& s) { return heartbeat_view_title(x, s.heartbeat); }},
+       ViewSource::capture_run, ScreenPlace::tab, "", [](X, S s, C) { heartbeat_view_controls(s.heartbeat); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_heartbeat_view(c, r, x, s.heartbeat); },
+       [](X x, S s) { return heartbeat_view_title(x, s.heartbeat); }},
       {"jsd", "windowed JSD of the --head over the --sample, peaks, recorded step starts, precision/recall",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_jsd_view(c, r, x, s.jsd); },
-       [](ViewContext& x, ViewStates& s) { return "JSD boundaries: " + jsd_view_title(x, s.jsd); }},
+       ViewSource::capture_run, ScreenPlace::tab, "", [](X, S s, C) { jsd_view_controls(s.jsd); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_jsd_view(c, r, x, s.jsd); },
+       [](X x, S s) { return "JSD boundaries: " + jsd_view_title(x, s.jsd); }},
       {"flow", "KxK flow matrices of the top heads by composite, the --head's mean/std, hub positions",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_flow_view(c, r, x, s.flow); },
-       [](ViewContext& x, ViewStates& s) { return flow_view_title(x, s.flow); }},
+       ViewSource::capture_run, ScreenPlace::tab, "", [](X, S s, C) { flow_view_controls(s.flow); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_flow_view(c, r, x, s.flow); },
+       [](X x, S s) { return flow_view_title(x, s.flow); }},
       {"rankings", "top 20 heads by a score (--score composite|flow|hub|skip|telegraph|heartbeats|boundary-f1)",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_rankings(c, r, x, s.rankings); },
-       [](ViewContext& x, ViewStates& s) { return "rankings: " + rankings_title(x, s.rankings); }},
+       ViewSource::capture_run, ScreenPlace::tab, "", [](X, S s, C) { rankings_controls(s.rankings); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_rankings(c, r, x, s.rankings); },
+       [](X x, S s) { return "rankings: " + rankings_title(x, s.rankings); }, nullptr, TablePlace::instead_of_figure, 0,
+       [](X x, S s) {
+         rankings_table(x, s.rankings);
+         return std::string();
+       }},
       {"compare", "two models on the same prompts (--compare OTHER.h5): flow composites, heads over the threshold, hubs",
-       [](plot::Canvas& c, plot::Rect r, ViewContext& x, ViewStates& s) { draw_compare_view(c, r, x, s.compare); },
-       [](ViewContext& x, ViewStates& s) { return compare_view_title(x, s.compare); }},
+       ViewSource::comparison, ScreenPlace::tab, "", [](X, S s, C shell) { compare_view_controls(s.compare, shell.other_runs); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_compare_view(c, r, x, s.compare); },
+       [](X x, S s) { return compare_view_title(x, s.compare); }},
   };
   return views;
 }
@@ -45,6 +89,12 @@ const std::vector<FigureView>& figure_views() {
 const FigureView* find_figure_view(const std::string& name) {
   for (const auto& view : figure_views())
     if (view.name == name) return &view;
+  return nullptr;
+}
+
+const FigureView* figure_view_at(ScreenPlace place) {
+  for (const auto& view : figure_views())
+    if (view.place == place) return &view;
   return nullptr;
 }
 
@@ -68,7 +118,7 @@ plot::FigureMetadata figure_metadata(ViewContext& context, ViewStates& states, c
   };
   if (context.selection->sample < info.sample_count)
     metadata.fields.emplace_back("sample_id", info.samples[static_cast<std::size_t>(context.selection->sample)].id);
-  if (view.name == "compare" && context.compare_run) {
+  if (view.source == ViewSource::comparison && context.compare_run) {
     const RunInfo& other = context.compare_run->info();
     metadata.fields.insert(metadata.fields.end(), {{"compare_file", other.path},
                                                    {"compare_model", other.provenance.model_name},
@@ -88,22 +138,31 @@ void export_view(ViewContext& context, ViewStates& states, const FigureView& vie
   });
 }
 
+// Fields as for figure_views().
 const std::vector<ResultView>& result_views() {
+  using F = const ResultFile&;
+  using S = ResultViewStates&;
+  using C = ControlsContext&;
   static const std::vector<ResultView> views = {
-      {"sweep", "sweep file: entropy, max attention, k90 vs scale, target and controls, fit, checks", "sweep",
-       [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) { draw_sweep_view(c, r, *f.sweep, s.sweep); },
-       [](const ResultFile& f, const ResultViewStates&) { return sweep_view_title(*f.sweep); }},
-      {"sweep-gains", "sweep file: gain ± SE bars, target/control ratios and verdicts", "sweep",
-       [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) {
-         draw_sweep_gains(c, r, *f.sweep, s.sweep_gains);
-       },
-       [](const ResultFile& f, const ResultViewStates&) { return sweep_gains_title(*f.sweep); }},
-      {"ib", "ib file: information vs beta, information plane, AIB elbow, clusters", "ib",
-       [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) { draw_ib_view(c, r, *f.ib, s.ib); },
-       [](const ResultFile& f, const ResultViewStates&) { return ib_view_title(*f.ib); }},
+      {"sweep", "sweep file: entropy, max attention, k90 vs scale, target and controls, fit, checks", ViewSource::sweep_file,
+       ScreenPlace::tab, "", [](F, S s, C) { sweep_view_controls(s.sweep); },
+       [](plot::Canvas& c, plot::Rect r, F f, S s) { draw_sweep_view(c, r, *f.sweep, s.sweep); },
+       [](F f, S) { return sweep_view_title(*f.sweep); }},
+      {"sweep-gains", "sweep file: gain ± SE bars, target/control ratios and verdicts", ViewSource::sweep_file,
+       ScreenPlace::tab, "", nullptr, [](plot::Canvas& c, plot::Rect r, F f, S s) { draw_sweep_gains(c, r, *f.sweep, s.sweep_gains); },
+       [](F f, S) { return sweep_gains_title(*f.sweep); }},
+      {"ib", "ib file: information vs beta, information plane, AIB elbow, clusters", ViewSource::ib_file, ScreenPlace::tab, "",
+       nullptr, [](plot::Canvas& c, plot::Rect r, F f, S s) { draw_ib_view(c, r, *f.ib, s.ib); },
+       [](F f, S) { return ib_view_title(*f.ib); }, nullptr, TablePlace::below_figure, 12,
+       [](F f, S s) { return ib_cluster_table(*f.ib, s.ib) ? std::string("ib-cluster") : std::string(); }},
       {"ib-cluster", "ib file: one cluster's steps (text, sample, level, label, q(t|x)) and heads vs all steps (--cluster, --metric)",
-       "ib", [](plot::Canvas& c, plot::Rect r, const ResultFile& f, ResultViewStates& s) { draw_ib_cluster_view(c, r, f, s.ib); },
-       [](const ResultFile& f, const ResultViewStates& s) { return ib_cluster_view_title(f, s.ib); }},
+       ViewSource::ib_file, ScreenPlace::tab, "", [](F f, S s, C) { ib_cluster_view_controls(f, s.ib); },
+       [](plot::Canvas& c, plot::Rect r, F f, S s) { draw_ib_cluster_view(c, r, f, s.ib); },
+       [](F f, S s) { return ib_cluster_view_title(f, s.ib); }, nullptr, TablePlace::below_figure, 12,
+       [](F f, S s) {
+         ib_cluster_steps_table(f, s.ib);
+         return std::string();
+       }},
   };
   return views;
 }
@@ -117,11 +176,16 @@ const ResultView* find_result_view(const std::string& name) {
 std::vector<const ResultView*> result_views_for(const std::string& kind) {
   std::vector<const ResultView*> found;
   for (const auto& view : result_views())
-    if (view.kind == kind) found.push_back(&view);
+    if (source_file_kind(view.source) == kind) found.push_back(&view);
   return found;
 }
 
-plot::FigureMetadata result_figure_metadata(const ResultFile& file, const ResultViewStates& states, const ResultView& view) {
+bool view_reads(const ResultView& view, const ResultFile& file) {
+  if (file.kind != source_file_kind(view.source)) return false;
+  return view.source == ViewSource::sweep_file ? file.sweep != nullptr : file.ib != nullptr;
+}
+
+plot::FigureMetadata result_figure_metadata(const ResultFile& file, ResultViewStates& states, const ResultView& view) {
   plot::FigureMetadata metadata;
   metadata.title = view.title(file, states);
   metadata.fields = {{"view", view.name}, {"file", file.path}, {"run_kind", file.kind}};
@@ -153,8 +217,8 @@ plot::FigureMetadata result_figure_metadata(const ResultFile& file, const Result
 
 void export_result_view(const ResultFile& file, ResultViewStates& states, const ResultView& view, const std::string& path,
                         plot::FigureSize size) {
-  if (view.kind != file.kind || (view.kind == "sweep" && !file.sweep) || (view.kind == "ib" && !file.ib))
-    throw std::runtime_error("export: view '" + view.name + "' reads " + view.kind + " files; " + file.path + " is of kind '" +
+  if (!view_reads(view, file))
+    throw std::runtime_error("export: view '" + view.name + "' reads " + source_file_kind(view.source) + " files; " + file.path + " is of kind '" +
                              file.kind + "'");
   const auto format = plot::figure_format_for_path(path);
   if (!format) throw std::runtime_error("export: " + path + ": the file name must end in .pdf, .svg or .png");

@@ -15,11 +15,11 @@ namespace {
 
 std::string view_list() {
   std::string text = "views:\n";
-  for (const auto& view : headscope::views::figure_views()) {
-    text += "  " + view.name + std::string(18 - std::min<std::size_t>(17, view.name.size()), ' ') + view.description + "\n";
-  }
-  for (const auto& view : headscope::views::result_views())
-    text += "  " + view.name + std::string(18 - std::min<std::size_t>(17, view.name.size()), ' ') + view.description + "\n";
+  auto add = [&](const std::string& name, const std::string& description) {
+    text += "  " + name + std::string(18 - std::min<std::size_t>(17, name.size()), ' ') + description + "\n";
+  };
+  for (const auto& view : headscope::views::figure_views()) add(view.name, view.description);
+  for (const auto& view : headscope::views::result_views()) add(view.name, view.description);
   return text;
 }
 
@@ -67,9 +67,10 @@ void setup(CLI::App& app) {
     const views::ResultView* result_view = views::find_result_view(o->view);
     if (views::is_result_file(o->run) || result_view) {  // sweep and ib files have views of their own
       if (!views::is_result_file(o->run))
-        throw CLI::ValidationError("--view", o->view + " reads a " + result_view->kind + " result file; " + o->run + " is not one");
+        throw CLI::ValidationError("--view", o->view + " reads a " + views::source_file_kind(result_view->source) + " result file; " +
+                                                 o->run + " is not one");
       const views::ResultFile file = views::open_result_file(o->run);
-      if (!result_view || result_view->kind != file.kind) {
+      if (!result_view || views::source_file_kind(result_view->source) != file.kind) {
         std::string names_for_kind;
         for (const auto* view : views::result_views_for(file.kind)) names_for_kind += " " + view->name;
         throw CLI::ValidationError("--view", o->run + " is a " + file.kind + " file; its views:" + names_for_kind);
@@ -92,8 +93,9 @@ void setup(CLI::App& app) {
     views::Selection selection{*head, o->sample};
     views::NoModelAttentionSource attention("recomputing it needs the run's model (not available to `headscope export`)");
     views::ViewContext context{&run, &selection, &attention};
+    const views::FigureView* view = views::find_figure_view(o->view);
     std::unique_ptr<views::DirectRunData> compare_run;
-    if (o->view == "compare") {
+    if (view->source == views::ViewSource::comparison) {
       if (o->compare.empty()) throw CLI::ValidationError("--compare", "the compare view needs the second run: --compare OTHER.h5");
       compare_run = std::make_unique<views::DirectRunData>(o->compare);
       context.compare_run = compare_run.get();
@@ -115,8 +117,7 @@ void setup(CLI::App& app) {
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (name == o->score) states.rankings.score = views::RankingScore(i);
     }
-    const views::FigureView* view = views::find_figure_view(o->view);
-    if (o->view == "compare") {  // a mismatch is an error here, not a figure of the message
+    if (view->source == views::ViewSource::comparison) {  // a mismatch is an error here, not a figure of the message
       std::string message;
       if (!views::current_comparison(context, states.compare, &message)) throw std::runtime_error(message);
     }

@@ -1,17 +1,24 @@
 // Windows of sweep and ib result files (see result_windows.h). Each is an ImGui window with one tab per
-// result view of its kind; the figure fills the tab (the ib view leaves room for its cluster table, whose
-// rows open the ib-cluster tab on the clicked cluster, and ib-cluster for all the cluster's steps) and
-// exports next to the file, named FILE-VIEW.EXT, at the size seen.
+// result view of its kind, drawn by the figure panel (figure_panel.h) as the registry entry says (the ib
+// view's cluster table opens the ib-cluster tab on the clicked cluster); a figure exports next to the
+// file, named FILE-VIEW.EXT, at the size seen.
 #include "app/gui/result_windows.h"
 
 #include <imgui.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
 namespace headscope::app {
+
+ResultWindows::ResultWindows(plot::TextureProvider* textures, std::vector<ImFont*> figure_fonts) {
+  look_.textures = textures;
+  look_.fonts = std::move(figure_fonts);
+  look_.buttons_right = false;
+  look_.export_note = " next to the file";
+  look_.paint_page = true;
+  look_.min_figure_height = 240;
+}
 
 void ResultWindows::open(const std::string& path) {
   auto result = std::make_unique<Open>();
@@ -36,40 +43,14 @@ void ResultWindows::open_watched(const std::string& path, std::unique_ptr<Result
 }
 
 void ResultWindows::draw_figure(Open& result, const views::ResultView& view) {
-  std::string pending;
-  if (view.name == "sweep") {
-    views::sweep_view_controls(result.states.sweep);
-    ImGui::SameLine();
-  } else if (view.name == "ib-cluster") {
-    views::ib_cluster_view_controls(result.file, result.states.ib);
-    ImGui::SameLine();
-  }
-  for (const char* extension : {"pdf", "svg", "png"}) {
-    std::string label = extension;
-    for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (ImGui::SmallButton((label + "##" + view.name).c_str())) pending = extension;
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("export this figure as %s next to the file", label.c_str());
-    ImGui::SameLine();
-  }
-  ImGui::TextDisabled("%s", result.status.c_str());
-  ImVec2 avail = ImGui::GetContentRegionAvail();
-  const bool table = view.name == "ib" || view.name == "ib-cluster";
-  const float table_height = table ? ImGui::GetTextLineHeightWithSpacing() * 12 + 8 : 0;
-  const float height = std::max(240.0f, avail.y - table_height);
-  const ImVec2 origin = ImGui::GetCursorScreenPos();
-  plot::ImGuiCanvas canvas(ImGui::GetWindowDrawList(), textures_, figure_fonts_);
-  const plot::Rect frame{{origin.x, origin.y}, {origin.x + avail.x, origin.y + height}};
-  canvas.fill_rect(frame, plot::style().background);  // figures assume a white page
-  view.draw(canvas, frame, result.file, result.states);
-  ImGui::SetCursorScreenPos(origin);
-  ImGui::Dummy(ImVec2(avail.x, height));
-  if (view.name == "ib" && views::ib_cluster_table(*result.file.ib, result.states.ib)) result.select_tab = "ib-cluster";
-  if (view.name == "ib-cluster") views::ib_cluster_steps_table(result.file, result.states.ib);
-  if (pending.empty()) return;
+  views::ControlsContext controls;  // result views ask nothing of the shell
+  const views::FigurePanelOutcome outcome = views::draw_figure_panel(look_, view, result.file, result.states, controls, result.status);
+  if (!outcome.bring_to_front.empty()) result.select_tab = outcome.bring_to_front;
+  if (outcome.export_extension.empty()) return;
   const std::filesystem::path source(result.path);
-  const auto out = source.parent_path() / (source.stem().string() + "-" + view.name + "." + pending);
+  const auto out = source.parent_path() / (source.stem().string() + "-" + view.name + "." + outcome.export_extension);
   try {
-    views::export_result_view(result.file, result.states, view, out.string(), {std::max(320.0f, avail.x), std::max(240.0f, height), 2});
+    views::export_result_view(result.file, result.states, view, out.string(), outcome.figure);
     result.status = "wrote " + out.string();
   } catch (const std::exception& e) {
     result.status = e.what();

@@ -7,8 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "views/plot/canvas_imgui.h"
-#include "views/view_registry.h"
+#include "views/figure_panel.h"
 
 namespace headscope::app {
 
@@ -24,8 +23,7 @@ class ResultWatch {
 
 class ResultWindows {
  public:
-  ResultWindows(plot::TextureProvider* textures, std::vector<ImFont*> figure_fonts)
-      : textures_(textures), figure_fonts_(std::move(figure_fonts)) {}
+  ResultWindows(plot::TextureProvider* textures, std::vector<ImFont*> figure_fonts);
   // Reads the file now (result files are small); a file that cannot be read shows its error.
   void open(const std::string& path);
   // Opens a window on a file that may not exist yet; `watch` refreshes it and draws its header.
@@ -44,8 +42,7 @@ class ResultWindows {
   };
   void draw_figure(Open& result, const views::ResultView& view);
 
-  plot::TextureProvider* textures_;
-  std::vector<ImFont*> figure_fonts_;
+  views::FigurePanelLook look_;  // buttons after the controls, then the status; figures on a white page
   std::vector<std::unique_ptr<Open>> results_;
 };
 

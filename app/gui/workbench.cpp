@@ -5,14 +5,13 @@
 //   2. open runs
 //   3. frame: splitters and the 2 × 2 figure area (bottom right: tabs)
 //   4. runs panel (files, live indicator, samples, rate; selection)
-//   5. figure panels (controls, canvas, export)
+//   5. figure panels (placed by the view registry; drawn by figure_panel.h; export)
 #include "app/gui/workbench.h"
 
 #include <imgui.h>
 #include <imgui_internal.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +19,7 @@
 #include <filesystem>
 
 #include "app/gui/capture_control.h"
+#include "views/figure_panel.h"
 #include "core/store/layout.h"
 
 namespace headscope::app {
@@ -72,7 +72,9 @@ struct Workbench::OpenRun {
 
 Workbench::Workbench(plot::TextureProvider* textures, std::vector<ImFont*> figure_fonts,
                      std::unique_ptr<views::AttentionSource> attention)
-    : textures_(textures), figure_fonts_(std::move(figure_fonts)), attention_(std::move(attention)) {
+    : attention_(std::move(attention)) {
+  panel_look_.textures = textures;
+  panel_look_.fonts = std::move(figure_fonts);
   const char* dir = std::getenv("HEADSCOPE_FIGURE_DIR");
   export_dir_ = dir ? dir : (std::filesystem::current_path() / "headscope-figures").string();
   if (const char* tab = std::getenv("HEADSCOPE_TAB")) first_tab_ = tab;
@@ -169,14 +171,14 @@ void Workbench::draw_frame() {
   } else {
     OpenRun& run = *runs_[std::min(active_, runs_.size() - 1)];
     views::clamp_selection(selection_, run.data->info());
-    const auto& all = views::figure_views();
-    draw_figure_panel("##head-grid", all[0], run, {left_width, top_height});
+    using views::ScreenPlace;
+    draw_grid_panel(ScreenPlace::grid_top_left, run, {left_width, top_height});
     ImGui::SameLine(0, 0);
     splitter("##split-columns-top", true, bar, top_height, area_width, &ratios.grid_width, 0.15f, 0.85f);
     ImGui::SameLine(0, 0);
-    draw_figure_panel("##attention", all[2], run, {right_width, top_height});
+    draw_grid_panel(ScreenPlace::grid_top_right, run, {right_width, top_height});
     splitter("##split-rows", false, bar, area_width, avail.y, &ratios.top_height, 0.15f, 0.85f);
-    draw_figure_panel("##token-heatmap", all[1], run, {left_width, bottom_height});
+    draw_grid_panel(ScreenPlace::grid_bottom_left, run, {left_width, bottom_height});
     ImGui::SameLine(0, 0);
     splitter("##split-columns-bottom", true, bar, bottom_height, area_width, &ratios.grid_width, 0.15f, 0.85f);
     ImGui::SameLine(0, 0);
@@ -349,7 +351,7 @@ views::RunData* Workbench::compare_run_for(OpenRun& run) {
   return first_other->data.get();
 }
 
-void Workbench::export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension) {
+void Workbench::export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension, plot::FigureSize figure) {
   views::ViewContext context{run.data.get(), &selection_, attention_.get(), compare_run_for(run)};
   const std::string stem = std::filesystem::path(run.data->info().path).stem().string();
   const std::string file = stem + "-" + view.name + "-" + store::head_name(selection_.head) + "-s" +
@@ -357,118 +359,65 @@ void Workbench::export_panel(const views::FigureView& view, OpenRun& run, const 
   const std::filesystem::path path = std::filesystem::path(export_dir_) / file;
   try {
     std::filesystem::create_directories(export_dir_);
-    // The size of the panel on screen: the figure has the same layout as what was seen.
-    const ImVec2 size = ImGui::GetItemRectSize();
-    plot::FigureSize figure{std::max(320.0f, size.x), std::max(240.0f, size.y), 2};
-    if (view.name == "head") figure.height = std::max<double>(figure.height, views::head_drilldown_height(run.data->info(), run.states.head_drilldown, 0));
-    views::export_view(context, run.states, view, path.string(), figure);
+    views::export_view(context, run.states, view, path.string(), figure);  // the figure as seen on screen
     status_ = "wrote " + path.string();
   } catch (const std::exception& e) {
     status_ = e.what();
   }
 }
 
-// "Sweep this head": the launcher's button and popup; Start hands the plan to the starter, which opens
-// the sweep's result window at once.
-void Workbench::draw_sweep_launcher(OpenRun& run) {
-  views::ViewContext context{run.data.get(), &selection_, attention_.get()};
-  views::SweepLaunchState& state = run.states.head_drilldown.sweep;
-  const std::string unavailable =
-      start_sweep_ ? "" : "This build has no capture engine (built with HEADSCOPE_WITH_TORCH=OFF): run `headscope sweep` "
-                          "where it is built, then open its file here.";
-  views::SweepPlan plan;
-  bool start = views::head_drilldown_controls(context, run.states.head_drilldown, unavailable, &plan);
-  if (auto_sweep_samples_ > 0 && start_sweep_ && views::prepare_sweep_launch(context, state)) {
-    state.max_samples = auto_sweep_samples_;
-    auto_sweep_samples_ = 0;
-    plan = views::plan_sweep(run.data->info(), selection_.head, state);
-    start = plan.ready();
-    if (!start) state.status = plan.problems.front();
-  }
-  if (!start) return;
-  try {
-    state.status = "started: " + std::filesystem::path(start_sweep_(plan)).filename().string();
-  } catch (const std::exception& e) {
-    state.status = e.what();
-  }
-}
-
+// The bottom-right panel: a tab per view the registry places there (drill-down | heartbeat | jsd | flow |
+// rankings | compare).
 void Workbench::draw_tabbed_panel(OpenRun& run, plot::Vec2 size) {
-  static const char* const tabs[][2] = {
-      {"drill-down", "head"}, {"heartbeat", "heartbeat"}, {"jsd", "jsd"}, {"flow", "flow"}, {"rankings", "rankings"},
-      {"compare", "compare"}};
   ImGui::BeginChild("##tabbed", ImVec2(size.x, size.y), false, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoScrollbar);
   if (ImGui::BeginTabBar("##analysis-tabs")) {
-    for (const auto& tab : tabs) {
-      const views::FigureView* view = views::find_figure_view(tab[1]);
-      if (!view) continue;
-      const ImGuiTabItemFlags flags = first_tab_ == tab[0] || first_tab_ == tab[1] ? ImGuiTabItemFlags_SetSelected : 0;
-      if (ImGui::BeginTabItem(tab[0], nullptr, flags)) {
+    const std::string select = std::move(first_tab_);  // a panel may ask for another tab on the next frame
+    first_tab_.clear();
+    for (const auto& view : views::figure_views()) {
+      if (view.place != views::ScreenPlace::tab) continue;
+      const ImGuiTabItemFlags flags = select == view.label() || select == view.name ? ImGuiTabItemFlags_SetSelected : 0;
+      if (ImGui::BeginTabItem(view.label().c_str(), nullptr, flags)) {
         const ImVec2 avail = ImGui::GetContentRegionAvail();
-        draw_figure_panel(("##tab-" + view->name).c_str(), *view, run, {avail.x, avail.y});
+        draw_figure_panel(("##tab-" + view.name).c_str(), view, run, {avail.x, avail.y});
         ImGui::EndTabItem();
       }
     }
-    first_tab_.clear();
     ImGui::EndTabBar();
   }
   ImGui::EndChild();
 }
 
+void Workbench::draw_grid_panel(views::ScreenPlace place, OpenRun& run, plot::Vec2 size) {
+  if (const views::FigureView* view = views::figure_view_at(place))
+    draw_figure_panel(("##" + view->name).c_str(), *view, run, size);
+}
+
 void Workbench::draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size) {
   ImGui::BeginChild(id, ImVec2(size.x, size.y), true, ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoScrollbar);
-  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(6, 4));
-  const views::RunInfo& info = run.data->info();
-  if (view.name == "head-grid") views::head_grid_controls(run.states.head_grid, info);
-  else if (view.name == "token-heatmap") views::token_heatmap_controls(run.states.token_heatmap, info);
-  else if (view.name == "attention-matrix") views::attention_matrix_controls(run.states.attention_matrix);
-  else if (view.name == "heartbeat") views::heartbeat_view_controls(run.states.heartbeat);
-  else if (view.name == "jsd") views::jsd_view_controls(run.states.jsd);
-  else if (view.name == "flow") views::flow_view_controls(run.states.flow);
-  else if (view.name == "rankings") views::rankings_controls(run.states.rankings);
-  else if (view.name == "head") draw_sweep_launcher(run);
-  else if (view.name == "compare") {
-    std::vector<std::string> others;
-    for (const auto& other : runs_)
-      if (other.get() != &run) others.push_back(other->data->info().path);
-    views::compare_view_controls(run.states.compare, others);
-  } else ImGui::TextUnformatted("head drill-down");
-  ImGui::SameLine();
-  const float buttons = ImGui::CalcTextSize("PDF SVG PNG").x + 36;
-  ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - buttons));
-  std::string pending_extension;
-  for (const char* extension : {"pdf", "svg", "png"}) {
-    std::string label = extension;
-    for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (ImGui::SmallButton((label + "##" + view.name).c_str())) pending_extension = extension;
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("export this figure as %s", label.c_str());
-    ImGui::SameLine();
-  }
-  ImGui::NewLine();
-  ImGui::PopStyleVar();
-
+  views::ControlsContext controls;
+  for (const auto& other : runs_)
+    if (other.get() != &run) controls.other_runs.push_back(other->data->info().path);
+  if (!start_sweep_)
+    controls.sweep_unavailable = "This build has no capture engine (built with HEADSCOPE_WITH_TORCH=OFF): run `headscope sweep` "
+                                 "where it is built, then open its file here.";
+  controls.auto_sweep_samples = auto_sweep_samples_;
   views::ViewContext context{run.data.get(), &selection_, attention_.get(), compare_run_for(run)};
-  if (view.name == "rankings") {  // on screen a sortable table; the exported figure is the bar chart
-    views::rankings_table(context, run.states.rankings);
-    if (!pending_extension.empty()) export_panel(view, run, pending_extension);
-    ImGui::EndChild();
-    return;
-  }
-  ImVec2 avail = ImGui::GetContentRegionAvail();
-  const bool scrolls = view.name == "head";
-  if (scrolls) ImGui::BeginChild("##scroll", avail, false);
-  ImVec2 origin = ImGui::GetCursorScreenPos();
-  float height = avail.y;
-  if (scrolls) height = views::head_drilldown_height(info, run.states.head_drilldown, avail.y - 1);
-  const float width = avail.x - (scrolls && height > avail.y ? ImGui::GetStyle().ScrollbarSize : 0);
-  plot::ImGuiCanvas canvas(ImGui::GetWindowDrawList(), textures_, figure_fonts_);
-  const plot::Rect frame{{origin.x, origin.y}, {origin.x + width, origin.y + height}};
-  view.draw(canvas, frame, context, run.states);
-  ImGui::SetCursorScreenPos(origin);
-  ImGui::Dummy(ImVec2(width, height));
-  if (scrolls) ImGui::EndChild();
-  if (!pending_extension.empty()) export_panel(view, run, pending_extension);
+  const views::FigurePanelOutcome outcome = views::draw_figure_panel(panel_look_, view, context, run.states, controls);
+  auto_sweep_samples_ = controls.auto_sweep_samples;
+  if (controls.sweep_to_start) start_sweep(*controls.sweep_to_start, run);
+  if (!outcome.bring_to_front.empty()) first_tab_ = outcome.bring_to_front;
+  if (!outcome.export_extension.empty()) export_panel(view, run, outcome.export_extension, outcome.figure);
   ImGui::EndChild();
+}
+
+// Hands a plan from the drill-down to the starter, which opens the sweep's result window at once.
+void Workbench::start_sweep(const views::SweepPlan& plan, OpenRun& run) {
+  views::SweepLaunchState& launch = run.states.head_drilldown.sweep;
+  try {
+    launch.status = "started: " + std::filesystem::path(start_sweep_(plan)).filename().string();
+  } catch (const std::exception& e) {
+    launch.status = e.what();
+  }
 }
 
 }  // namespace headscope::app

@@ -1,18 +1,16 @@
 // The workbench: every open run (each a LiveRunData fed by its own background thread), the shared
-// Selection, and the panel layout — runs panel on the left, then head grid, attention matrix, token
-// heatmap and, in tabs, head drill-down, heartbeat, jsd, flow, rankings and the model comparison (against
-// another open run) in a 2 × 2 grid with draggable
-// splitters. Proportions (not pixels) are
-// remembered in imgui.ini, so the layout fits a laptop and a large monitor alike.
+// Selection, and the panel layout — runs panel on the left, then a 2 × 2 grid with draggable splitters
+// whose panels the view registry places: head grid, attention matrix, token heatmap and, in tabs, head
+// drill-down, heartbeat, jsd, flow, rankings and the model comparison (against another open run).
+// Proportions (not pixels) are remembered in imgui.ini, so the layout fits a laptop and a large monitor alike.
 #pragma once
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "views/figure_panel.h"
 #include "views/data/live_run_data.h"
-#include "views/plot/canvas_imgui.h"
-#include "views/view_registry.h"
 
 namespace headscope::app {
 
@@ -55,15 +53,15 @@ class Workbench {
   void draw_runs_panel();
   void draw_capture_status(const std::string& path, const OpenRun& run);
   void draw_capture_starter();
-  void draw_sweep_launcher(OpenRun& run);  // the drill-down's control row
+  void draw_grid_panel(views::ScreenPlace place, OpenRun& run, plot::Vec2 size);
   void draw_figure_panel(const char* id, const views::FigureView& view, OpenRun& run, plot::Vec2 size);
-  // The bottom-right panel: drill-down | heartbeat | jsd | flow | rankings | compare as tabs.
+  // The bottom-right panel: the views placed in tabs.
   void draw_tabbed_panel(OpenRun& run, plot::Vec2 size);
-  void export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension);
+  void start_sweep(const views::SweepPlan& plan, OpenRun& run);
+  void export_panel(const views::FigureView& view, OpenRun& run, const std::string& extension, plot::FigureSize figure);
   views::RunData* compare_run_for(OpenRun& run);
 
-  plot::TextureProvider* textures_;
-  std::vector<ImFont*> figure_fonts_;
+  views::FigurePanelLook panel_look_;  // the workbench's panels: buttons at the right, on the window's white
   std::unique_ptr<views::AttentionSource> attention_;
   std::vector<std::unique_ptr<OpenRun>> runs_;
   std::size_t active_ = 0;

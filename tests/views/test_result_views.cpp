@@ -306,7 +306,7 @@ TEST(ResultViews, RenderRealFramesWithoutADisplay) {
   views::ResultViewStates states;
   for (const auto& view : views::result_views()) {
     SCOPED_TRACE(view.name);
-    const views::ResultFile& file = view.kind == "sweep" ? files[0] : files[1];
+    const views::ResultFile& file = view.source == views::ViewSource::sweep_file ? files[0] : files[1];
     plot::RecordingTextureProvider textures;
     int vertices = 0;
     for (int frame = 0; frame < 3; ++frame) {
@@ -337,7 +337,7 @@ TEST(ResultViews, ExportToPdfSvgAndPng) {
     for (const std::string extension : {"pdf", "svg", "png"}) {
       SCOPED_TRACE(view.name + "." + extension);
       const auto path = dir / (view.name + "." + extension);
-      views::export_result_view(view.kind == "sweep" ? sweep : ib, states, view, path.string(), {900, 520, 1});
+      views::export_result_view(view.source == views::ViewSource::sweep_file ? sweep : ib, states, view, path.string(), {900, 520, 1});
       const std::string bytes = read_all(path);
       if (extension == "pdf") {
         EXPECT_EQ(bytes.rfind("%PDF-", 0), 0u);
