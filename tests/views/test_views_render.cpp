@@ -121,7 +121,7 @@ TEST(ViewsRender, ClickOnTheHeadGridSelectsTheHead) {
 TEST(LiveRunData, FillsInOverFramesWithoutBlockingAndSeesNewSamples) {
   const auto dir = test::temp_dir();
   const std::string path = (dir / "live.h5").string();
-  views::DemoStoreOptions options;
+  app::DemoStoreOptions options;
   options.layer_count = 3;
   options.head_count = 2;
   options.sample_count = 4;
@@ -132,7 +132,7 @@ TEST(LiveRunData, FillsInOverFramesWithoutBlockingAndSeesNewSamples) {
   const pid_t writer = fork();
   ASSERT_GE(writer, 0);
   if (writer == 0) {
-    views::write_demo_store(path, options);
+    app::write_demo_store(path, options);
     _exit(0);
   }
   // Wait for the file to exist with its first sample.

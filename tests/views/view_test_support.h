@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "app/demo_store/demo_store.h"
 #include "test_support.h"
-#include "views/data/demo_store.h"
 #include "views/plot/canvas_imgui.h"
 #include "views/plot/fonts.h"
 #include "views/view_registry.h"
@@ -21,13 +21,13 @@ inline std::string small_demo_store() {
     const auto dir = std::filesystem::path(HEADSCOPE_TEST_BINARY_DIR) / "test-tmp" / "views-demo";
     std::filesystem::create_directories(dir);
     const auto file = (dir / "demo.h5").string();
-    views::DemoStoreOptions options;
+    app::DemoStoreOptions options;
     options.layer_count = 6;
     options.head_count = 4;
     options.sample_count = 3;
     options.token_count = 80;
     options.pinned = {{0, 0}, {2, 1}};
-    views::write_demo_store(file, options);
+    app::write_demo_store(file, options);
     return file;
   }();
   return path;

@@ -1,7 +1,7 @@
 // Synthetic store writer (see demo_store.h). Each head gets a kind from its (layer, head); a kind fixes
 // its attention row shape, and the per-token metrics follow from that shape plus smooth per-token drift
 // and noise, so grids, heatmaps and traces show patterns a reader can recognise.
-#include "views/data/demo_store.h"
+#include "app/demo_store/demo_store.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +11,7 @@
 
 #include "core/store/writer.h"
 
-namespace headscope::views {
+namespace headscope::app {
 
 namespace {
 
@@ -126,4 +126,4 @@ void write_demo_store(const std::string& path, const DemoStoreOptions& options, 
   writer->close();
 }
 
-}  // namespace headscope::views
+}  // namespace headscope::app

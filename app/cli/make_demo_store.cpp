@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "app/cli/registry.h"
-#include "views/data/demo_store.h"
+#include "app/demo_store/demo_store.h"
 
 namespace {
 
@@ -14,7 +14,7 @@ void setup(CLI::App& app) {
   auto* cmd = app.add_subcommand("make-demo-store", "Write a synthetic store for benchmarks and screenshots");
   cmd->group("");  // hidden from --help
   auto out = std::make_shared<std::string>();
-  auto options = std::make_shared<headscope::views::DemoStoreOptions>();
+  auto options = std::make_shared<headscope::app::DemoStoreOptions>();
   cmd->add_option("out", *out, "Output store (.h5), overwritten")->required();
   cmd->add_option("--layers", options->layer_count, "Layers (default 32)");
   cmd->add_option("--heads", options->head_count, "Heads per layer (default 32)");
@@ -22,7 +22,7 @@ void setup(CLI::App& app) {
   cmd->add_option("--tokens", options->token_count, "Tokens of the first sample (default 1024)");
   cmd->add_option("--delay-ms", options->delay_between_samples_ms, "Sleep between samples (plays a live capture)");
   cmd->callback([out, options] {
-    headscope::views::write_demo_store(*out, *options, [](int i) {
+    headscope::app::write_demo_store(*out, *options, [](int i) {
       std::printf("sample %d written\n", i);
       std::fflush(stdout);
     });

@@ -10,7 +10,7 @@
 
 #include "core/store/layout.h"
 
-namespace headscope::views {
+namespace headscope::app {
 
 struct DemoStoreOptions {
   int layer_count = 32;
@@ -26,4 +26,4 @@ struct DemoStoreOptions {
 void write_demo_store(const std::string& path, const DemoStoreOptions& options,
                       const std::function<void(int)>& progress = nullptr);
 
-}  // namespace headscope::views
+}  // namespace headscope::app
