@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/version.h"
+#include "core/assets.h"
 
 namespace headscope::plot {
 
@@ -12,8 +12,8 @@ static std::string first_existing(const char* env, const char* file_name) {
   if (env) {
     if (const char* value = std::getenv(env); value && std::filesystem::exists(value)) return value;
   }
+  if (std::string shipped = find_asset(std::string("fonts/") + file_name); !shipped.empty()) return shipped;
   const std::filesystem::path candidates[] = {
-      std::filesystem::path(HEADSCOPE_SOURCE_DIR) / "assets" / "fonts" / file_name,
       std::filesystem::path("/usr/share/fonts/truetype/dejavu") / file_name,
       std::filesystem::path("/usr/share/fonts/TTF") / file_name,
       std::filesystem::path("/usr/share/fonts/dejavu") / file_name,

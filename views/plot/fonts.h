@@ -1,6 +1,7 @@
 // The one font of every figure: DejaVu Sans (Debian's fonts-dejavu-core), loaded into ImGui for the
 // screen and into Cairo (through FreeType) for export, so text has the same shapes and widths in both.
-// HEADSCOPE_FONT overrides the path; assets/fonts/ is searched before the system folder.
+// HEADSCOPE_FONT overrides the path; assets/fonts/ (core/assets.h: shipped with the app) comes before
+// the system's font folders.
 #pragma once
 #include <string>
 
