@@ -9,7 +9,7 @@
 #include "core/version.h"
 
 namespace headscope::app {
-// Defined in app/gui/ when the GUI is built; otherwise in app/no_gui.cpp.
+// Defined in app/gui/view_command.cpp when the GUI is built; otherwise in app/default_workbench.cpp.
 int run_default_workbench(int argc, char** argv);
 }
 

@@ -1,8 +1,8 @@
 // The capture session: runs a model over a prompt set and streams every head's per-token metrics into
 // a HeadScope store. A model thread measures one sample at a time (one probed forward pass, one layer's
 // attention alive at a time) and hands plain arrays to a writer thread through a two-slot queue, so
-// memory stays flat whatever the number of samples. The same object runs from the CLI and the app:
-// start(), poll progress(), cancel(), wait(). Torch-free header.
+// memory stays flat whatever the number of samples. `headscope capture` runs it: start(), poll progress(),
+// cancel(), wait(). The app does not embed it: it runs that command as a child process. Torch-free header.
 #pragma once
 #include <cstdint>
 #include <memory>
