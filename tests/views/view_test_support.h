@@ -15,10 +15,12 @@
 
 namespace headscope::test {
 
-// 6 layers × 4 heads, 3 samples of about 80 tokens, heads L0H0 and L2H1 pinned.
+// 6 layers × 4 heads, 3 samples of about 80 tokens, heads L0H0 and L2H1 pinned; written once per binary.
 inline std::string small_demo_store() {
   static const std::string path = [] {
-    const auto dir = std::filesystem::path(HEADSCOPE_TEST_BINARY_DIR) / "test-tmp" / "views-demo";
+    // One folder per test binary: ctest -j runs binaries side by side, and they must not write one file.
+    const auto binary = std::filesystem::read_symlink("/proc/self/exe").filename().string();
+    const auto dir = std::filesystem::path(HEADSCOPE_TEST_BINARY_DIR) / "test-tmp" / ("views-demo-" + binary);
     std::filesystem::create_directories(dir);
     const auto file = (dir / "demo.h5").string();
     app::DemoStoreOptions options;
