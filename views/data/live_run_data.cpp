@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
+#include <optional>
 
 #include "core/store/reader.h"
 
@@ -54,47 +54,47 @@ void LiveRunData::wait_idle() {
   idle_.wait(lock, [this] { return requests_.empty() && !busy_ && (latest_->info.opened || !latest_->info.error.empty()); });
 }
 
-void LiveRunData::request(const std::string& key) {
+void LiveRunData::request(const RunRead& read) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (std::find(requests_.begin(), requests_.end(), key) != requests_.end()) return;
-    requests_.push_back(key);
+    if (std::find(requests_.begin(), requests_.end(), read) != requests_.end()) return;
+    requests_.push_back(read);
   }
   wake_.notify_all();
 }
 
-SharedFloats LiveRunData::lookup_floats(const std::string& key) {
-  auto found = frame_->floats.find(key);
+SharedFloats LiveRunData::lookup_floats(const RunRead& read) {
+  auto found = frame_->floats.find(read);
   if (found != frame_->floats.end()) return found->second;
-  if (frame_->info.opened) request(key);
+  if (frame_->info.opened) request(read);
   return nullptr;
 }
 
-SharedFloats LiveRunData::summary(const std::string& metric) { return lookup_floats(summary_key(metric)); }
+SharedFloats LiveRunData::summary(const std::string& metric) { return lookup_floats(RunRead::summary_of(metric)); }
 SharedFloats LiveRunData::layer_slice(const std::string& metric, std::int64_t sample, int layer) {
-  return lookup_floats(layer_slice_key(metric, sample, layer));
+  return lookup_floats(RunRead::layer_slice_of(metric, sample, layer));
 }
 SharedFloats LiveRunData::head_trace(const std::string& metric, std::int64_t sample, store::HeadRef head) {
-  return lookup_floats(head_trace_key(metric, sample, head));
+  return lookup_floats(RunRead::head_trace_of(metric, sample, head));
 }
 
 SharedStrings LiveRunData::token_text(std::int64_t sample) {
   auto found = frame_->texts.find(sample);
   if (found != frame_->texts.end()) return found->second;
-  if (frame_->info.opened) request("text|" + std::to_string(sample));
+  if (frame_->info.opened) request(RunRead::token_text_of(sample));
   return nullptr;
 }
 
 SharedPinned LiveRunData::pinned_attention(std::int64_t sample, store::HeadRef head) {
-  const std::string key = pinned_key(sample, head);
-  auto found = frame_->pinned.find(key);
+  const RunRead read = RunRead::pinned_attention_of(sample, head);
+  auto found = frame_->pinned.find(read);
   if (found != frame_->pinned.end()) return found->second;
-  if (frame_->info.opened) request(key);
+  if (frame_->info.opened) request(read);
   return nullptr;
 }
 
 SharedFloats LiveRunData::flow_mean(const std::vector<std::int64_t>& samples) {
-  return lookup_floats(flow_mean_key(samples));
+  return lookup_floats(RunRead::flow_mean_of(samples));
 }
 
 SharedAnalysis LiveRunData::analysis() {
@@ -104,7 +104,7 @@ SharedAnalysis LiveRunData::analysis() {
   // A growing run is re-analysed at most every 5 s: the analysis reads every sample.
   if (stale && (!frame_->analysis || now - analysis_requested_ > std::chrono::seconds(5))) {
     analysis_requested_ = now;
-    request("analysis");
+    request(RunRead::analysis_of_run());
   }
   return frame_->analysis;
 }
@@ -115,6 +115,33 @@ void LiveRunData::publish(std::shared_ptr<const Snapshot> snapshot) {
     latest_ = std::move(snapshot);
   }
   idle_.notify_all();
+}
+
+void LiveRunData::serve(const store::StoreReader& reader, const RunRead& read, Snapshot& next) {
+  switch (read.kind) {
+    case RunRead::Kind::analysis:
+      next.analysis = std::make_shared<const analysis::StoreAnalysis>(analysis::analyze_store(reader));
+      next.analysis_generation = next.info.generation;
+      break;
+    case RunRead::Kind::token_text:
+      next.texts[read.sample] = std::make_shared<const std::vector<std::string>>(reader.token_text(read.sample));
+      break;
+    case RunRead::Kind::pinned_attention: next.pinned[read] = read_pinned(reader, read.sample, read.head); break;
+    case RunRead::Kind::summary:
+    case RunRead::Kind::layer_slice:
+    case RunRead::Kind::head_trace:
+    case RunRead::Kind::flow_mean: next.floats[read] = read_floats(reader, read); break;
+  }
+  if (next.floats.size() > kMaxCachedBlocks) {
+    // Drop the oldest-read blocks (lowest serials), keeping summaries.
+    std::vector<std::pair<std::uint64_t, RunRead>> order;
+    for (const auto& [cached, block] : next.floats)
+      if (cached.kind != RunRead::Kind::summary) order.emplace_back(block->serial, cached);
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < order.size() / 2; ++i) next.floats.erase(order[i].second);
+  }
+  if (next.pinned.size() > 16) next.pinned.clear();
+  if (next.texts.size() > 64) next.texts.clear();
 }
 
 void LiveRunData::run_worker() {
@@ -132,7 +159,7 @@ void LiveRunData::run_worker() {
 
   auto next_poll = std::chrono::steady_clock::now();
   for (;;) {
-    std::string key;
+    std::optional<RunRead> read;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       busy_ = false;
@@ -140,7 +167,7 @@ void LiveRunData::run_worker() {
       wake_.wait_until(lock, next_poll, [this] { return stop_ || !requests_.empty(); });
       if (stop_) return;
       if (!requests_.empty()) {
-        key = requests_.back();  // the newest first: it is what the user looks at now
+        read = requests_.back();  // the newest first: it is what the user looks at now
         requests_.pop_back();
         busy_ = true;
       }
@@ -148,38 +175,8 @@ void LiveRunData::run_worker() {
     auto next = std::make_shared<Snapshot>(*current);
     next->version = current->version + 1;
     try {
-      if (!key.empty()) {
-        if (key == "analysis") {
-          next->analysis = std::make_shared<const analysis::StoreAnalysis>(analysis::analyze_store(*reader));
-          next->analysis_generation = next->info.generation;
-        } else if (key.rfind("text|", 0) == 0) {
-          const std::int64_t sample = std::stoll(key.substr(5));
-          next->texts[sample] = std::make_shared<const std::vector<std::string>>(reader->token_text(sample));
-        } else if (key.rfind("pinned|", 0) == 0) {
-          std::int64_t sample = 0;
-          store::HeadRef head;
-          std::sscanf(key.c_str(), "pinned|%ld|%d|%d", &sample, &head.layer, &head.head);
-          auto result = std::make_shared<PinnedAttention>();
-          result->serial = next_serial();
-          if (auto values = reader->pinned_attention(sample, head)) {
-            result->pinned = true;
-            result->values = std::move(*values);
-            result->token_count = reader->sample(sample).token_count;
-          }
-          next->pinned[key] = result;
-        } else {
-          next->floats[key] = read_floats(*reader, key);
-        }
-        if (next->floats.size() > kMaxCachedBlocks) {
-          // Drop the oldest-read blocks (lowest serials), keeping summaries.
-          std::vector<std::pair<std::uint64_t, std::string>> order;
-          for (const auto& [k, block] : next->floats)
-            if (k.rfind("summary|", 0) != 0) order.emplace_back(block->serial, k);
-          std::sort(order.begin(), order.end());
-          for (std::size_t i = 0; i < order.size() / 2; ++i) next->floats.erase(order[i].second);
-        }
-        if (next->pinned.size() > 16) next->pinned.clear();
-        if (next->texts.size() > 64) next->texts.clear();
+      if (read) {
+        serve(*reader, *read, *next);
       } else {
         next_poll = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_interval_ms_);
         const bool grew = reader->refresh();
@@ -190,8 +187,8 @@ void LiveRunData::run_worker() {
           next->info.token_count = reader->token_count();
           for (std::int64_t i = known; i < next->info.sample_count; ++i) next->info.samples.push_back(reader->sample(i));
           next->info.generation += 1;
-          for (auto& [k, block] : next->floats)
-            if (k.rfind("summary|", 0) == 0) block = read_floats(*reader, k);
+          for (auto& [shown, block] : next->floats)
+            if (shown.kind == RunRead::Kind::summary) block = read_floats(*reader, shown);
         }
         next->info.live = reader->live();
         next->info.complete = reader->complete();

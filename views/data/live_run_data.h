@@ -41,15 +41,16 @@ class LiveRunData : public RunData {
  private:
   struct Snapshot {
     RunInfo info;
-    std::map<std::string, SharedFloats> floats;
+    std::map<RunRead, SharedFloats> floats;
     std::map<std::int64_t, SharedStrings> texts;
-    std::map<std::string, SharedPinned> pinned;
+    std::map<RunRead, SharedPinned> pinned;
     SharedAnalysis analysis;
     std::uint64_t analysis_generation = 0;  // info.generation the analysis was computed at
     std::uint64_t version = 0;
   };
-  SharedFloats lookup_floats(const std::string& key);
-  void request(const std::string& key);
+  SharedFloats lookup_floats(const RunRead& read);
+  void request(const RunRead& read);  // a read already queued is not queued twice
+  static void serve(const store::StoreReader& reader, const RunRead& read, Snapshot& next);
   void run_worker();
   void publish(std::shared_ptr<const Snapshot> snapshot);
 
@@ -62,7 +63,7 @@ class LiveRunData : public RunData {
   std::condition_variable wake_;
   std::condition_variable idle_;
   std::shared_ptr<const Snapshot> latest_;
-  std::deque<std::string> requests_;
+  std::deque<RunRead> requests_;
   bool stop_ = false;
   bool busy_ = false;
   std::thread worker_;

@@ -1,7 +1,7 @@
-// Shared pieces of RunData (keys, header reads) and the synchronous DirectRunData.
+// Shared pieces of RunData (typed reads, header reads) and the synchronous DirectRunData.
 #include "views/data/run_data.h"
 
-#include <sstream>
+#include <tuple>
 
 #include "core/analysis/flow_comparison.h"
 #include "core/store/reader.h"
@@ -13,27 +13,58 @@ std::uint64_t next_serial() {
   return counter.fetch_add(1);
 }
 
-std::string summary_key(const std::string& metric) { return "summary|" + metric; }
-std::string layer_slice_key(const std::string& metric, std::int64_t sample, int layer) {
-  return "layer|" + metric + "|" + std::to_string(sample) + "|" + std::to_string(layer);
+RunRead RunRead::summary_of(const std::string& metric) {
+  RunRead read;
+  read.kind = Kind::summary;
+  read.metric = metric;
+  return read;
 }
-std::string head_trace_key(const std::string& metric, std::int64_t sample, store::HeadRef head) {
-  return "trace|" + metric + "|" + std::to_string(sample) + "|" + std::to_string(head.layer) + "|" +
-         std::to_string(head.head);
+RunRead RunRead::layer_slice_of(const std::string& metric, std::int64_t sample, int layer) {
+  RunRead read;
+  read.kind = Kind::layer_slice;
+  read.metric = metric;
+  read.sample = sample;
+  read.layer = layer;
+  return read;
 }
-std::string pinned_key(std::int64_t sample, store::HeadRef head) {
-  return "pinned|" + std::to_string(sample) + "|" + std::to_string(head.layer) + "|" + std::to_string(head.head);
+RunRead RunRead::head_trace_of(const std::string& metric, std::int64_t sample, store::HeadRef head) {
+  RunRead read;
+  read.kind = Kind::head_trace;
+  read.metric = metric;
+  read.sample = sample;
+  read.head = head;
+  return read;
+}
+RunRead RunRead::token_text_of(std::int64_t sample) {
+  RunRead read;
+  read.kind = Kind::token_text;
+  read.sample = sample;
+  return read;
+}
+RunRead RunRead::pinned_attention_of(std::int64_t sample, store::HeadRef head) {
+  RunRead read;
+  read.kind = Kind::pinned_attention;
+  read.sample = sample;
+  read.head = head;
+  return read;
+}
+RunRead RunRead::flow_mean_of(const std::vector<std::int64_t>& samples) {
+  RunRead read;
+  read.kind = Kind::flow_mean;
+  read.samples = samples;
+  return read;
+}
+RunRead RunRead::analysis_of_run() {
+  RunRead read;
+  read.kind = Kind::analysis;
+  return read;
 }
 
-std::string flow_mean_key(const std::vector<std::int64_t>& samples) {
-  std::string key = "flowmean|";
-  for (std::size_t i = 0; i < samples.size();) {
-    std::size_t end = i;
-    while (end + 1 < samples.size() && samples[end + 1] == samples[end] + 1) ++end;
-    key += (i ? "," : "") + std::to_string(samples[i]) + (end > i ? "-" + std::to_string(samples[end]) : "");
-    i = end + 1;
-  }
-  return key;
+bool RunRead::operator==(const RunRead& o) const {
+  return std::tie(kind, metric, sample, layer, head, samples) == std::tie(o.kind, o.metric, o.sample, o.layer, o.head, o.samples);
+}
+bool RunRead::operator<(const RunRead& o) const {
+  return std::tie(kind, metric, sample, layer, head, samples) < std::tie(o.kind, o.metric, o.sample, o.layer, o.head, o.samples);
 }
 
 RunInfo read_run_info(const store::StoreReader& reader) {
@@ -53,42 +84,30 @@ RunInfo read_run_info(const store::StoreReader& reader) {
   return info;
 }
 
-SharedFloats read_floats(const store::StoreReader& reader, const std::string& key) {
-  std::istringstream in(key);
-  std::string kind, metric, field;
-  std::getline(in, kind, '|');
+SharedFloats read_floats(const store::StoreReader& reader, const RunRead& read) {
   auto block = std::make_shared<FloatBlock>();
   block->serial = next_serial();
-  if (kind == "summary") {
-    std::getline(in, metric);
-    block->values = reader.summary(metric);
-  } else if (kind == "layer") {
-    std::getline(in, metric, '|');
-    std::getline(in, field, '|');
-    const std::int64_t sample = std::stoll(field);
-    std::getline(in, field);
-    block->values = reader.layer_slice(metric, sample, std::stoi(field));
-  } else if (kind == "trace") {
-    std::getline(in, metric, '|');
-    std::getline(in, field, '|');
-    const std::int64_t sample = std::stoll(field);
-    store::HeadRef head;
-    std::getline(in, field, '|');
-    head.layer = std::stoi(field);
-    std::getline(in, field);
-    head.head = std::stoi(field);
-    block->values = reader.head_trace(metric, sample, head);
-  } else if (kind == "flowmean") {
-    std::vector<std::int64_t> samples;
-    while (std::getline(in, field, ',')) {
-      const std::size_t dash = field.find('-');
-      const std::int64_t first = std::stoll(field.substr(0, dash));
-      const std::int64_t last = dash == std::string::npos ? first : std::stoll(field.substr(dash + 1));
-      for (std::int64_t i = first; i <= last; ++i) samples.push_back(i);
-    }
-    block->values = analysis::average_store_flow(reader, samples).mean;
+  switch (read.kind) {
+    case RunRead::Kind::summary: block->values = reader.summary(read.metric); break;
+    case RunRead::Kind::layer_slice: block->values = reader.layer_slice(read.metric, read.sample, read.layer); break;
+    case RunRead::Kind::head_trace: block->values = reader.head_trace(read.metric, read.sample, read.head); break;
+    case RunRead::Kind::flow_mean: block->values = analysis::average_store_flow(reader, read.samples).mean; break;
+    case RunRead::Kind::token_text:
+    case RunRead::Kind::pinned_attention:
+    case RunRead::Kind::analysis: break;  // not floats: served by their own functions
   }
   return block;
+}
+
+SharedPinned read_pinned(const store::StoreReader& reader, std::int64_t sample, store::HeadRef head) {
+  auto result = std::make_shared<PinnedAttention>();
+  result->serial = next_serial();
+  if (auto values = reader.pinned_attention(sample, head)) {
+    result->pinned = true;
+    result->values = std::move(*values);
+    result->token_count = reader.sample(sample).token_count;
+  }
+  return result;
 }
 
 DirectRunData::DirectRunData(const std::string& path) : reader_(store::StoreReader::open(path)) {
@@ -97,21 +116,21 @@ DirectRunData::DirectRunData(const std::string& path) : reader_(store::StoreRead
 
 DirectRunData::~DirectRunData() = default;
 
-SharedFloats DirectRunData::cached(const std::string& key) {
-  auto found = floats_.find(key);
+SharedFloats DirectRunData::cached(const RunRead& read) {
+  auto found = floats_.find(read);
   if (found != floats_.end()) return found->second;
   if (floats_.size() > 64) floats_.clear();
-  SharedFloats block = read_floats(*reader_, key);
-  floats_[key] = block;
+  SharedFloats block = read_floats(*reader_, read);
+  floats_[read] = block;
   return block;
 }
 
-SharedFloats DirectRunData::summary(const std::string& metric) { return cached(summary_key(metric)); }
+SharedFloats DirectRunData::summary(const std::string& metric) { return cached(RunRead::summary_of(metric)); }
 SharedFloats DirectRunData::layer_slice(const std::string& metric, std::int64_t sample, int layer) {
-  return cached(layer_slice_key(metric, sample, layer));
+  return cached(RunRead::layer_slice_of(metric, sample, layer));
 }
 SharedFloats DirectRunData::head_trace(const std::string& metric, std::int64_t sample, store::HeadRef head) {
-  return cached(head_trace_key(metric, sample, head));
+  return cached(RunRead::head_trace_of(metric, sample, head));
 }
 
 SharedStrings DirectRunData::token_text(std::int64_t sample) {
@@ -123,22 +142,16 @@ SharedStrings DirectRunData::token_text(std::int64_t sample) {
 }
 
 SharedPinned DirectRunData::pinned_attention(std::int64_t sample, store::HeadRef head) {
-  const std::string key = pinned_key(sample, head);
-  if (auto found = pinned_.find(key); found != pinned_.end()) return found->second;
+  const RunRead read = RunRead::pinned_attention_of(sample, head);
+  if (auto found = pinned_.find(read); found != pinned_.end()) return found->second;
   if (pinned_.size() > 8) pinned_.clear();
-  auto result = std::make_shared<PinnedAttention>();
-  result->serial = next_serial();
-  if (auto values = reader_->pinned_attention(sample, head)) {
-    result->pinned = true;
-    result->values = std::move(*values);
-    result->token_count = info_.samples.at(static_cast<std::size_t>(sample)).token_count;
-  }
-  pinned_[key] = result;
+  SharedPinned result = read_pinned(*reader_, sample, head);
+  pinned_[read] = result;
   return result;
 }
 
 SharedFloats DirectRunData::flow_mean(const std::vector<std::int64_t>& samples) {
-  return cached(flow_mean_key(samples));
+  return cached(RunRead::flow_mean_of(samples));
 }
 
 SharedAnalysis DirectRunData::analysis() {

@@ -76,17 +76,36 @@ class RunData {
   virtual SharedFloats flow_mean(const std::vector<std::int64_t>& samples) = 0;
 };
 
-// Key of one cached read (shared by both implementations).
-std::string summary_key(const std::string& metric);
-std::string layer_slice_key(const std::string& metric, std::int64_t sample, int layer);
-std::string head_trace_key(const std::string& metric, std::int64_t sample, store::HeadRef head);
-std::string pinned_key(std::int64_t sample, store::HeadRef head);
-std::string flow_mean_key(const std::vector<std::int64_t>& samples);  // runs of indices: "flowmean|0-11,14"
+// One read a view asks of a run, typed (as AttentionRequest is for recomputed attention): the value is
+// both the request queued to a background reader and the key of its cached result, so nothing is
+// rendered to a string and parsed back. Make one with the named constructors; unused fields stay default.
+struct RunRead {
+  enum class Kind { summary, layer_slice, head_trace, token_text, pinned_attention, flow_mean, analysis };
+  Kind kind = Kind::summary;
+  std::string metric;                 // summary, layer_slice, head_trace
+  std::int64_t sample = 0;            // layer_slice, head_trace, token_text, pinned_attention
+  int layer = 0;                      // layer_slice
+  store::HeadRef head;                // head_trace, pinned_attention
+  std::vector<std::int64_t> samples;  // flow_mean: the samples averaged over
+
+  static RunRead summary_of(const std::string& metric);
+  static RunRead layer_slice_of(const std::string& metric, std::int64_t sample, int layer);
+  static RunRead head_trace_of(const std::string& metric, std::int64_t sample, store::HeadRef head);
+  static RunRead token_text_of(std::int64_t sample);
+  static RunRead pinned_attention_of(std::int64_t sample, store::HeadRef head);
+  static RunRead flow_mean_of(const std::vector<std::int64_t>& samples);
+  static RunRead analysis_of_run();
+
+  bool operator==(const RunRead& o) const;
+  bool operator<(const RunRead& o) const;  // an order for map keys
+};
 
 // Reads a RunInfo from an open reader (the header and every sample's info).
 RunInfo read_run_info(const store::StoreReader& reader);
-// Performs one keyed float read on a reader (the key as made by the *_key functions).
-SharedFloats read_floats(const store::StoreReader& reader, const std::string& key);
+// Performs one float read (kind summary, layer_slice, head_trace or flow_mean) on a reader.
+SharedFloats read_floats(const store::StoreReader& reader, const RunRead& read);
+// Reads one head's stored attention (pinned = false when the run did not store it).
+SharedPinned read_pinned(const store::StoreReader& reader, std::int64_t sample, store::HeadRef head);
 
 // Synchronous RunData over a StoreReader: every call reads (with a small cache). For export and tests.
 class DirectRunData : public RunData {
@@ -103,12 +122,12 @@ class DirectRunData : public RunData {
   SharedFloats flow_mean(const std::vector<std::int64_t>& samples) override;
 
  private:
-  SharedFloats cached(const std::string& key);
+  SharedFloats cached(const RunRead& read);
   std::unique_ptr<store::StoreReader> reader_;
   RunInfo info_;
-  std::map<std::string, SharedFloats> floats_;
+  std::map<RunRead, SharedFloats> floats_;
   std::map<std::int64_t, SharedStrings> texts_;
-  std::map<std::string, SharedPinned> pinned_;
+  std::map<RunRead, SharedPinned> pinned_;
   SharedAnalysis analysis_;
 };
 
