@@ -24,8 +24,7 @@
 #include "capture/session/latent_loop_torch.h"
 #include "capture/session/measure_torch.h"
 #include "capture/tokenizer/tokenizer.h"
-#include "core/io/npz.h"
-#include "core/io/prompt_set.h"
+#include "core/io/sample_source.h"
 #include "core/store/writer.h"
 
 namespace headscope::capture {
@@ -64,72 +63,8 @@ struct CaptureSession::Impl {
   }
 };
 
-// Prompts from a JSONL prompt set or from token shards (.npz files read in name order, rows in order).
-class PromptSource {
- public:
-  explicit PromptSource(const CaptureSettings& s) {
-    if (!s.shards_path.empty()) {
-      if (fs::is_directory(s.shards_path)) {
-        for (const auto& entry : fs::directory_iterator(s.shards_path))
-          if (entry.path().extension() == ".npz") shard_files_.push_back(entry.path().string());
-        std::sort(shard_files_.begin(), shard_files_.end());
-        if (shard_files_.empty()) throw std::runtime_error(s.shards_path + ": no .npz token shards in this folder");
-      } else {
-        shard_files_.push_back(s.shards_path);
-      }
-    } else {
-      jsonl_ = std::make_unique<io::PromptReader>(s.prompts_path);
-    }
-  }
-  std::optional<io::PromptRecord> next() {
-    if (jsonl_) return jsonl_->next();
-    while (row_ >= rows_) {
-      if (file_index_ >= shard_files_.size()) return std::nullopt;
-      load_shard(shard_files_[file_index_++]);
-    }
-    io::PromptRecord record;
-    record.id = fs::path(shard_name_).stem().string() + ":" + std::to_string(row_);
-    record.line = static_cast<std::int64_t>(row_) + 1;
-    record.ids.assign(tokens_.begin() + static_cast<std::ptrdiff_t>(row_ * columns_),
-                      tokens_.begin() + static_cast<std::ptrdiff_t>((row_ + 1) * columns_));
-    record.metadata_json = nlohmann::json{{"shard", shard_name_}, {"row", row_}}.dump();
-    ++row_;
-    return record;
-  }
-  // Prompts in the source (a first pass; shards are opened to read their shapes).
-  std::int64_t count(const CaptureSettings& s) const {
-    if (jsonl_) return io::count_prompts(s.prompts_path);
-    std::int64_t total = 0;
-    for (const auto& file : shard_files_) {
-      io::NpzFile npz(file);
-      std::uint64_t rows = 0, columns = 0;
-      npz.int32_matrix(shard_member(npz, file), rows, columns);
-      total += static_cast<std::int64_t>(rows);
-    }
-    return total;
-  }
-
- private:
-  static std::string shard_member(const io::NpzFile& npz, const std::string& file) {
-    const auto names = npz.names();
-    for (const char* preferred : {"tokens", "input_ids", "ids"})
-      if (npz.contains(preferred)) return preferred;
-    if (names.empty()) throw std::runtime_error(file + ": the .npz holds no array");
-    return names.front();
-  }
-  void load_shard(const std::string& file) {
-    io::NpzFile npz(file);
-    tokens_ = npz.int32_matrix(shard_member(npz, file), rows_, columns_);
-    row_ = 0;
-    shard_name_ = file;
-  }
-  std::unique_ptr<io::PromptReader> jsonl_;
-  std::vector<std::string> shard_files_;
-  std::size_t file_index_ = 0;
-  std::string shard_name_;
-  std::vector<std::int32_t> tokens_;  // [rows, columns] of the current shard
-  std::uint64_t rows_ = 0, columns_ = 0, row_ = 0;
-};
+// The samples of a capture: its prompt set or token shards (core/io/sample_source.h).
+static io::SampleSourcePaths sample_paths(const CaptureSettings& s) { return {s.prompts_path, s.shards_path, ""}; }
 
 // 1. Setup -----------------------------------------------------------------------------------------------
 static std::string settings_json(const CaptureSettings& s, int embed_layer) {
@@ -180,9 +115,7 @@ void CaptureSession::Impl::setup() {
   model = model::Model::load(s.model_dir, load);
   const auto& config = model->config();
   const fs::path folder(s.model_dir);
-  fs::path tokenizer_file;
-  for (const char* name : {"tokenizer.json", "tokenizer.model"})
-    if (fs::exists(folder / name)) { tokenizer_file = folder / name; break; }
+  const fs::path tokenizer_file = tokenizer::find_tokenizer_file(s.model_dir);
   if (!tokenizer_file.empty()) tokenizer = tokenizer::load_tokenizer(tokenizer_file.string());
 
   for (const auto& head : s.pinned_heads)
@@ -195,8 +128,7 @@ void CaptureSession::Impl::setup() {
   measure.embed_layer = s.embed_layer >= 0 ? s.embed_layer : config.layer_count / 2;
   if (measure.embed_layer >= config.layer_count) throw std::runtime_error("--embed-layer is past the model's last layer");
 
-  if (s.prompts_path.empty() == s.shards_path.empty()) throw std::runtime_error("give either a prompt set or token shards");
-  std::int64_t total = PromptSource(s).count(s);
+  std::int64_t total = io::SampleReader(sample_paths(s)).count();
   if (s.max_samples >= 0) total = std::min(total, s.max_samples);
 
   if (s.resume && fs::exists(s.out_path)) {
@@ -350,7 +282,7 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
 // 3. Threads ---------------------------------------------------------------------------------------------
 void CaptureSession::Impl::run_model() {
   try {
-    PromptSource reader(settings);
+    io::SampleReader reader(sample_paths(settings));
     std::set<std::string> seen;
     std::int64_t taken = 0;
     while (!cancel_requested) {

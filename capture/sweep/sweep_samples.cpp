@@ -1,18 +1,13 @@
-// Loading a sweep's samples (see sweep_samples.h): prompt sets through core/io/prompt_set.h and the
-// model's tokenizer, token shards through core/io/npz.h.
+// Loading a sweep's samples (see sweep_samples.h) from the one sample source the capture reads too
+// (core/io/sample_source.h: same rows, same member, same ids), text encoded by the model's tokenizer.
 #include "capture/sweep/sweep_samples.h"
 
-#include <filesystem>
-#include <memory>
 #include <stdexcept>
 
 #include "capture/tokenizer/tokenizer.h"
-#include "core/io/npz.h"
-#include "core/io/prompt_set.h"
+#include "core/io/sample_source.h"
 
 namespace headscope::sweep {
-
-namespace fs = std::filesystem;
 
 static void check_sample(const SweepSample& sample, const std::string& where, int vocab_size) {
   if (sample.ids.size() < 2)
@@ -23,18 +18,16 @@ static void check_sample(const SweepSample& sample, const std::string& where, in
                                std::to_string(vocab_size));
 }
 
-static std::vector<SweepSample> from_prompts(const SampleSource& source, const std::string& model_dir, int vocab_size) {
-  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
-  for (const char* name : {"tokenizer.json", "tokenizer.model"})
-    if (fs::exists(fs::path(model_dir) / name)) {
-      tokenizer = tokenizer::load_tokenizer((fs::path(model_dir) / name).string());
-      break;
-    }
+std::vector<SweepSample> load_sweep_samples(const SampleSource& source, const std::string& model_dir, int vocab_size) {
+  io::SampleReader reader({source.prompts_path, source.shards_path, source.shard_member});
+  const auto tokenizer = source.prompts_path.empty() ? nullptr : tokenizer::load_model_tokenizer(model_dir);
   std::vector<SweepSample> samples;
-  io::PromptReader reader(source.prompts_path);
-  while (auto prompt = reader.next()) {
-    if (source.max_samples >= 0 && static_cast<std::int64_t>(samples.size()) >= source.max_samples) break;
-    const std::string where = source.prompts_path + ":" + std::to_string(prompt->line) + " ('" + prompt->id + "')";
+  while (source.max_samples < 0 || static_cast<std::int64_t>(samples.size()) < source.max_samples) {
+    auto prompt = reader.next();
+    if (!prompt) break;
+    const std::string where = source.prompts_path.empty()
+                                  ? source.shards_path + ": " + prompt->id
+                                  : source.prompts_path + ":" + std::to_string(prompt->line) + " ('" + prompt->id + "')";
     SweepSample sample;
     sample.id = prompt->id;
     if (!prompt->ids.empty()) {
@@ -48,35 +41,7 @@ static std::vector<SweepSample> from_prompts(const SampleSource& source, const s
     check_sample(sample, where, vocab_size);
     samples.push_back(std::move(sample));
   }
-  return samples;
-}
-
-static std::vector<SweepSample> from_shard(const SampleSource& source, int vocab_size) {
-  io::NpzFile archive(source.shards_path);
-  const auto names = archive.names();
-  if (names.empty()) throw std::runtime_error(source.shards_path + ": the archive has no members");
-  const std::string member = source.shard_member.empty() ? names.front() : source.shard_member;
-  std::uint64_t rows = 0, columns = 0;
-  const auto tokens = archive.int32_matrix(member, rows, columns);  // [sample, token]
-  std::vector<SweepSample> samples;
-  for (std::uint64_t row = 0; row < rows; ++row) {
-    if (source.max_samples >= 0 && static_cast<std::int64_t>(samples.size()) >= source.max_samples) break;
-    SweepSample sample;
-    sample.id = member + "[" + std::to_string(row) + "]";
-    sample.ids.assign(tokens.begin() + static_cast<std::ptrdiff_t>(row * columns),
-                      tokens.begin() + static_cast<std::ptrdiff_t>((row + 1) * columns));
-    check_sample(sample, source.shards_path + ": " + sample.id, vocab_size);
-    samples.push_back(std::move(sample));
-  }
-  return samples;
-}
-
-std::vector<SweepSample> load_sweep_samples(const SampleSource& source, const std::string& model_dir, int vocab_size) {
-  if (source.prompts_path.empty() == source.shards_path.empty())
-    throw std::runtime_error("give exactly one sample source: a prompt set (--prompts) or a token shard (--shards)");
-  auto samples = source.prompts_path.empty() ? from_shard(source, vocab_size) : from_prompts(source, model_dir, vocab_size);
-  if (samples.empty())
-    throw std::runtime_error((source.prompts_path.empty() ? source.shards_path : source.prompts_path) + ": no samples");
+  if (samples.empty()) throw std::runtime_error(reader.paths().path() + ": no samples");
   return samples;
 }
 

@@ -1,6 +1,7 @@
 // The token ids a sweep or gain scan runs on (private to capture/sweep/): a JSONL prompt set, encoded
 // with the model folder's tokenizer exactly as the capture does (BOS first when the tokenizer has one),
-// or the rows of an .npz token shard. Torch-free.
+// or token shards read by the capture's own rule (core/io/sample_source.h), so a shard's samples and
+// ids are the capture's. Torch-free.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -73,13 +73,24 @@ std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view json_text, 
   return build_hf(json_text, source_name, nullptr, source_name);
 }
 
+std::string find_tokenizer_file(const std::string& folder) {
+  std::error_code error;
+  for (const char* name : {"tokenizer.json", "tokenizer.model"})
+    if (fs::is_regular_file(fs::path(folder) / name, error)) return (fs::path(folder) / name).string();
+  return {};
+}
+
+std::unique_ptr<Tokenizer> load_model_tokenizer(const std::string& folder) {
+  const std::string file = find_tokenizer_file(folder);
+  return file.empty() ? nullptr : load_tokenizer(file);
+}
+
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
   std::error_code error;
   fs::path file = path;
   if (fs::is_directory(file, error)) {
-    if (fs::is_regular_file(file / "tokenizer.json", error)) file /= "tokenizer.json";
-    else if (fs::is_regular_file(file / "tokenizer.model", error)) file /= "tokenizer.model";
-    else throw TokenizerError(path + ": the folder holds neither tokenizer.json nor tokenizer.model");
+    file = find_tokenizer_file(path);
+    if (file.empty()) throw TokenizerError(path + ": the folder holds neither tokenizer.json nor tokenizer.model");
   } else if (!fs::exists(file, error)) {
     throw TokenizerError(path + ": no such file or folder");
   }

@@ -46,6 +46,12 @@ class Tokenizer {
 // preferred). A tokenizer_config.json beside the file supplies BOS/EOS when present.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path);
 
+// The one place a checkpoint folder's tokenizer is found: its tokenizer.json, else its tokenizer.model;
+// "" when it holds neither (or `folder` is not a folder).
+std::string find_tokenizer_file(const std::string& folder);
+// The tokenizer of a checkpoint folder (as found above), or null when the folder holds none.
+std::unique_ptr<Tokenizer> load_model_tokenizer(const std::string& folder);
+
 // The same from the text of a tokenizer.json already in memory; `source_name` stands for the file in
 // error messages. Used by the fuzzer and by tests of malformed files.
 std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view json_text, const std::string& source_name);

@@ -13,6 +13,7 @@
 
 #include "capture/session/capture_session.h"
 #include "capture/session/recompute.h"
+#include "capture/sweep/sweep_samples.h"
 #include "core/io/npz.h"
 #include "core/store/reader.h"
 #include "test_support.h"
@@ -186,4 +187,38 @@ TEST(CaptureShards, NpzRowsBecomeSamples) {
   EXPECT_EQ(reader->sample(1).id, "shard-000:1");
   const auto second = reader->tokens(1);
   EXPECT_EQ(second, std::vector<std::int32_t>(tokens.begin() + columns, tokens.begin() + 2 * columns));
+}
+
+// The capture and the sweep read token shards by one rule (core/io/sample_source.h): a folder of shards
+// whose tokens are not the first member gives both the same samples, tokens and ids.
+TEST(CaptureShards, SweepReadsTheSameSamplesAndIds) {
+  const auto dir = headscope::test::temp_dir();
+  const auto shards = dir / "shards";
+  fs::create_directories(shards);
+  const int rows = 2, columns = 12;
+  for (int file = 0; file < 2; ++file) {
+    std::vector<std::int32_t> tokens(rows * columns), mask(rows * columns, 1);
+    for (int i = 0; i < rows * columns; ++i) tokens[i] = (i * 13 + file * 101) % 256;
+    headscope::io::write_npz((shards / ("part-" + std::to_string(file) + ".npz")).string(),
+                             {{"attention_mask", headscope::io::npy_bytes("<i4", {rows, columns}, mask.data(), mask.size() * 4)},
+                              {"input_ids", headscope::io::npy_bytes("<i4", {rows, columns}, tokens.data(), tokens.size() * 4)}},
+                             true);
+  }
+  hc::CaptureSettings s;
+  s.model_dir = model_dir("mistral").string();
+  s.shards_path = shards.string();
+  s.out_path = (dir / "shards.h5").string();
+  run(s);
+  headscope::sweep::SampleSource source;
+  source.shards_path = shards.string();
+  const auto swept = headscope::sweep::load_sweep_samples(source, s.model_dir, 256);
+  auto reader = hs::StoreReader::open(s.out_path);
+  ASSERT_EQ(reader->sample_count(), 4);
+  ASSERT_EQ(swept.size(), 4u);
+  for (std::int64_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(reader->sample(i).id, swept[static_cast<std::size_t>(i)].id);
+    const auto stored = reader->tokens(i);
+    EXPECT_EQ(std::vector<std::int64_t>(stored.begin(), stored.end()), swept[static_cast<std::size_t>(i)].ids);
+  }
+  EXPECT_EQ(swept[2].id, "part-1:0");
 }

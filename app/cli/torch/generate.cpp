@@ -4,7 +4,6 @@
 // Uses only the torch-free facade capture/model/runtime.h.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -15,8 +14,6 @@
 #include "capture/tokenizer/tokenizer.h"
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct GenerateCommand {
   std::string model_folder;
@@ -51,10 +48,6 @@ std::vector<std::int64_t> parse_id_list(const std::string& text) {
   return ids;
 }
 
-bool has_tokenizer(const fs::path& folder) {
-  return fs::exists(folder / "tokenizer.json") || fs::exists(folder / "tokenizer.model");
-}
-
 std::string ids_json(const std::vector<std::int64_t>& ids) {
   std::string out = "[";
   for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
@@ -62,8 +55,7 @@ std::string ids_json(const std::vector<std::int64_t>& ids) {
 }
 
 void run_generate(const GenerateCommand& command) {
-  std::unique_ptr<headscope::tokenizer::Tokenizer> tokenizer;
-  if (has_tokenizer(command.model_folder)) tokenizer = headscope::tokenizer::load_tokenizer(command.model_folder);
+  const auto tokenizer = headscope::tokenizer::load_model_tokenizer(command.model_folder);
 
   std::vector<std::int64_t> prompt;
   if (!command.prompt_text.empty()) {
