@@ -1,12 +1,12 @@
 // The drill-down's sweep launcher (see sweep_launch.h): where the run's model and samples came from,
-// suggested controls, the checked plan, the child's command line, and the popup of fields.
+// suggested controls, the checked plan, the child's command (core/commands/sweep_command.h), and the
+// popup of fields.
 #include "views/sweep_launch.h"
 
 #include <imgui.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 
 #include "core/analysis/aggregate.h"
@@ -146,22 +146,18 @@ SweepPlan plan_sweep(const RunInfo& info, store::HeadRef target, const SweepLaun
   return plan;
 }
 
-std::vector<std::string> sweep_arguments(const SweepPlan& plan) {
-  std::vector<std::string> args{"sweep", "--model", plan.model_dir};
-  if (!plan.prompts_path.empty()) args.insert(args.end(), {"--prompts", plan.prompts_path});
-  else args.insert(args.end(), {"--shards", plan.shards_path});
-  args.insert(args.end(), {"--target", format_head_list({plan.target})});
-  if (!plan.controls.empty()) args.insert(args.end(), {"--controls", format_head_list(plan.controls)});
-  std::string scales;
-  for (double scale : plan.scales) {
-    char number[32];
-    std::snprintf(number, sizeof number, "%.17g", scale);
-    scales += (scales.empty() ? "" : ",") + std::string(number);
-  }
-  args.insert(args.end(), {"--scales", scales, "--max-samples", std::to_string(plan.max_samples), "--threads",
-                           std::to_string(plan.threads)});
-  if (!plan.add_bos) args.push_back("--no-bos");
-  return args;
+commands::SweepCommand sweep_command(const SweepPlan& plan) {
+  commands::SweepCommand command;
+  command.model_dir = plan.model_dir;
+  command.prompts_path = plan.prompts_path;
+  command.shards_path = plan.shards_path;
+  command.target = plan.target;
+  command.controls = plan.controls;
+  command.scales = plan.scales;
+  command.max_samples = plan.max_samples;
+  command.threads = plan.threads;
+  command.add_bos = plan.add_bos;
+  return command;
 }
 
 bool prepare_sweep_launch(ViewContext& context, SweepLaunchState& state) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/commands/sweep_command.h"
 #include "views/data/run_data.h"
 #include "views/view_common.h"
 
@@ -57,8 +58,9 @@ std::vector<store::HeadRef> suggest_sweep_controls(const RunInfo& info, const st
 
 // The plan from the fields, checked: model folder, inputs, heads inside the run's shape, scales, samples.
 SweepPlan plan_sweep(const RunInfo& info, store::HeadRef target, const SweepLaunchState& state);
-// The command line after the executable: {"sweep", "--model", ..., "--target", "L:H", ...}; no --out.
-std::vector<std::string> sweep_arguments(const SweepPlan& plan);
+// The child's `headscope sweep` options from the plan (no --out: the launcher names the file); render
+// them with commands::to_arguments.
+commands::SweepCommand sweep_command(const SweepPlan& plan);
 
 // Fills the fields for `target` of the run (when either changed, or the controls still wait for the
 // summaries). Returns true once the controls are filled.

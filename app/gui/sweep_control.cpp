@@ -18,9 +18,10 @@ std::string SweepControl::start(const views::SweepPlan& plan) {
   const std::string stem = new_output_stem("sweep-" + store::head_name(plan.target),
                                            std::filesystem::path(plan.model_dir).filename().string());
   child.out_path = stem + ".h5";
+  commands::SweepCommand command = views::sweep_command(plan);
+  command.out_path = child.out_path;
   std::vector<std::string> args{self_executable()};
-  for (auto& arg : views::sweep_arguments(plan)) args.push_back(arg);
-  args.insert(args.end(), {"--out", child.out_path});
+  for (auto& arg : commands::to_arguments(command)) args.push_back(std::move(arg));
   child.process.start(args, stem + ".log");
   const std::string path = child.out_path;
   children_.add(path, std::move(child));

@@ -46,7 +46,12 @@ int run_default_workbench(int, char**) {
   if (find_sample_model(model, prompts)) {
     options.capture_model = model;
     options.capture_prompts = prompts;
-    const std::string path = captures.start(model, prompts, {"--pin", "1:0", "--threads", "1"});
+    commands::CaptureCommand capture;
+    capture.model_dir = model;
+    capture.prompts_path = prompts;
+    capture.pinned_heads = {{1, 0}};
+    capture.threads = 1;
+    const std::string path = captures.start(capture);
     std::fprintf(stderr, "headscope: capturing %s on %s -> %s\n", prompts.c_str(), model.c_str(), path.c_str());
     // Open the window once the child's store is readable (the model loads in a second or two).
     for (int attempt = 0; attempt < 600; ++attempt) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/commands/capture_command.h"
 #include "core/store/layout.h"
 
 namespace headscope::capture {
@@ -52,6 +53,11 @@ struct CaptureSettings {
   int mantissa_bits = -1;  // opt-in lossy metric precision (see store::StoreLayout::mantissa_bits); -1 lossless
   std::string command_line;        // written into the store
 };
+
+// The settings `headscope capture` runs with, from its command struct: the mode from --generate /
+// --latent, greedy unless --seed, the flow selection parsed from --flow. Throws std::runtime_error
+// without a sample source, std::invalid_argument for a --flow that is not a selection.
+CaptureSettings capture_settings(const commands::CaptureCommand& command, const std::string& command_line);
 
 struct CaptureProgress {
   std::int64_t samples_done = 0;    // in this run (resumed ones not counted)

@@ -11,6 +11,8 @@
 
 #include "capture/model/interventions.h"
 #include "core/analysis/gain.h"
+#include "core/commands/gain_scan_command.h"
+#include "core/commands/sweep_command.h"
 #include "core/store/layout.h"
 
 namespace headscope::sweep {
@@ -27,7 +29,7 @@ std::vector<std::string> expected_directions(SweepKind kind);
 struct SampleSource {
   std::string prompts_path;
   std::string shards_path;
-  std::string shard_member;     // "" = the archive's first member
+  std::string shard_member;     // "" = the rule of core/io/sample_source.h (tokens, input_ids, ids, else the first)
   std::int64_t max_samples = -1;
   bool add_bos = true;          // prompts with text: prepend the tokenizer's BOS
 };
@@ -138,6 +140,12 @@ struct GainScanSettings {
   int controls_per_head = 3;     // random other heads of the scanned set, drawn with `seed`
   std::uint64_t seed = 0;
 };
+
+// The settings `headscope sweep` and `headscope gain-scan` run with, from their command structs
+// (core/commands/). Throw std::runtime_error without a sample source (or gain-scan without --layer or
+// --all-layers), std::invalid_argument for an unknown kind.
+SweepSettings sweep_settings(const commands::SweepCommand& command, const std::string& command_line);
+GainScanSettings gain_scan_settings(const commands::GainScanCommand& command, const std::string& command_line);
 
 struct GainScanRow {
   store::HeadRef head;

@@ -99,7 +99,7 @@ TEST(SweepLaunch, APlanIsCheckedAndSaysPlainlyWhatIsMissing) {
   EXPECT_EQ(plan.max_samples, 8);
   ASSERT_EQ(plan.notes.size(), 1u);
   EXPECT_NE(plan.notes[0].find("teacher-forces"), std::string::npos) << plan.notes[0];
-  EXPECT_EQ(views::sweep_arguments(plan),
+  EXPECT_EQ(commands::to_arguments(views::sweep_command(plan)),
             (std::vector<std::string>{"sweep", "--model", kModel, "--prompts", (dir / "prompts.jsonl").string(), "--target", "3:3",
                                       "--controls", "3:1,3:2", "--scales", "0.5,0.75,1,1.25,1.5", "--max-samples", "8",
                                       "--threads", "1", "--no-bos"}));

@@ -1,0 +1,63 @@
+// capture_settings (see capture_session.h): `headscope capture`'s command struct (core/commands/) to the
+// session's settings — the decisions the CLI used to make, so every launcher gets the same ones.
+#include <sstream>
+#include <stdexcept>
+
+#include "capture/session/capture_session.h"
+
+namespace headscope::capture {
+
+namespace {
+
+void select_flow(const std::string& flow, CaptureSettings& s) {
+  if (flow == "last") {
+    s.flow_select = FlowSelect::last_k;
+  } else if (flow == "latent") {
+    s.flow_select = FlowSelect::latent_steps;
+  } else if (flow.rfind("marker:", 0) == 0) {
+    s.flow_select = FlowSelect::marker_token;
+    s.flow_marker_id = std::stoi(flow.substr(7));
+  } else {
+    s.flow_select = FlowSelect::explicit_positions;
+    std::stringstream list(flow);
+    for (std::string item; std::getline(list, item, ',');) s.flow_positions.push_back(std::stoi(item));
+  }
+}
+
+}  // namespace
+
+CaptureSettings capture_settings(const commands::CaptureCommand& command, const std::string& command_line) {
+  if (command.prompts_path.empty() && command.shards_path.empty())
+    throw std::runtime_error("capture needs --prompts FILE or --shards FILE|DIR");
+  CaptureSettings s;
+  s.model_dir = command.model_dir;
+  s.prompts_path = command.prompts_path;
+  s.shards_path = command.shards_path;
+  s.out_path = command.out_path;
+  s.generate_tokens = command.generate_tokens;
+  s.latent_steps = command.latent_steps;
+  if (s.latent_steps > 0) s.mode = CaptureMode::latent;
+  else if (s.generate_tokens > 0) s.mode = CaptureMode::generate;
+  s.greedy = !command.seed.has_value();
+  s.seed = command.seed.value_or(0);
+  s.temperature = command.temperature;
+  s.flow_size = command.flow_size;
+  select_flow(command.flow, s);
+  s.pinned_heads = command.pinned_heads;
+  s.device = command.device;
+  s.dtype = command.dtype;
+  s.threads = command.threads;
+  s.resume = command.resume;
+  s.overwrite = command.overwrite;
+  s.add_bos = command.add_bos;
+  s.jsd_window = command.jsd_window;
+  s.connectivity_threshold = command.connectivity_threshold;
+  s.embed_layer = command.embed_layer;
+  s.max_samples = command.max_samples;
+  s.float32_metrics = command.float32_metrics;
+  s.mantissa_bits = command.mantissa_bits;
+  s.command_line = command_line;
+  return s;
+}
+
+}  // namespace headscope::capture

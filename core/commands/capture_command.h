@@ -1,0 +1,78 @@
+// `headscope capture`'s options as one struct: parsed by the CLI (app/cli/torch/capture.cpp), rendered
+// to argv by to_arguments() when the workbench starts a capture in a child process, and turned into the
+// session's settings by capture::capture_settings (capture/session/capture_session.h).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/commands/command_options.h"
+
+namespace headscope::commands {
+
+struct CaptureCommand {
+  std::string model_dir;
+  std::string prompts_path;                // a JSONL prompt set, or
+  std::string shards_path;                 // token shards (core/io/sample_source.h)
+  std::string out_path;
+  int generate_tokens = 0;                 // > 0: generate N tokens after each prompt
+  std::optional<std::uint64_t> seed;       // generation: sample with this seed (none: greedy)
+  double temperature = 1.0;
+  int latent_steps = 0;                    // > 0: a latent loop of K steps
+  std::string flow = "last";               // last, latent, marker:ID, or positions "3,7,-1"
+  int flow_size = 6;
+  std::vector<store::HeadRef> pinned_heads;
+  std::string device = "cpu";
+  std::string dtype = "auto";
+  int threads = 0;
+  int jsd_window = 3;
+  double connectivity_threshold = 0.1;
+  int embed_layer = -1;
+  std::int64_t max_samples = -1;
+  bool float32_metrics = false;
+  int mantissa_bits = -1;
+  bool resume = false;
+  bool overwrite = false;
+  bool add_bos = true;
+
+  bool operator==(const CaptureCommand& o) const;
+
+  template <typename Visit>
+  static void for_each_option(Visit&& visit) {
+    using C = CaptureCommand;
+    visit(OptionSpec{"--model", "HuggingFace model folder (config.json, *.safetensors, tokenizer)", true}, &C::model_dir);
+    visit(OptionSpec{"--prompts", "Prompt set, JSONL with 'text' (or 'ids'), optional id, level, spans"}, &C::prompts_path);
+    visit(OptionSpec{"--shards", "Token shards: an .npz with an int32 [n, seq] array, or a folder of them"}, &C::shards_path);
+    visit(OptionSpec{"--out", "Store to write (.h5)", true}, &C::out_path);
+    visit(OptionSpec{"--generate", "Generate N new tokens after each prompt and measure every step"}, &C::generate_tokens);
+    visit(OptionSpec{"--seed", "Sample with this seed instead of greedy decoding"}, &C::seed);
+    visit(OptionSpec{"--temperature", "Sampling temperature"}, &C::temperature);
+    visit(OptionSpec{"--latent", "Latent loop: K steps feeding the last hidden state back as the next input"}, &C::latent_steps);
+    visit(OptionSpec{"--flow",
+                     "K flow positions: 'last' (last K), 'latent' (the latent steps), 'marker:ID' (last K of token ID), "
+                     "or explicit positions '3,7,-1'"},
+          &C::flow);
+    visit(OptionSpec{"--flow-size", "K of the flow matrices (0: none)"}, &C::flow_size);
+    visit(OptionSpec{"--pin", "Store full attention of these heads, e.g. 0:1,3:5"}, &C::pinned_heads);
+    visit(OptionSpec{"--device", "cpu, cuda or cuda:N"}, &C::device);
+    visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
+    visit(OptionSpec{"--threads", "CPU threads (0: all cores)"}, &C::threads);
+    visit(OptionSpec{"--jsd-window", "w of the windowed JSD"}, &C::jsd_window);
+    visit(OptionSpec{"--connectivity-threshold", "theta of the connectivity metric"}, &C::connectivity_threshold);
+    visit(OptionSpec{"--embed-layer", "Layer whose output is averaged over labelled spans (-1: middle)"}, &C::embed_layer);
+    visit(OptionSpec{"--max-samples", "Only the first N prompts"}, &C::max_samples);
+    visit(OptionSpec{"--float32", "Store metrics as float32 instead of float16"}, &C::float32_metrics);
+    visit(OptionSpec{"--mantissa-bits",
+                     "Opt-in lossy metric precision: keep this many mantissa bits (float16 0..10; 7 keeps 0.4 %, about halves the file)"},
+          &C::mantissa_bits);
+    visit(OptionSpec{"--resume", "Continue an interrupted store, skipping the samples it holds"}, &C::resume);
+    visit(OptionSpec{"--overwrite", "Replace an existing store"}, &C::overwrite);
+    visit(OptionSpec{"--no-bos", "Do not prepend the tokenizer's BOS token", false, false, true}, &C::add_bos);
+  }
+};
+
+// {"capture", "--model", ..., "--out", ...}: the argv after the executable.
+std::vector<std::string> to_arguments(const CaptureCommand& command);
+
+}  // namespace headscope::commands

@@ -1,0 +1,59 @@
+// What every command struct shares (core/commands/*_command.h): each CLI command the app launches as a
+// child process declares its options once, as a table of {flag, help, member} visited by
+// `Command::for_each_option`. The CLI binds that table to CLI11 (app/cli/bind_options.h) and
+// to_arguments() renders it back to argv here, so the flags are spelled in one place and
+// parse(to_arguments(x)) == x. Torch-free and GUI-free: the CLI, the views and the app include it.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "core/store/layout.h"
+
+namespace headscope::commands {
+
+struct OptionSpec {
+  const char* flag;          // "--model"; a bool member is a flag: "--overwrite" sets it, "--no-bos" (negated) clears it
+  const char* help;
+  bool required = false;     // the parse fails without it
+  bool always = false;       // rendered even at its default (the argv records it for whoever reads the log)
+  bool negated = false;      // bool only: the flag sets the member to false
+};
+
+// One option's value as its command line writes it.
+std::string render_value(const std::string& value);
+std::string render_value(int value);
+std::string render_value(std::int64_t value);
+std::string render_value(std::uint64_t value);
+std::string render_value(double value);                              // shortest text that reads back exactly
+std::string render_value(store::HeadRef head);                       // "2:1"
+std::string render_value(const std::vector<store::HeadRef>& heads);  // "2:1,3:0"
+std::string render_value(const std::vector<double>& numbers);        // "0.5,0.75,1"
+
+template <typename T> struct is_optional : std::false_type {};
+template <typename T> struct is_optional<std::optional<T>> : std::true_type {};
+
+// argv after the executable: `subcommand`, then every option whose value differs from the default-made
+// Command (or is marked `always`), in the table's order; a set flag as its bare name.
+template <typename Command>
+std::vector<std::string> render_arguments(const char* subcommand, const Command& command) {
+  const Command defaults{};
+  std::vector<std::string> argv{subcommand};
+  Command::for_each_option([&](const OptionSpec& spec, auto member) {
+    const auto& value = command.*member;
+    if (!spec.always && value == defaults.*member) return;
+    using Value = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<Value, bool>) {
+      argv.push_back(spec.flag);
+    } else if constexpr (is_optional<Value>::value) {
+      if (value) argv.insert(argv.end(), {spec.flag, render_value(*value)});
+    } else {
+      argv.insert(argv.end(), {spec.flag, render_value(value)});
+    }
+  });
+  return argv;
+}
+
+}  // namespace headscope::commands

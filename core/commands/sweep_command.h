@@ -1,0 +1,60 @@
+// `headscope sweep`'s options as one struct: parsed by the CLI (app/cli/torch/sweep.cpp), rendered to
+// argv by to_arguments() when the drill-down's "Sweep this head" starts a child process
+// (views/sweep_launch.h), and turned into the sweep's settings by sweep::sweep_settings (capture/sweep/sweep.h).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/commands/command_options.h"
+
+namespace headscope::commands {
+
+struct SweepCommand {
+  std::string model_dir;
+  std::string prompts_path;                // a JSONL prompt set, or
+  std::string shards_path;                 // token shards (core/io/sample_source.h)
+  std::string shard_member;                // "" = the rule of core/io/sample_source.h
+  store::HeadRef target;
+  std::vector<store::HeadRef> controls;
+  std::vector<double> scales = {0.5, 0.75, 1.0, 1.25, 1.5};
+  std::string kind = "query";              // query, key, ablate-zero, ablate-mean
+  double tolerance = 1e-6;                 // the sanity checks' largest |difference|
+  std::int64_t max_samples = -1;
+  int threads = 0;
+  bool add_bos = true;
+  std::string device = "cpu";
+  std::string dtype = "auto";
+  std::string out_path;
+  bool overwrite = false;
+
+  bool operator==(const SweepCommand& o) const;
+
+  template <typename Visit>
+  static void for_each_option(Visit&& visit) {
+    using C = SweepCommand;
+    visit(OptionSpec{"--model", "HuggingFace model folder (config.json, *.safetensors, tokenizer)", true}, &C::model_dir);
+    visit(OptionSpec{"--prompts", "Prompt set, JSONL with 'text' or 'ids'"}, &C::prompts_path);
+    visit(OptionSpec{"--shards", "Token shards: an .npz with an integer [sample, token] member, or a folder of them"},
+          &C::shards_path);
+    visit(OptionSpec{"--shard-member", "Member of the .npz to read (default: tokens, input_ids, ids, else the first)"},
+          &C::shard_member);
+    visit(OptionSpec{"--target", "The head to intervene on, L:H", true, true}, &C::target);
+    visit(OptionSpec{"--controls", "Control heads, L:H,L:H,..."}, &C::controls);
+    visit(OptionSpec{"--scales", "Scales, comma-separated (default 0.5,0.75,1,1.25,1.5)", false, true}, &C::scales);
+    visit(OptionSpec{"--kind", "query (scale the pre-RoPE query), key, ablate-zero or ablate-mean"}, &C::kind);
+    visit(OptionSpec{"--tolerance", "Largest |difference| the checks accept as unchanged"}, &C::tolerance);
+    visit(OptionSpec{"--max-samples", "Only the first N samples"}, &C::max_samples);
+    visit(OptionSpec{"--threads", "CPU threads (0: all cores)"}, &C::threads);
+    visit(OptionSpec{"--no-bos", "Do not prepend the tokenizer's BOS token to text prompts", false, false, true}, &C::add_bos);
+    visit(OptionSpec{"--device", "cpu, cuda or cuda:N"}, &C::device);
+    visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
+    visit(OptionSpec{"--out", "Result file (.h5)", true}, &C::out_path);
+    visit(OptionSpec{"--overwrite", "Replace an existing file"}, &C::overwrite);
+  }
+};
+
+// {"sweep", "--model", ..., "--target", "L:H", ...}: the argv after the executable.
+std::vector<std::string> to_arguments(const SweepCommand& command);
+
+}  // namespace headscope::commands
