@@ -1,6 +1,7 @@
 // The IB pipeline around the solver: spherical k-means on planted blobs, adjusted mutual information,
-// loading a NumPy pair (and its errors), smoothing into a problem whose invariants hold, the "ib" HDF5
-// output, and `headscope ib` failing clearly on bad input. Small sizes: runs in a second or two.
+// loading a NumPy pair (and its errors), the pipeline as `headscope ib` runs it (run_ib: smoothing into
+// a problem whose invariants hold, the "ib" HDF5 output), and `headscope ib` failing clearly on bad
+// input. Small sizes: runs in a second or two.
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -15,6 +16,7 @@
 #include "core/analysis/ib/ib_input.h"
 #include "core/analysis/ib/ib_store.h"
 #include "core/analysis/ib/kmeans.h"
+#include "core/analysis/ib/run_ib.h"
 #include "core/analysis/ib/smoothing.h"
 #include "core/analysis/ib/summary.h"
 #include "core/io/npy.h"
@@ -88,35 +90,27 @@ TEST(IbPipeline, NumpyPairToIbFile) {
   ASSERT_EQ(steps.step_count, 600);
   EXPECT_EQ(steps.label_names, (std::vector<std::string>{"0", "1", "2"}));
 
-  SmoothingOptions smoothing;
-  smoothing.cells = 30;
+  // The pipeline as `headscope ib` runs it (run_ib), for both smoothings.
+  IbSettings settings;
+  settings.embeddings_path = (dir / "e.npy").string();
+  settings.labels_path = (dir / "l.npy").string();
+  settings.out_path = (dir / "ib.h5").string();
+  settings.command_line = "test";
+  settings.smoothing_options.cells = 30;
+  settings.anneal.beta_max = 30;
+  settings.anneal.min_size = 20;
+  settings.anneal.tolerance = 1e-8;
   for (Smoothing method : {Smoothing::quantize, Smoothing::knn}) {
     SCOPED_TRACE(smoothing_name(method));
-    smoothing.method = method;
-    const SmoothedProblem smoothed = smooth_labels(steps.embeddings.data(), 600, 40, steps.labels, 3, smoothing);
-    AnnealOptions options;
-    options.beta_max = 30;
-    options.min_size = 20;
-    options.tolerance = 1e-8;
-    const AnnealResult result = anneal(smoothed.problem, options);
+    settings.smoothing = smoothing_name(method);
+    const IbRun run = run_ib(settings);
+    const AnnealResult& result = run.result;
     EXPECT_GE(result.clustering.cluster_count, 3);
     // Reabsorptions (min_size) may take back a little information: 1e-3 nats of slack on monotonicity.
-    headscope::test::expect_ib_invariants(smoothed.problem, result, 1e-3);
-    const std::vector<int> found = hard_assignment(result.clustering, smoothed.step_to_x);
-    EXPECT_GT(adjusted_mutual_information(found, data.label), 0.5);
+    headscope::test::expect_ib_invariants(run.smoothed.problem, result, 1e-3);
+    EXPECT_GT(adjusted_mutual_information(run.step_assignment, data.label), 0.5);
 
-    IbRunRecord record;
-    record.command_line = "test";
-    record.label_names = steps.label_names;
-    record.labels = steps.labels;
-    record.step_cell = smoothed.step_cell;
-    record.step_assignment = found;
-    record.result = &result;
-    record.merges = agglomerate(result.clustering.cluster_mass, result.clustering.label_given_cluster, 3, result.cluster_id);
-    record.elbow = elbow_table(record.merges, result.clustering.cluster_count, measure(smoothed.problem, result.clustering).info_ty);
-    record.clusters = summarize_clusters(result, smoothed.step_to_x, steps.labels, 3);
-    const std::string out = (dir / "ib.h5").string();
-    write_ib_file(out, record);
+    const std::string& out = settings.out_path;
     const hid_t file = H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     ASSERT_GE(file, 0);
     char kind[16] = {};
