@@ -21,6 +21,7 @@
 #include "capture/tokenizer/tokenizer.h"
 #include "core/problems/arith_problems.h"
 #include "core/problems/char_vocab.h"
+#include "core/problems/problem_set.h"
 
 namespace headscope::train {
 namespace fs = std::filesystem;
@@ -250,8 +251,7 @@ void save_checkpoint(const model::Model& model, const TrainSettings& s, const st
   }
   writer.write(dir / "model.safetensors");
   write_text(dir / "config.json", config_json);
-  write_text(dir / "tokenizer.json", problems::char_tokenizer_json());
-  write_text(dir / "tokenizer_config.json", problems::char_tokenizer_config_json());
+  problems::write_char_tokenizer_files(dir.string());
 }
 
 nlohmann::ordered_json settings_json(const TrainSettings& s) {
