@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "test_support.h"
-#include "views/data/demo_store.h"
+#include "app/demo_store/demo_store.h"
 #include "views/data/live_run_data.h"
 #include "views/data/run_data.h"
 
@@ -44,13 +44,13 @@ TEST(RunRead, EqualAndOrderedByEveryField) {
 
 TEST(RunData, LiveServesEveryReadAsDirectDoes) {
   const std::string path = (test::temp_dir() / "run.h5").string();
-  views::DemoStoreOptions options;
+  app::DemoStoreOptions options;
   options.layer_count = 3;
   options.head_count = 2;
   options.sample_count = 3;
   options.token_count = 30;
   options.pinned = {{0, 0}};
-  views::write_demo_store(path, options);
+  app::write_demo_store(path, options);
 
   views::DirectRunData direct(path);
   views::LiveRunData live(path, 50);
