@@ -32,6 +32,29 @@ std::string render_value(store::HeadRef head);                       // "2:1"
 std::string render_value(const std::vector<store::HeadRef>& heads);  // "2:1,3:0"
 std::string render_value(const std::vector<double>& numbers);        // "0.5,0.75,1"
 
+// The options sweep and gain-scan share, in the order their tables list them: first the model and its
+// samples, last how to run and where to write. `C` has members of these names.
+template <typename C, typename Visit>
+void visit_model_sample_options(Visit&& visit) {
+    visit(OptionSpec{"--model", "HuggingFace model folder (config.json, *.safetensors, tokenizer)", true}, &C::model_dir);
+    visit(OptionSpec{"--prompts", "Prompt set, JSONL with 'text' or 'ids'"}, &C::prompts_path);
+    visit(OptionSpec{"--shards", "Token shards: an .npz with an integer [sample, token] member, or a folder of them"},
+          &C::shards_path);
+    visit(OptionSpec{"--shard-member", "Member of the .npz to read (default: tokens, input_ids, ids, else the first)"},
+          &C::shard_member);
+}
+
+template <typename C, typename Visit>
+void visit_run_options(Visit&& visit) {
+    visit(OptionSpec{"--max-samples", "Only the first N samples"}, &C::max_samples);
+    visit(OptionSpec{"--threads", "CPU threads (0: all cores)"}, &C::threads);
+    visit(OptionSpec{"--no-bos", "Do not prepend the tokenizer's BOS token to text prompts", false, false, true}, &C::add_bos);
+    visit(OptionSpec{"--device", "cpu, cuda or cuda:N"}, &C::device);
+    visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
+    visit(OptionSpec{"--out", "Result file (.h5)", true}, &C::out_path);
+    visit(OptionSpec{"--overwrite", "Replace an existing file"}, &C::overwrite);
+}
+
 template <typename T> struct is_optional : std::false_type {};
 template <typename T> struct is_optional<std::optional<T>> : std::true_type {};
 

@@ -34,25 +34,14 @@ struct GainScanCommand {
   template <typename Visit>
   static void for_each_option(Visit&& visit) {
     using C = GainScanCommand;
-    visit(OptionSpec{"--model", "HuggingFace model folder (config.json, *.safetensors, tokenizer)", true}, &C::model_dir);
-    visit(OptionSpec{"--prompts", "Prompt set, JSONL with 'text' or 'ids'"}, &C::prompts_path);
-    visit(OptionSpec{"--shards", "Token shards: an .npz with an integer [sample, token] member, or a folder of them"},
-          &C::shards_path);
-    visit(OptionSpec{"--shard-member", "Member of the .npz to read (default: tokens, input_ids, ids, else the first)"},
-          &C::shard_member);
+    visit_model_sample_options<C>(visit);
     visit(OptionSpec{"--layer", "The layer to scan"}, &C::layer);
     visit(OptionSpec{"--all-layers", "Scan every layer"}, &C::all_layers);
     visit(OptionSpec{"--controls-per-head", "Random control heads per head (default 3)"}, &C::controls_per_head);
     visit(OptionSpec{"--seed", "Seed of the control draw (default 0)"}, &C::seed);
     visit(OptionSpec{"--scales", "Scales, comma-separated (default 0.5,0.75,1,1.25,1.5)", false, true}, &C::scales);
     visit(OptionSpec{"--kind", "query or key"}, &C::kind);
-    visit(OptionSpec{"--max-samples", "Only the first N samples"}, &C::max_samples);
-    visit(OptionSpec{"--threads", "CPU threads (0: all cores)"}, &C::threads);
-    visit(OptionSpec{"--no-bos", "Do not prepend the tokenizer's BOS token to text prompts", false, false, true}, &C::add_bos);
-    visit(OptionSpec{"--device", "cpu, cuda or cuda:N"}, &C::device);
-    visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
-    visit(OptionSpec{"--out", "Result file (.h5)", true}, &C::out_path);
-    visit(OptionSpec{"--overwrite", "Replace an existing file"}, &C::overwrite);
+    visit_run_options<C>(visit);
   }
 };
 

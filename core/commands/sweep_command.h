@@ -33,24 +33,13 @@ struct SweepCommand {
   template <typename Visit>
   static void for_each_option(Visit&& visit) {
     using C = SweepCommand;
-    visit(OptionSpec{"--model", "HuggingFace model folder (config.json, *.safetensors, tokenizer)", true}, &C::model_dir);
-    visit(OptionSpec{"--prompts", "Prompt set, JSONL with 'text' or 'ids'"}, &C::prompts_path);
-    visit(OptionSpec{"--shards", "Token shards: an .npz with an integer [sample, token] member, or a folder of them"},
-          &C::shards_path);
-    visit(OptionSpec{"--shard-member", "Member of the .npz to read (default: tokens, input_ids, ids, else the first)"},
-          &C::shard_member);
+    visit_model_sample_options<C>(visit);
     visit(OptionSpec{"--target", "The head to intervene on, L:H", true, true}, &C::target);
     visit(OptionSpec{"--controls", "Control heads, L:H,L:H,..."}, &C::controls);
     visit(OptionSpec{"--scales", "Scales, comma-separated (default 0.5,0.75,1,1.25,1.5)", false, true}, &C::scales);
     visit(OptionSpec{"--kind", "query (scale the pre-RoPE query), key, ablate-zero or ablate-mean"}, &C::kind);
     visit(OptionSpec{"--tolerance", "Largest |difference| the checks accept as unchanged"}, &C::tolerance);
-    visit(OptionSpec{"--max-samples", "Only the first N samples"}, &C::max_samples);
-    visit(OptionSpec{"--threads", "CPU threads (0: all cores)"}, &C::threads);
-    visit(OptionSpec{"--no-bos", "Do not prepend the tokenizer's BOS token to text prompts", false, false, true}, &C::add_bos);
-    visit(OptionSpec{"--device", "cpu, cuda or cuda:N"}, &C::device);
-    visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
-    visit(OptionSpec{"--out", "Result file (.h5)", true}, &C::out_path);
-    visit(OptionSpec{"--overwrite", "Replace an existing file"}, &C::overwrite);
+    visit_run_options<C>(visit);
   }
 };
 
