@@ -1,22 +1,23 @@
 // StoreReader (see reader.h). Sections:
-//   1. opening: HDF5? HeadScope? schema version? — each failure a clear StoreError
-//   2. the layout and provenance (file_header.cpp), every dataset of the table opened (schema_table.h)
-//   3. per-sample columns, cached and extended by refresh() while a writer appends (SWMR)
+//   1. opening: HDF5? HeadScope? schema version? — each failure a clear StoreError (read_access.h opens
+//      the file: plain when no writer is live, SWMR with bounded retries beside a live one)
+//   2. the layout and provenance (file_header.cpp), every dataset of the table opened (schema_table.h) and
+//      its shape checked (store_checks.h)
+//   3. committed rows: on open and on refresh(), token_start's length is read first, then every other
+//      dataset is refreshed, and the new rows' indices and counts are checked before they are used
 //   4. slices: traces, layers, summaries, flow, pinned attention, embeddings
 #include "core/store/reader.h"
 
-#include <sys/file.h>
-#include <fcntl.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "core/store/file_header.h"
 #include "core/store/h5.h"
+#include "core/store/read_access.h"
 #include "core/store/schema.h"
 #include "core/store/schema_table.h"
+#include "core/store/store_checks.h"
 #include "core/util/half.h"
 
 namespace headscope::store {
@@ -28,6 +29,7 @@ using h5::Id;
 struct StoreReader::Impl {
   std::string path;
   Id file;
+  bool swmr = false;  // opened in SWMR read mode (a writer was live, or was killed mid-run)
   StoreLayout layout;
   Provenance provenance;
   int schema_version = 0;
@@ -35,14 +37,14 @@ struct StoreReader::Impl {
   bool complete = false;
   std::map<std::string, Id> datasets;  // every dataset of the table (schema_table.h), by path
   std::vector<hid_t> metric_sets, summary_sets, attention_sets;  // views into `datasets`, in layout order
-  // Cached per-sample columns. [samples]
-  std::vector<std::int64_t> token_start, id_start, metadata_start, embedding_start, attention_offset;
-  std::vector<std::int32_t> token_count, prompt_length, id_length, metadata_length, embedding_count;
-  std::int64_t samples = 0, tokens = 0;
+  SampleColumns columns;               // cached per-sample columns, checked. [samples]
+  RowExtents extents;                  // rows of each axis at the last refresh; no read goes past them
+  std::int64_t samples = 0, tokens = 0, spans = 0;  // committed and checked
 
   hid_t dataset(const char* name) const { return datasets.at(name); }
   void open_all();
-  void load_columns(std::int64_t from, std::int64_t to);
+  bool read_new_rows();
+  void load_rows(std::int64_t from, std::int64_t to);
   void check_sample(std::int64_t i) const {
     if (i < 0 || i >= samples)
       throw StoreError(path + ": sample " + std::to_string(i) + " out of range (0.." + std::to_string(samples) + ")");
@@ -60,6 +62,7 @@ void StoreReader::Impl::open_all() {
   for (const auto& spec : sc::capture_datasets())
     if (spec.rows != sc::RowAxis::fixed)
       for (const auto& name : sc::dataset_paths(spec, layout)) datasets.emplace(name, h5::open_dataset(file, name, path));
+  check_dataset_shapes(datasets, layout, path);
   for (const auto& metric : layout.metrics) {
     metric_sets.push_back(datasets.at(std::string(sc::kMetrics) + "/" + metric.name).get());
     summary_sets.push_back(datasets.at(std::string(sc::kSummaries) + "/" + metric.name).get());
@@ -69,38 +72,77 @@ void StoreReader::Impl::open_all() {
 }
 
 template <typename T>
-static void append_column(const StoreReader::Impl& r, const char* name, hid_t memory_type, std::int64_t from,
-                          std::int64_t to, std::vector<T>& column) {
+static void read_rows(const StoreReader::Impl& r, const char* name, hid_t memory_type, std::int64_t from, std::int64_t to,
+                      std::vector<T>& column) {
   column.resize(static_cast<std::size_t>(to));
   if (to > from)
     h5::read_slab(r.dataset(name), memory_type, {static_cast<hsize_t>(from)}, {static_cast<hsize_t>(to - from)},
                   column.data() + from, r.path);
 }
 
-void StoreReader::Impl::load_columns(std::int64_t from, std::int64_t to) {
-  append_column(*this, sc::kTokenStart, H5T_NATIVE_INT64, from, to, token_start);
-  append_column(*this, sc::kTokenCount, H5T_NATIVE_INT32, from, to, token_count);
-  append_column(*this, sc::kPromptLength, H5T_NATIVE_INT32, from, to, prompt_length);
-  append_column(*this, sc::kIdStart, H5T_NATIVE_INT64, from, to, id_start);
-  append_column(*this, sc::kIdLength, H5T_NATIVE_INT32, from, to, id_length);
-  append_column(*this, sc::kMetadataStart, H5T_NATIVE_INT64, from, to, metadata_start);
-  append_column(*this, sc::kMetadataLength, H5T_NATIVE_INT32, from, to, metadata_length);
-  append_column(*this, sc::kEmbeddingStart, H5T_NATIVE_INT64, from, to, embedding_start);
-  append_column(*this, sc::kEmbeddingCount, H5T_NATIVE_INT32, from, to, embedding_count);
-  if (!layout.pinned_heads.empty()) append_column(*this, sc::kAttentionOffset, H5T_NATIVE_INT64, from, to, attention_offset);
+// Reads and checks rows [from, to) of the per-sample columns, their flow positions and their step spans.
+void StoreReader::Impl::load_rows(std::int64_t from, std::int64_t to) {
+  SampleColumns& c = columns;
+  read_rows(*this, sc::kTokenStart, H5T_NATIVE_INT64, from, to, c.token_start);
+  read_rows(*this, sc::kTokenCount, H5T_NATIVE_INT32, from, to, c.token_count);
+  read_rows(*this, sc::kPromptLength, H5T_NATIVE_INT32, from, to, c.prompt_length);
+  read_rows(*this, sc::kIdStart, H5T_NATIVE_INT64, from, to, c.id_start);
+  read_rows(*this, sc::kIdLength, H5T_NATIVE_INT32, from, to, c.id_length);
+  read_rows(*this, sc::kMetadataStart, H5T_NATIVE_INT64, from, to, c.metadata_start);
+  read_rows(*this, sc::kMetadataLength, H5T_NATIVE_INT32, from, to, c.metadata_length);
+  read_rows(*this, sc::kEmbeddingStart, H5T_NATIVE_INT64, from, to, c.embedding_start);
+  read_rows(*this, sc::kEmbeddingCount, H5T_NATIVE_INT32, from, to, c.embedding_count);
+  if (!layout.pinned_heads.empty()) read_rows(*this, sc::kAttentionOffset, H5T_NATIVE_INT64, from, to, c.attention_offset);
+  check_sample_rows(c, from, to, layout, extents, path);
+  if (layout.flow_size > 0 && to > from) {
+    const hsize_t k = static_cast<hsize_t>(layout.flow_size), rows = static_cast<hsize_t>(to - from);
+    std::vector<std::int32_t> positions(rows * k);
+    h5::read_slab(dataset(sc::kFlowPositions), H5T_NATIVE_INT32, {static_cast<hsize_t>(from), 0}, {rows, k}, positions.data(), path);
+    check_flow_positions(positions, from, layout.flow_size, c, path);
+  }
+  const std::int64_t span_to = to > 0 ? c.embedding_start[to - 1] + c.embedding_count[to - 1] : 0;
+  if (layout.embedding_dim > 0 && span_to > spans) {
+    SpanRows rows;
+    read_rows(*this, sc::kEmbeddingSample, H5T_NATIVE_INT64, spans, span_to, rows.sample);
+    read_rows(*this, sc::kEmbeddingSpanStart, H5T_NATIVE_INT32, spans, span_to, rows.span_start);
+    read_rows(*this, sc::kEmbeddingSpanEnd, H5T_NATIVE_INT32, spans, span_to, rows.span_end);
+    read_rows(*this, sc::kEmbeddingLabelStart, H5T_NATIVE_INT64, spans, span_to, rows.label_start);
+    read_rows(*this, sc::kEmbeddingLabelLength, H5T_NATIVE_INT32, spans, span_to, rows.label_length);
+    for (auto* column : {&rows.sample, &rows.label_start}) column->erase(column->begin(), column->begin() + spans);
+    for (auto* column : {&rows.span_start, &rows.span_end, &rows.label_length}) column->erase(column->begin(), column->begin() + spans);
+    check_span_rows(rows, spans, to, c, extents, path);
+  }
   samples = to;
-  tokens = to > 0 ? token_start[to - 1] + token_count[to - 1] : 0;
+  tokens = to > 0 ? c.token_start[to - 1] + c.token_count[to - 1] : 0;
+  spans = span_to;
 }
 
-static Id open_file(const std::string& path) {
-  Id access(H5Pcreate(H5P_FILE_ACCESS));
-  H5Pset_file_locking(access, false, true);  // readers never block the writer; see writer.cpp's own lock
-  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, access);
-  if (file < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access);  // older superblocks cannot be read in SWMR mode
+// The committed sample count is token_start's length (the writer appends that row last). It is read
+// first; every other dataset is refreshed after it, so each holds at least the rows those samples use.
+bool StoreReader::Impl::read_new_rows() {
+  if (swmr) h5::check_status(H5Drefresh(dataset(sc::kTokenStart)), path, "cannot refresh " + std::string(sc::kTokenStart));
+  const auto now = static_cast<std::int64_t>(h5::extent0(dataset(sc::kTokenStart)));
+  if (now <= samples) return false;
+  if (swmr)
+    for (auto& [name, set] : datasets)
+      if (name != sc::kTokenStart) h5::check_status(H5Drefresh(set), path, "cannot refresh " + name);
+  extents = row_extents(datasets, layout);
+  if (extents[sc::RowAxis::sample] < now)
+    throw StoreError(path + ": " + std::to_string(now) + " samples committed, but a per-sample dataset holds only " +
+                     std::to_string(extents[sc::RowAxis::sample]) + " rows (damaged file?)");
+  const std::int64_t before = samples;
+  try {
+    load_rows(before, now);
+  } catch (...) {  // keep the rows already checked, and only those
+    for (auto* column : {&columns.token_start, &columns.id_start, &columns.metadata_start, &columns.embedding_start,
+                         &columns.attention_offset})
+      column->resize(std::min(column->size(), static_cast<std::size_t>(before)));
+    for (auto* column : {&columns.token_count, &columns.prompt_length, &columns.id_length, &columns.metadata_length,
+                         &columns.embedding_count})
+      column->resize(std::min(column->size(), static_cast<std::size_t>(before)));
+    throw;
   }
-  return Id(h5::check(file, path, "cannot open the HDF5 file (truncated or corrupt?)"));
+  return true;
 }
 
 std::unique_ptr<StoreReader> StoreReader::open(const std::string& path) {
@@ -114,11 +156,14 @@ std::unique_ptr<StoreReader> StoreReader::open(const std::string& path) {
   }
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  impl->file = open_file(path);
+  OpenedFile opened = open_for_reading(path);
+  impl->file = std::move(opened.file);
+  impl->swmr = opened.swmr;
   const RootAttributes root = read_root_attributes(impl->file, path);
   check_format(root, path);
   impl->schema_version = root.schema_version;
   impl->layout = read_layout(impl->file, path);
+  check_layout(impl->layout, path);
   for (const char* name : {sc::kCreated, sc::kToolVersion, sc::kComplete})  // required in a store
     if (!h5::has_attribute(impl->file, name)) throw StoreError(path + ": root attribute '" + name + "' missing");
   impl->created = root.created;
@@ -126,7 +171,7 @@ std::unique_ptr<StoreReader> StoreReader::open(const std::string& path) {
   impl->complete = root.complete;
   impl->provenance = read_provenance(impl->file, path);
   impl->open_all();
-  impl->load_columns(0, static_cast<std::int64_t>(h5::extent0(impl->dataset(sc::kTokenStart))));
+  impl->read_new_rows();
   return std::unique_ptr<StoreReader>(new StoreReader(std::move(impl)));
 }
 
@@ -140,27 +185,13 @@ int StoreReader::schema_version() const { return impl_->schema_version; }
 std::string StoreReader::created() const { return impl_->created; }
 std::string StoreReader::tool_version() const { return impl_->tool_version; }
 bool StoreReader::complete() const { return impl_->complete; }
-
-bool StoreReader::live() const {
-  if (impl_->complete) return false;
-  const std::string lock_path = impl_->path + sc::kWriterLockSuffix;
-  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
-  ::close(fd);
-  return held;
-}
+bool StoreReader::live() const { return !impl_->complete && writer_lock_held(impl_->path); }
 
 // 3. Refresh -----------------------------------------------------------------------------------------
 bool StoreReader::refresh() {
   auto& r = *impl_;
-  if (r.complete) return false;
-  H5Drefresh(r.dataset(sc::kTokenStart));
-  const auto now = static_cast<std::int64_t>(h5::extent0(r.dataset(sc::kTokenStart)));
-  if (now == r.samples) return false;
-  for (auto& [name, set] : r.datasets) H5Drefresh(set);  // every dataset of the table, metrics included
-  r.load_columns(r.samples, now);
-  return true;
+  if (r.complete || !r.swmr) return false;  // a file opened without a live writer does not grow
+  return r.read_new_rows();
 }
 
 std::int64_t StoreReader::sample_count() const { return impl_->samples; }
@@ -171,20 +202,21 @@ SampleInfo StoreReader::sample(std::int64_t i) const {
   r.check_sample(i);
   SampleInfo info;
   info.index = i;
-  info.token_start = r.token_start[i];
-  info.token_count = r.token_count[i];
-  info.prompt_length = r.prompt_length[i];
-  info.id = r.read_pool(sc::kSampleText, r.id_start[i], r.id_length[i]);
-  info.metadata_json = r.read_pool(sc::kSampleText, r.metadata_start[i], r.metadata_length[i]);
+  info.token_start = r.columns.token_start[i];
+  info.token_count = r.columns.token_count[i];
+  info.prompt_length = r.columns.prompt_length[i];
+  info.id = r.read_pool(sc::kSampleText, r.columns.id_start[i], r.columns.id_length[i]);
+  info.metadata_json = r.read_pool(sc::kSampleText, r.columns.metadata_start[i], r.columns.metadata_length[i]);
   info.facts = decode_sample_facts(info.metadata_json);
+  check_sample_metadata(info, r.path);
   return info;
 }
 
 std::vector<std::int32_t> StoreReader::tokens(std::int64_t i) const {
   const auto& r = *impl_;
   r.check_sample(i);
-  std::vector<std::int32_t> ids(static_cast<std::size_t>(r.token_count[i]));
-  h5::read_slab(r.dataset(sc::kTokenIds), H5T_NATIVE_INT32, {static_cast<hsize_t>(r.token_start[i])},
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(r.columns.token_count[i]));
+  h5::read_slab(r.dataset(sc::kTokenIds), H5T_NATIVE_INT32, {static_cast<hsize_t>(r.columns.token_start[i])},
                 {ids.size()}, ids.data(), r.path);
   return ids;
 }
@@ -192,14 +224,19 @@ std::vector<std::int32_t> StoreReader::tokens(std::int64_t i) const {
 std::vector<std::string> StoreReader::token_text(std::int64_t i) const {
   const auto& r = *impl_;
   r.check_sample(i);
-  const hsize_t n = static_cast<hsize_t>(r.token_count[i]), at = static_cast<hsize_t>(r.token_start[i]);
+  const hsize_t n = static_cast<hsize_t>(r.columns.token_count[i]), at = static_cast<hsize_t>(r.columns.token_start[i]);
   std::vector<std::int64_t> starts(n);
   std::vector<std::int32_t> lengths(n);
   h5::read_slab(r.dataset(sc::kTokenTextStart), H5T_NATIVE_INT64, {at}, {n}, starts.data(), r.path);
   h5::read_slab(r.dataset(sc::kTokenTextLength), H5T_NATIVE_INT32, {at}, {n}, lengths.data(), r.path);
+  check_token_text(starts, lengths, static_cast<std::int64_t>(at), r.extents, r.path);
   std::vector<std::string> out(n);
   if (n == 0) return out;
-  const std::int64_t first = starts[0], last = starts[n - 1] + lengths[n - 1];
+  std::int64_t first = starts[0], last = starts[0];
+  for (hsize_t t = 0; t < n; ++t) {
+    first = std::min(first, starts[t]);
+    last = std::max(last, starts[t] + lengths[t]);
+  }
   const std::string pool = r.read_pool(sc::kTokenText, first, last - first);
   for (hsize_t t = 0; t < n; ++t) out[t] = pool.substr(static_cast<std::size_t>(starts[t] - first), static_cast<std::size_t>(lengths[t]));
   return out;
@@ -241,8 +278,8 @@ std::vector<float> StoreReader::head_trace(const std::string& metric, std::int64
   if (head.layer < 0 || head.layer >= r.layout.layer_count || head.head < 0 || head.head >= r.layout.head_count)
     throw StoreError(r.path + ": head " + head_name(head) + " outside the model's layers and heads");
   return read_values(r, r.metric_sets[m],
-                     {static_cast<hsize_t>(r.token_start[i]), static_cast<hsize_t>(head.layer), static_cast<hsize_t>(head.head)},
-                     {static_cast<hsize_t>(r.token_count[i]), 1, 1});
+                     {static_cast<hsize_t>(r.columns.token_start[i]), static_cast<hsize_t>(head.layer), static_cast<hsize_t>(head.head)},
+                     {static_cast<hsize_t>(r.columns.token_count[i]), 1, 1});
 }
 
 std::vector<float> StoreReader::layer_slice(const std::string& metric, std::int64_t i, int layer) const {
@@ -250,8 +287,8 @@ std::vector<float> StoreReader::layer_slice(const std::string& metric, std::int6
   const int m = require_metric(*this, metric);
   r.check_sample(i);
   if (layer < 0 || layer >= r.layout.layer_count) throw StoreError(r.path + ": layer " + std::to_string(layer) + " out of range");
-  return read_values(r, r.metric_sets[m], {static_cast<hsize_t>(r.token_start[i]), static_cast<hsize_t>(layer), 0},
-                     {static_cast<hsize_t>(r.token_count[i]), 1, static_cast<hsize_t>(r.layout.head_count)});
+  return read_values(r, r.metric_sets[m], {static_cast<hsize_t>(r.columns.token_start[i]), static_cast<hsize_t>(layer), 0},
+                     {static_cast<hsize_t>(r.columns.token_count[i]), 1, static_cast<hsize_t>(r.layout.head_count)});
 }
 
 std::vector<float> StoreReader::summary(const std::string& metric) const {
@@ -291,20 +328,16 @@ std::optional<std::vector<float>> StoreReader::pinned_attention(std::int64_t i, 
   r.check_sample(i);
   for (std::size_t p = 0; p < r.layout.pinned_heads.size(); ++p) {
     if (!(r.layout.pinned_heads[p] == head)) continue;
-    const hsize_t n = static_cast<hsize_t>(r.token_count[i]);
+    const hsize_t n = static_cast<hsize_t>(r.columns.token_count[i]);
     std::vector<float> out(n * n);
-    h5::read_slab(r.attention_sets[p], H5T_NATIVE_FLOAT, {static_cast<hsize_t>(r.attention_offset[i])}, {n * n},
+    h5::read_slab(r.attention_sets[p], H5T_NATIVE_FLOAT, {static_cast<hsize_t>(r.columns.attention_offset[i])}, {n * n},
                   out.data(), r.path);
     return out;
   }
   return std::nullopt;
 }
 
-std::int64_t StoreReader::embedding_count() const {
-  const auto& r = *impl_;
-  if (r.layout.embedding_dim == 0 || r.samples == 0) return 0;
-  return r.embedding_start[r.samples - 1] + r.embedding_count[r.samples - 1];
-}
+std::int64_t StoreReader::embedding_count() const { return impl_->layout.embedding_dim > 0 ? impl_->spans : 0; }
 
 SpanEmbeddings StoreReader::embeddings() const {
   const auto& r = *impl_;
@@ -322,7 +355,9 @@ SpanEmbeddings StoreReader::embeddings() const {
   std::vector<std::int32_t> lengths(n);
   h5::read_slab(r.dataset(sc::kEmbeddingLabelStart), H5T_NATIVE_INT64, {0}, {n}, starts.data(), r.path);
   h5::read_slab(r.dataset(sc::kEmbeddingLabelLength), H5T_NATIVE_INT32, {0}, {n}, lengths.data(), r.path);
-  const std::string pool = r.read_pool(sc::kEmbeddingLabelText, 0, starts[n - 1] + lengths[n - 1]);
+  std::int64_t pool_bytes = 0;  // the labels were checked inside label_text on open (store_checks.h)
+  for (hsize_t i = 0; i < n; ++i) pool_bytes = std::max(pool_bytes, starts[i] + lengths[i]);
+  const std::string pool = r.read_pool(sc::kEmbeddingLabelText, 0, pool_bytes);
   for (hsize_t i = 0; i < n; ++i) out.labels.push_back(pool.substr(static_cast<std::size_t>(starts[i]), static_cast<std::size_t>(lengths[i])));
   return out;
 }
