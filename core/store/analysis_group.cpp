@@ -1,6 +1,8 @@
 // Writer and reader of a store's /analysis group (see analysis_group.h). Sections: 1. writing  2. reading.
 #include "core/store/analysis_group.h"
 
+#include <algorithm>
+
 #include "core/store/file_header.h"
 #include "core/store/h5.h"
 #include "core/store/result_io.h"
@@ -77,6 +79,36 @@ void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
 }
 
 // 2. Reading -----------------------------------------------------------------------------------------------
+// Array lengths against the store's layers and heads, and the heads and positions they name inside them.
+static void check_analysis_shapes(const AnalysisGroup& a, const std::string& path) {
+  auto require = [&](bool ok, const std::string& what) {
+    if (!ok) throw StoreError(path + ": " + std::string(kAnalysis) + ": " + what + " (damaged file?)");
+  };
+  const std::size_t heads = static_cast<std::size_t>(std::max(0, a.layer_count)) * static_cast<std::size_t>(std::max(0, a.head_count));
+  auto inside = [&](const HeadRef& head) {
+    return head.layer >= 0 && head.layer < a.layer_count && head.head >= 0 && head.head < a.head_count;
+  };
+  if (a.heartbeats.present) {
+    const HeartbeatsGroup& h = a.heartbeats;
+    require(heads > 0 && h.counts.size() % heads == 0, "heartbeats/counts is not [sample, layer, head]");
+    require(h.telegraph_score.size() == h.telegraph_ranking.size(), "heartbeats/telegraph_score and telegraph_ranking differ in length");
+    for (const HeadRef& head : h.telegraph_ranking) require(inside(head), "heartbeats/telegraph_ranking names " + head_name(head) + ", outside the model");
+    const std::size_t rows = h.calibration_level.size();
+    require(h.calibration_mean.size() == rows && h.calibration_std.size() == rows && h.calibration_samples.size() == rows,
+            "heartbeats/calibration_* differ in length");
+  }
+  if (a.flow.present) {
+    const FlowGroup& f = a.flow;
+    const std::size_t kk = static_cast<std::size_t>(std::max(0, f.k)) * static_cast<std::size_t>(std::max(0, f.k));
+    require(heads > 0 && f.mean.size() == heads * kk && f.std.size() == heads * kk, "flow/mean and flow/std are not [layer, head, K, K]");
+    for (const auto* scores : {&f.flow, &f.hub_score, &f.skip, &f.composite})
+      require(scores->size() == heads, "a flow score is not [layer, head]");
+    require(f.hub_position.size() == heads, "flow/hub_position is not [layer, head]");
+    for (std::int32_t position : f.hub_position) require(position >= -1 && position < f.k, "flow/hub_position outside the K positions");
+  }
+  if (a.boundaries.present) require(a.boundaries.f1.size() == heads, "boundaries/f1 is not [layer, head]");
+}
+
 AnalysisGroup read_analysis_group(const std::string& path) {
   Id file = io::open_read_only(path);
   AnalysisGroup a;
@@ -124,6 +156,7 @@ AnalysisGroup read_analysis_group(const std::string& path) {
     b.peak_rule = io::string_or(group, "peak_rule", path);
     b.f1 = io::doubles(group, "f1", path);
   }
+  check_analysis_shapes(a, path);
   return a;
 }
 

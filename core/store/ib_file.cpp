@@ -162,6 +162,36 @@ void write_ib_file(const std::string& path, const IbFile& f) {
 }
 
 // 2. Reading -----------------------------------------------------------------------------------------------
+// Every index the views follow (a step's label and cluster, a cluster's label and example steps, a source
+// step's sample and span) inside what it indexes, so a damaged value is a StoreError, not a bad index.
+static void check_ib_indices(const IbFile& ib) {
+  const auto labels = static_cast<std::int64_t>(ib.label_names.size()), clusters = static_cast<std::int64_t>(ib.clusters.size());
+  const std::int64_t steps = ib.step_count;
+  auto require = [&](bool ok, const std::string& dataset, std::size_t row, const std::string& what) {
+    if (!ok) throw StoreError(ib.path + ": /ib/" + dataset + " row " + std::to_string(row) + ": " + what + " (damaged file?)");
+  };
+  require(steps >= 0, "step_count", 0, "negative step count");
+  for (const auto* column : {&ib.step_label, &ib.step_cell, &ib.step_cluster})
+    require(column->empty() || static_cast<std::int64_t>(column->size()) == steps, "step_*", column->size(),
+            "a per-step array is not as long as step_count " + std::to_string(steps));
+  for (std::size_t i = 0; i < ib.step_label.size(); ++i)
+    require(ib.step_label[i] >= 0 && ib.step_label[i] < labels, "step_label", i, "label outside the " + std::to_string(labels) + " labels");
+  for (std::size_t i = 0; i < ib.step_cluster.size(); ++i)
+    require(ib.step_cluster[i] >= 0 && ib.step_cluster[i] < clusters, "step_cluster", i,
+            "cluster outside the " + std::to_string(clusters) + " clusters");
+  for (std::size_t c = 0; c < ib.clusters.size(); ++c) {
+    const IbCluster& cluster = ib.clusters[c];
+    require(cluster.majority_label >= -1 && cluster.majority_label < labels, "clusters/majority_label", c, "label outside the labels");
+    for (std::int64_t example : cluster.examples)
+      require(example < steps, "clusters/examples", c, "example step " + std::to_string(example) + " outside the " + std::to_string(steps) + " steps");
+  }
+  const IbStepSpans& source = ib.source_steps;
+  for (std::size_t i = 0; i < source.step_count(); ++i) {
+    require(source.sample[i] >= 0, "source/sample", i, "negative sample index");
+    require(source.span_start[i] >= 0 && source.span_start[i] <= source.span_end[i], "source/span_start", i, "span ends before it starts");
+  }
+}
+
 std::shared_ptr<const IbFile> read_ib_file(const std::string& path) {
   Id file = io::open_read_only(path);
   io::require_kind(file, RunKind::ib, "/ib", path);
@@ -286,6 +316,7 @@ std::shared_ptr<const IbFile> read_ib_file(const std::string& path) {
         (!data->step_cluster.empty() && data->step_cluster.size() != steps))
       throw StoreError(path + ": /ib/source datasets and /ib/step_cluster differ in length");
   }
+  check_ib_indices(*data);
   return data;
 }
 

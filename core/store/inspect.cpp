@@ -10,6 +10,7 @@
 #include "core/store/file_header.h"
 #include "core/store/h5.h"
 #include "core/store/ib_file.h"
+#include "core/store/read_access.h"
 #include "core/store/reader.h"
 #include "core/store/schema.h"
 
@@ -29,11 +30,7 @@ static std::string type_name(hid_t type) {
 }
 
 static nlohmann::json walk_datasets(const std::string& path) {
-  Id access(H5Pcreate(H5P_FILE_ACCESS));
-  H5Pset_file_locking(access, false, true);
-  hid_t raw = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, access);
-  if (raw < 0) { H5Eclear2(H5E_DEFAULT); raw = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access); }
-  Id file(h5::check(raw, path, "cannot open the HDF5 file"));
+  Id file = open_for_reading(path).file;
   nlohmann::json out = nlohmann::json::array();
   H5Ovisit2(
       file, H5_INDEX_NAME, H5_ITER_NATIVE,
@@ -82,9 +79,8 @@ static nlohmann::json result_file_json(const std::string& path, Id file, const s
 
 nlohmann::json inspect_json(const std::string& path) {
   if (H5Fis_hdf5(path.c_str()) > 0) {  // a sweep result has no /samples for StoreReader to read
-    h5::quiet_errors();
-    Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    if (file.valid() && h5::has_attribute(file, schema::kKind) && !h5::link_exists(file, schema::kSamples)) {
+    Id file = open_for_reading(path).file;
+    if (h5::has_attribute(file, schema::kKind) && !h5::link_exists(file, schema::kSamples)) {
       const std::string kind = h5::read_string_attribute(file, schema::kKind, path);
       if (kind == run_kind_name(RunKind::sweep) || kind == run_kind_name(RunKind::ib))
         return result_file_json(path, std::move(file), kind);

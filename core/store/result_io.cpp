@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/store/file_header.h"
+#include "core/store/read_access.h"
 
 namespace headscope::store::result_io {
 
@@ -16,7 +17,9 @@ Id create(const std::string& path, const std::string& partial, RunKind kind, con
   h5::quiet_errors();
   if (!overwrite && std::filesystem::exists(path))
     throw StoreError(path + ": file exists (pass --overwrite to replace it)");
-  Id file(h5::check(H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), partial, "cannot create the file"));
+  Id access(H5Pcreate(H5P_FILE_ACCESS));  // the latest format checksums every piece of metadata
+  H5Pset_libver_bounds(access, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  Id file(h5::check(H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access), partial, "cannot create the file"));
   write_root_attributes(file, kind, command_line, complete);
   return file;
 }
@@ -80,12 +83,7 @@ void write_strings(hid_t group, const std::string& name, const std::vector<std::
 }
 
 // Reading ------------------------------------------------------------------------------------------------
-Id open_read_only(const std::string& path) {
-  h5::quiet_errors();
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) throw StoreError(path + ": cannot open it as an HDF5 file");
-  return Id(file);
-}
+Id open_read_only(const std::string& path) { return open_for_reading(path).file; }
 
 void require_kind(hid_t file, RunKind wanted, const std::string& group, const std::string& path) {
   const std::string kind = read_root_attributes(file, path).kind, name = run_kind_name(wanted);
@@ -139,6 +137,7 @@ static std::vector<std::string> read_strings(hid_t object, bool is_attribute, co
     h5::check_status(status, path, "cannot read '" + what + "'");
   };
   if (H5Tis_variable_str(type) > 0) {
+    if (!is_attribute) h5::check_global_heap(object, path + " " + what);
     Id memory_type(H5Tcopy(H5T_C_S1));
     H5Tset_size(memory_type, H5T_VARIABLE);
     H5Tset_cset(memory_type, H5Tget_cset(type));

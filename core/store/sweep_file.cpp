@@ -2,6 +2,7 @@
 // sweep  3. writing a gain scan  4. reading a sweep.
 #include "core/store/sweep_file.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/store/file_header.h"
@@ -212,6 +213,12 @@ std::shared_ptr<const SweepFile> read_sweep_file(const std::string& path) {
   if (data->head_names.empty())  // no names attribute: make them from the (layer, head) pairs
     for (const auto& head : data->heads) data->head_names.push_back(head_name(head));
   data->roles = io::dataset_string_attribute(sweep, "heads", "roles", path);
+  if (data->heads.size() != data->head_names.size())
+    throw StoreError(path + ": /sweep/heads holds " + std::to_string(data->heads.size()) + " heads but names " +
+                     std::to_string(data->head_names.size()) + " (damaged file?)");
+  for (std::size_t h = 0; h < data->heads.size(); ++h)
+    if (data->heads[h].layer < 0 || data->heads[h].head < 0)
+      throw StoreError(path + ": /sweep/heads row " + std::to_string(h) + ": negative layer or head (damaged file?)");
   const std::size_t head_total = data->head_names.size(), cells = data->scales.size() * head_total;
   data->roles.resize(head_total, "control");
   data->condition_names.resize(data->scales.size());
@@ -250,6 +257,11 @@ std::shared_ptr<const SweepFile> read_sweep_file(const std::string& path) {
   data->gain_notes = io::dataset_string_attribute(sweep, "gain", "notes", path);
   data->gain_notes.resize(head_total);
   data->ratio = io::doubles(sweep, "ratio", path);
+  const std::size_t controls = std::max<std::size_t>(head_total, 1) - 1;
+  if (data->ratio.size() > controls)
+    throw StoreError(path + ": /sweep/ratio holds " + std::to_string(data->ratio.size()) + " values for " +
+                     std::to_string(controls) + " control heads (damaged file?)");
+  data->ratio.resize(controls, nan);  // a sweep still running has not compared every control yet
   data->verdicts = io::dataset_string_attribute(sweep, "ratio", "verdicts", path);
   data->verdicts.resize(data->ratio.size());
   {

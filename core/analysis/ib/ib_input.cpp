@@ -13,6 +13,7 @@
 #include <map>
 
 #include "core/io/npy.h"
+#include "core/store/read_access.h"
 #include "core/store/reader.h"
 
 namespace headscope::analysis::ib {
@@ -187,15 +188,16 @@ StepData load_step_data(const std::string& embeddings_path, const std::string& l
     if (!labels_path.empty()) throw IbInputError(labels_path + ": --labels is only for a .npy embeddings file");
     if (H5Fis_hdf5(embeddings_path.c_str()) <= 0)
       throw IbInputError(embeddings_path + ": not an HDF5 file (expected .h5 with 'embeddings' and 'labels', a HeadScope store, or .npy)");
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    hid_t file = H5Fopen(embeddings_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) throw IbInputError(embeddings_path + ": cannot open the HDF5 file");
-    const bool is_store = root_says_headscope(file);
-    if (!is_store) {
-      H5Closer file_closer{file, H5Fclose};
-      data = load_plain_hdf5(file, embeddings_path);
+    store::OpenedFile opened;
+    try {
+      opened = store::open_for_reading(embeddings_path);  // never hangs on a damaged file (read_access.h)
+    } catch (const store::StoreError& e) {
+      throw IbInputError(e.what());
+    }
+    if (!root_says_headscope(opened.file)) {
+      data = load_plain_hdf5(opened.file, embeddings_path);
     } else {
-      H5Fclose(file);
+      opened.file.reset();
       data = load_store(embeddings_path);
     }
   }
