@@ -2,7 +2,11 @@
 // extendible chunked datasets with dimension labels.
 #include "core/store/h5.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 
 #include <hdf5_hl.h>
 
@@ -196,11 +200,83 @@ void write_string_dataset(hid_t location, const std::string& name, const std::st
                "cannot write dataset '" + name + "'");
 }
 
+namespace {
+
+std::uint64_t little_endian(const unsigned char* bytes, int count) {
+  std::uint64_t value = 0;
+  for (int i = count - 1; i >= 0; --i) value = (value << 8) | bytes[i];
+  return value;
+}
+
+// Reads `count` bytes at absolute `offset` of the file; false when the file is shorter.
+bool read_file_bytes(const std::string& path, std::uint64_t offset, std::uint64_t count, std::vector<unsigned char>& out) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return false;
+  out.assign(static_cast<std::size_t>(count), 0);
+  const bool ok = fseeko(file, static_cast<off_t>(offset), SEEK_SET) == 0 && std::fread(out.data(), 1, out.size(), file) == out.size();
+  std::fclose(file);
+  return ok;
+}
+
+}  // namespace
+
+void check_global_heap(hid_t dataset, const std::string& context) {
+  constexpr std::uint64_t kElementBytes = 16, kHeaderBytes = 16, kObjectHeaderBytes = 16;  // 8-byte offsets and lengths
+  const haddr_t offset = H5Dget_offset(dataset);
+  Id file(H5Iget_file_id(dataset));
+  Id file_create(H5Fget_create_plist(file));
+  std::size_t offset_size = 0, length_size = 0;
+  hsize_t userblock = 0;
+  if (offset == HADDR_UNDEF || H5Pget_sizes(file_create, &offset_size, &length_size) < 0 || offset_size != 8 ||
+      length_size != 8 || H5Pget_userblock(file_create, &userblock) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return;  // not contiguous, or a layout this check does not know: HDF5 reads it unchecked
+  }
+  const ssize_t name_length = H5Fget_name(dataset, nullptr, 0);
+  std::string path(name_length > 0 ? static_cast<std::size_t>(name_length) : 0, '\0');
+  if (name_length <= 0 || H5Fget_name(dataset, path.data(), path.size() + 1) < 0) return;
+  auto damaged = [&](const std::string& what) {
+    throw StoreError(context + ": a variable-length string's storage (HDF5 global heap) is damaged: " + what);
+  };
+  Id space(H5Dget_space(dataset));
+  const hssize_t elements = H5Sget_simple_extent_npoints(space);
+  std::vector<unsigned char> references;
+  if (elements <= 0) return;
+  if (!read_file_bytes(path, offset, static_cast<std::uint64_t>(elements) * kElementBytes, references)) damaged("past the end of the file");
+  std::map<std::uint64_t, std::map<std::uint64_t, std::uint64_t>> collections;  // address -> object index -> size
+  for (hssize_t e = 0; e < elements; ++e) {
+    const unsigned char* element = references.data() + e * kElementBytes;
+    const std::uint64_t length = little_endian(element, 4), address = little_endian(element + 4, 8);
+    const std::uint64_t index = little_endian(element + 12, 4);
+    if (length == 0) continue;  // an empty string points nowhere
+    if (!collections.count(address)) {
+      std::vector<unsigned char> header, heap;
+      if (!read_file_bytes(path, userblock + address, kHeaderBytes, header) || std::memcmp(header.data(), "GCOL", 4) != 0)
+        damaged("no collection at address " + std::to_string(address));
+      const std::uint64_t size = little_endian(header.data() + 8, 8);
+      if (size < kHeaderBytes || size > (std::uint64_t{1} << 32) || !read_file_bytes(path, userblock + address, size, heap))
+        damaged("collection size " + std::to_string(size));
+      auto& objects = collections[address];
+      for (std::uint64_t at = kHeaderBytes; at + kObjectHeaderBytes <= size;) {  // HDF5's own walk
+        const std::uint64_t object = little_endian(heap.data() + at, 2), object_size = little_endian(heap.data() + at + 8, 8);
+        const std::uint64_t need = object > 0 ? kObjectHeaderBytes + ((object_size + 7) / 8) * 8 : object_size;
+        if (need == 0 || need > size - at || object_size > size) damaged("object " + std::to_string(object) + " of size " + std::to_string(object_size));
+        if (object > 0) objects[object] = object_size;
+        at += need;
+      }
+    }
+    const auto& objects = collections[address];
+    const auto found = objects.find(index);
+    if (found == objects.end() || found->second < length) damaged("string " + std::to_string(index) + " is not in its collection");
+  }
+}
+
 std::string read_string_dataset(hid_t location, const std::string& name, const std::string& context) {
   Id dataset = open_dataset(location, name, context);
   Id type(H5Dget_type(dataset));
   if (H5Tget_class(type) != H5T_STRING) throw StoreError(context + ": dataset '" + name + "' is not a string");
   if (H5Tis_variable_str(type) > 0) {
+    check_global_heap(dataset, context + " " + name);
     Id memory_type(H5Tcopy(H5T_C_S1));
     H5Tset_size(memory_type, H5T_VARIABLE);
     H5Tset_cset(memory_type, H5Tget_cset(type));
@@ -242,6 +318,9 @@ Id create_extendible(hid_t location, const ExtendibleSpec& spec, const std::stri
     H5Pset_shuffle(create);
     H5Pset_deflate(create, static_cast<unsigned>(spec.deflate_level));
   }
+  // A checksum of every chunk (last in the pipeline, so it covers the stored bytes): a damaged chunk is a
+  // read error, never silently wrong values. Same-size chunks are still rewritten in place.
+  check_status(H5Pset_fletcher32(create), context, "cannot add a checksum to '" + spec.name + "'");
   Id access(H5Pcreate(H5P_DATASET_ACCESS));
   if (spec.chunk_cache_bytes > 0) H5Pset_chunk_cache(access, 12421, spec.chunk_cache_bytes, 1.0);
   Id dataset(check(H5Dcreate2(location, spec.name.c_str(), spec.file_type, space, H5P_DEFAULT, create, access),
@@ -303,10 +382,20 @@ void write_array(hid_t location, const std::string& name, hid_t file_type, hid_t
                  const std::vector<std::string>& dim_labels, const std::string& units,
                  const std::string& description) {
   Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  Id dataset(check(H5Dcreate2(location, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                   context, "cannot create dataset '" + name + "'"));
   hsize_t total = 1;
   for (hsize_t d : dims) total *= d;
+  // Chunked (about 1 MiB a chunk) with a checksum, so damaged bytes are a read error; an empty array
+  // cannot be chunked and holds nothing to damage.
+  Id create(H5Pcreate(H5P_DATASET_CREATE));
+  if (total > 0 && !dims.empty()) {
+    const hsize_t row_bytes = std::max<hsize_t>(1, total / dims[0] * H5Tget_size(file_type));
+    std::vector<hsize_t> chunk = dims;
+    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], (hsize_t{1} << 20) / row_bytes));
+    check_status(H5Pset_chunk(create, static_cast<int>(chunk.size()), chunk.data()), context, "bad chunk shape for '" + name + "'");
+    check_status(H5Pset_fletcher32(create), context, "cannot add a checksum to '" + name + "'");
+  }
+  Id dataset(check(H5Dcreate2(location, name.c_str(), file_type, space, H5P_DEFAULT, create, H5P_DEFAULT), context,
+                   "cannot create dataset '" + name + "'"));
   if (total > 0)
     check_status(H5Dwrite(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), context,
                  "cannot write dataset '" + name + "'");

@@ -60,6 +60,11 @@ Id create_group(hid_t location, const std::string& name, const std::string& cont
 Id open_group(hid_t location, const std::string& name, const std::string& context);
 Id open_dataset(hid_t location, const std::string& name, const std::string& context);
 
+// HDF5 1.10 loops forever (or reads past its buffers) on some damaged global heap collections, where
+// variable-length strings live without a checksum. Walks the collections a contiguous variable-length
+// dataset points into, as HDF5 will, and throws StoreError when one is damaged. Call before H5Dread.
+void check_global_heap(hid_t dataset, const std::string& context);
+
 // A scalar variable-length string dataset (written before SWMR starts, never appended).
 void write_string_dataset(hid_t location, const std::string& name, const std::string& value,
                           const std::string& context);
