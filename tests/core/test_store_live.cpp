@@ -217,3 +217,40 @@ TEST(StoreLive, SigkillAtArbitraryMoments) {
     std::filesystem::remove(reference_path);
   }
 }
+
+// A reader opened at any moment of a writer's run (even before the writer has switched the file to SWMR
+// mode: opening waits for it) reads every committed sample whole and as written, through refresh(),
+// without one spurious error: every dataset is refreshed after the committed count is read.
+TEST(StoreLive, ReadsEveryCommittedSampleWhileTheWriterAppends) {
+  const auto dir = test::temp_dir();
+  const auto layout = test::small_layout();
+  const int total = 8;
+  for (int run = 0; run < 3; ++run) {
+    const auto path = (dir / ("run" + std::to_string(run) + ".h5")).string();
+    const pid_t child = spawn_writer(path, total, 0ms);
+    const auto deadline = std::chrono::steady_clock::now() + 60s;  // a hang guard only
+    while (!std::filesystem::exists(path) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    std::unique_ptr<StoreReader> reader;
+    ASSERT_NO_THROW(reader = StoreReader::open(path)) << "opened as soon as the file appeared";
+    std::int64_t checked = 0;
+    while (checked < total && std::chrono::steady_clock::now() < deadline) {
+      ASSERT_NO_THROW(reader->refresh());
+      for (; checked < reader->sample_count(); ++checked) {
+        const auto expected = test::make_sample(layout, static_cast<int>(checked));
+        EXPECT_EQ(reader->sample(checked).id, expected.id);
+        EXPECT_EQ(reader->tokens(checked), expected.tokens);
+        EXPECT_EQ(reader->token_text(checked), expected.token_text);
+        EXPECT_EQ(reader->flow(checked), expected.flow);
+        EXPECT_EQ(*reader->pinned_attention(checked, {1, 2}), expected.pinned_attention[0]);
+        for (const auto& metric : layout.metrics)
+          EXPECT_EQ(reader->layer_slice(metric.name, checked, 1).size(), expected.tokens.size() * layout.head_count);
+      }
+      if (checked < total) std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(checked, total);
+    EXPECT_EQ(reader->embeddings().labels.size(), static_cast<std::size_t>(reader->embedding_count()));
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+}

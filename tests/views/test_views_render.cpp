@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/store/reader.h"
 #include "view_test_support.h"
 #include "views/data/live_run_data.h"
 #include "views/plot/canvas_imgui.h"
@@ -135,9 +136,15 @@ TEST(LiveRunData, FillsInOverFramesWithoutBlockingAndSeesNewSamples) {
     app::write_demo_store(path, options);
     _exit(0);
   }
-  // Wait for the file to exist with its first sample.
-  for (int i = 0; i < 200 && !std::filesystem::exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Wait for the file's first committed sample, seen by a reader of our own (opening waits while the
+  // writer sets the file up), so the run below opens with at least one.
+  for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20); std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(std::chrono::milliseconds(10))) {
+    try {
+      if (std::filesystem::exists(path) && store::StoreReader::open(path)->sample_count() >= 1) break;
+    } catch (const store::StoreError&) {
+    }
+  }
   {
     views::LiveRunData live(path, 50);
     views::Selection selection;

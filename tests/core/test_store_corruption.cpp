@@ -1,0 +1,215 @@
+// Damaged files: one flipped byte anywhere (superblock, object headers, attributes, B-trees, heaps, data
+// chunks) or a truncation of a store, an IB result and a sweep result. Every read path (StoreReader and
+// all its reads, analyze, inspect, the result readers) must succeed or throw StoreError within a bounded
+// time: never hang (HDF5's SWMR retry loop once slept for hours), never crash, never std::bad_alloc. Each
+// damaged file is read in a forked child with an alarm, so a hang fails the test instead of blocking ctest.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <new>
+
+#include "core/analysis/store_analysis.h"
+#include "core/store/ib_file.h"
+#include "core/store/inspect.h"
+#include "core/store/reader.h"
+#include "core/store/sweep_file.h"
+#include "core/store/writer.h"
+#include "result_file_data.h"
+#include "store_test_data.h"
+#include "test_support.h"
+
+using namespace headscope;
+using namespace headscope::store;
+
+namespace {
+
+constexpr unsigned kChildSeconds = 10;  // a hang guard only: a damaged file is read in milliseconds
+
+// What the child's exit status says.
+enum ChildExit { read_ok = 0, store_error = 1, bad_alloc = 2, other_exception = 3 };
+
+// Starts `read` in a forked child under an alarm; the child's exit status says how it ended.
+pid_t start_guarded(const std::function<void()>& read) {
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  if (child == 0) {
+    alarm(kChildSeconds);
+    int code = read_ok;
+    try {
+      read();
+    } catch (const StoreError&) {
+      code = store_error;
+    } catch (const std::bad_alloc&) {
+      code = bad_alloc;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "unexpected exception: %s\n", e.what());
+      code = other_exception;
+    }
+    _exit(code);
+  }
+  return child;
+}
+
+// Waits for a child of start_guarded: "" when its read returned or threw StoreError, else what went
+// wrong (a signal, a hang, another exception).
+std::string finish_guarded(pid_t child) {
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFSIGNALED(status))
+    return WTERMSIG(status) == SIGALRM ? "hung (killed after " + std::to_string(kChildSeconds) + " s)"
+                                       : "died of signal " + std::to_string(WTERMSIG(status));
+  const int code = WEXITSTATUS(status);
+  if (code == read_ok || code == store_error) return "";
+  return code == bad_alloc ? "std::bad_alloc" : "an exception other than StoreError";
+}
+
+std::string run_guarded(const std::function<void()>& read) { return finish_guarded(start_guarded(read)); }
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Every read a store offers, over every sample, then analyze and inspect.
+void read_whole_store(const std::string& path) {
+  auto reader = StoreReader::open(path);
+  const auto& layout = reader->layout();
+  for (std::int64_t i = 0; i < reader->sample_count(); ++i) {
+    reader->sample(i);
+    reader->tokens(i);
+    reader->token_text(i);
+    reader->flow_positions(i);
+    reader->flow(i);
+    for (const auto& head : layout.pinned_heads) reader->pinned_attention(i, head);
+    for (const auto& metric : layout.metrics) {
+      reader->head_trace(metric.name, i, {layout.layer_count - 1, layout.head_count - 1});
+      for (int layer = 0; layer < layout.layer_count; ++layer) reader->layer_slice(metric.name, i, layer);
+    }
+  }
+  for (const auto& metric : layout.metrics) reader->summary(metric.name);
+  reader->embeddings();
+  reader->embedding_sample();
+  analysis::analyze_store(*reader);
+  reader.reset();
+  inspect_text(path);
+}
+
+// Flips every bit of one byte at ~70 offsets (densest over the superblock, then over the first 4 KiB,
+// where the root group, object headers and the global heap live; evenly over the rest: B-trees, chunks)
+// and truncates at several lengths;
+// reads each damaged copy in its own child, a few at a time, and returns a line per copy that was not
+// read cleanly.
+std::string damage_and_read(const std::string& original, const std::filesystem::path& dir,
+                            const std::function<void(const std::string&)>& read) {
+  const std::string bytes = read_bytes(original);
+  std::vector<std::pair<std::string, std::string>> damaged;  // what was done, the bytes
+  std::vector<std::size_t> offsets;
+  for (std::size_t at = 0; at < 128; at += 9) offsets.push_back(at);
+  for (std::size_t at = 128; at < 4096; at += 109) offsets.push_back(at);
+  for (std::size_t at = 4096; at < bytes.size(); at += bytes.size() / 20 + 1) offsets.push_back(at);
+  for (std::size_t at : offsets) {
+    if (at >= bytes.size()) continue;
+    std::string copy = bytes;
+    copy[at] = static_cast<char>(~copy[at]);
+    damaged.emplace_back("byte " + std::to_string(at) + " flipped", copy);
+  }
+  for (std::size_t length : {std::size_t{0}, std::size_t{8}, std::size_t{100}, bytes.size() / 4, bytes.size() / 2,
+                             bytes.size() - bytes.size() / 8, bytes.size() - 1})
+    damaged.emplace_back("truncated to " + std::to_string(length) + " bytes", bytes.substr(0, length));
+  constexpr std::size_t kAtOnce = 4;
+  std::string failures;
+  for (std::size_t first = 0; first < damaged.size(); first += kAtOnce) {
+    std::vector<pid_t> children;
+    for (std::size_t i = first; i < std::min(damaged.size(), first + kAtOnce); ++i) {
+      const std::string path = (dir / ("damaged" + std::to_string(i - first) + ".h5")).string();
+      write_bytes(path, damaged[i].second);
+      children.push_back(start_guarded([&read, path] { read(path); }));
+    }
+    for (std::size_t c = 0; c < children.size(); ++c) {
+      const std::string problem = finish_guarded(children[c]);
+      if (!problem.empty()) failures += damaged[first + c].first + ": " + problem + "\n";
+    }
+  }
+  return failures;
+}
+
+}  // namespace
+
+TEST(StoreCorruption, EveryDamagedStoreReadsOrFailsCleanly) {
+  const auto dir = test::temp_dir();
+  const std::string path = (dir / "store.h5").string();
+  const auto layout = test::small_layout();
+  {
+    auto writer = StoreWriter::create(path, layout, {});
+    for (int i = 0; i < 4; ++i) writer->append(test::make_sample(layout, i));
+    writer->close();
+  }
+  ASSERT_EQ(run_guarded([&] { read_whole_store(path); }), "") << "the undamaged store reads";
+  EXPECT_EQ(damage_and_read(path, dir, read_whole_store), "");
+}
+
+TEST(StoreCorruption, EveryDamagedIbFileReadsOrFailsCleanly) {
+  const auto dir = test::temp_dir();
+  const std::string path = (dir / "ib.h5").string();
+  write_ib_file(path, test::small_ib((dir / "run.h5").string()));
+  auto read = [](const std::string& file) {
+    read_ib_file(file);
+    inspect_text(file);
+  };
+  ASSERT_EQ(run_guarded([&] { read(path); }), "");
+  EXPECT_EQ(damage_and_read(path, dir, read), "");
+}
+
+TEST(StoreCorruption, EveryDamagedSweepFileReadsOrFailsCleanly) {
+  const auto dir = test::temp_dir();
+  const std::string path = (dir / "sweep.h5").string();
+  write_sweep_file(path, test::small_sweep(), false);
+  auto read = [](const std::string& file) {
+    read_sweep_file(file);
+    inspect_text(file);
+  };
+  ASSERT_EQ(run_guarded([&] { read(path); }), "");
+  EXPECT_EQ(damage_and_read(path, dir, read), "");
+}
+
+// A flipped byte in a data chunk is a read error (every chunk carries a checksum), not a wrong value.
+TEST(StoreCorruption, AFlippedDataByteIsAnErrorNotAWrongValue) {
+  const auto dir = test::temp_dir();
+  const std::string path = (dir / "store.h5").string();
+  auto layout = test::small_layout(ValueType::float32);
+  layout.deflate_level = 0;  // raw float32 chunks, so the values are found in the file's bytes
+  {
+    auto writer = StoreWriter::create(path, layout, {});
+    writer->append(test::make_sample(layout, 0));
+    writer->close();
+  }
+  const auto sample = test::make_sample(layout, 0);
+  const float value = sample.metrics[1][5];  // one max_attention value, unique in the file
+  std::string bytes = read_bytes(path);
+  const std::string pattern(reinterpret_cast<const char*>(&value), sizeof value);
+  const std::size_t at = bytes.find(pattern);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 1] = static_cast<char>(bytes[at + 1] ^ 0x10);
+  write_bytes(path, bytes);
+  auto reader = StoreReader::open(path);
+  bool threw = false;
+  for (const auto& metric : layout.metrics)
+    for (int layer = 0; layer < layout.layer_count; ++layer) {
+      try {
+        reader->layer_slice(metric.name, 0, layer);
+      } catch (const StoreError&) {
+        threw = true;
+      }
+    }
+  EXPECT_TRUE(threw) << "the checksum catches the flipped byte";
+}
