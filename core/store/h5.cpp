@@ -317,10 +317,12 @@ Id create_extendible(hid_t location, const ExtendibleSpec& spec, const std::stri
   if (spec.deflate_level > 0) {
     H5Pset_shuffle(create);
     H5Pset_deflate(create, static_cast<unsigned>(spec.deflate_level));
+    // A checksum of every chunk (last in the pipeline, so it covers the stored bytes): a damaged chunk is
+    // a read error, never silently wrong values. Only on compressed chunks, which a writer moves on every
+    // rewrite: an uncompressed chunk is rewritten in place, and a live reader would catch it half-written,
+    // its checksum not yet matching, and fail spuriously.
+    check_status(H5Pset_fletcher32(create), context, "cannot add a checksum to '" + spec.name + "'");
   }
-  // A checksum of every chunk (last in the pipeline, so it covers the stored bytes): a damaged chunk is a
-  // read error, never silently wrong values. Same-size chunks are still rewritten in place.
-  check_status(H5Pset_fletcher32(create), context, "cannot add a checksum to '" + spec.name + "'");
   Id access(H5Pcreate(H5P_DATASET_ACCESS));
   if (spec.chunk_cache_bytes > 0) H5Pset_chunk_cache(access, 12421, spec.chunk_cache_bytes, 1.0);
   Id dataset(check(H5Dcreate2(location, spec.name.c_str(), spec.file_type, space, H5P_DEFAULT, create, access),

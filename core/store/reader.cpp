@@ -150,7 +150,7 @@ std::unique_ptr<StoreReader> StoreReader::open(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw StoreError(path + ": no such file");
   if (std::filesystem::is_directory(path, ec)) throw StoreError(path + ": is a folder, not a store file");
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
+  if (H5Fis_hdf5(path.c_str()) <= 0 && !writer_lock_held(path)) {  // a writer may not have written its superblock yet
     H5Eclear2(H5E_DEFAULT);
     throw StoreError(path + ": not an HDF5 file (no HDF5 signature); a HeadScope store is an HDF5 file");
   }

@@ -261,7 +261,6 @@ std::shared_ptr<const SweepFile> read_sweep_file(const std::string& path) {
   if (data->ratio.size() > controls)
     throw StoreError(path + ": /sweep/ratio holds " + std::to_string(data->ratio.size()) + " values for " +
                      std::to_string(controls) + " control heads (damaged file?)");
-  data->ratio.resize(controls, nan);  // a sweep still running has not compared every control yet
   data->verdicts = io::dataset_string_attribute(sweep, "ratio", "verdicts", path);
   data->verdicts.resize(data->ratio.size());
   {
