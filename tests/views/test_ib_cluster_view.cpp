@@ -152,6 +152,9 @@ TEST(IbClusterView, RendersOnScreenWhileTheStoreLoadsInTheBackground) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   bool ready = false;
   while (!ready && std::chrono::steady_clock::now() < deadline) {
+    // Asked before the frame is drawn, so the frame that ends the loop is one drawn with the profile (it
+    // once ended on a frame drawn just before the background thread delivered it).
+    ready = file.ib_source->profile("max_attention") != nullptr;
     ImGui::NewFrame();
     ImGui::SetNextWindowPos({0, 0});
     ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
@@ -165,7 +168,6 @@ TEST(IbClusterView, RendersOnScreenWhileTheStoreLoadsInTheBackground) {
     ImGui::End();
     ImGui::Render();
     vertices = ImGui::GetDrawData()->TotalVtxCount;
-    ready = file.ib_source->profile("max_attention") != nullptr;
     if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_TRUE(ready) << "the background thread never delivered the profile";
