@@ -9,6 +9,7 @@
 
 #include "capture/model/blocks_torch.h"
 #include "capture/model/weights_torch.h"
+#include "core/util/threads.h"
 
 namespace headscope::model {
 namespace {
@@ -41,7 +42,7 @@ at::ScalarType parse_dtype(const std::string& text) {
 
 void configure_threads(int threads) {
   if (threads < 0) return;
-  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = capped_thread_count(threads);
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
 }
 
@@ -86,6 +87,9 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Load
     if (dtype == at::kHalf && device.is_cpu()) dtype = at::kFloat;
   } else {
     dtype = parse_dtype(options.dtype);
+    if (dtype == at::kHalf && device.is_cpu())
+      throw ModelError("--dtype float16 runs only on a GPU: this libtorch has no float16 matrix products on the CPU; "
+                       "use --dtype bfloat16 or float32 (--dtype auto runs a float16 checkpoint as float32 here)");
   }
   configure_threads(options.threads);
   c10::InferenceMode inference;

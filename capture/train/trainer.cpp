@@ -22,6 +22,7 @@
 #include "core/problems/arith_problems.h"
 #include "core/problems/char_vocab.h"
 #include "core/problems/problem_set.h"
+#include "core/util/threads.h"
 
 namespace headscope::train {
 namespace fs = std::filesystem;
@@ -274,7 +275,7 @@ TrainResult train_model(const TrainSettings& s, const std::function<void(const T
   if (s.task != "chain" && s.task != "pause") throw std::runtime_error("--task '" + s.task + "' is not chain or pause");
   if (s.steps <= 0 || s.batch_tokens <= 0) throw std::runtime_error("train: steps and batch tokens must be positive");
   if (s.save_dtype != "float32" && s.save_dtype != "float16") throw std::runtime_error("--save-dtype must be float32 or float16");
-  if (s.threads > 0) at::set_num_threads(s.threads);
+  if (s.threads > 0) at::set_num_threads(capped_thread_count(s.threads));
   const std::string config_json = model_config_json(s);
   const auto config = model::parse_model_config(config_json, "generated config.json");
   const auto tokenizer = tokenizer::load_tokenizer_json_text(problems::char_tokenizer_json(), "generated tokenizer.json");

@@ -13,14 +13,12 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include "core/util/threads.h"
 
 namespace headscope::analysis::ib {
 
 // Threads to use when the caller asked for `requested` (0 = all the machine has).
-inline int resolve_thread_count(int requested) {
-  const int available = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return requested <= 0 ? available : std::max(1, requested);
-}
+inline int resolve_thread_count(int requested) { return capped_thread_count(requested); }
 
 // Helper threads that wait for jobs; see parallel_pieces. One job at a time: a second caller while a job
 // runs gets false from try_run and does its work itself.
