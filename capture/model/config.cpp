@@ -4,6 +4,7 @@
 #include "capture/model/config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -32,7 +33,7 @@ Activation ConfigReader::activation(const std::string& field, const std::string&
 
 RopeConfig ConfigReader::rope(double default_theta) const {
   RopeConfig rope;
-  rope.theta = number_or("rope_theta", default_theta);
+  rope.theta = positive_number_or("rope_theta", default_theta);
   if (!has("rope_scaling")) return rope;
   const auto& scaling = at("rope_scaling");
   if (!scaling.is_object()) fail("rope_scaling", "is not an object");
@@ -42,7 +43,9 @@ RopeConfig ConfigReader::rope(double default_theta) const {
   else fail("rope_scaling.rope_type", "is missing");
   auto number = [&](const char* key) {
     if (!scaling.contains(key) || !scaling[key].is_number()) fail(std::string("rope_scaling.") + key, "is missing");
-    return scaling[key].get<double>();
+    const double value = scaling[key].get<double>();
+    if (!std::isfinite(value) || value <= 0) fail(std::string("rope_scaling.") + key, "must be a finite number > 0");
+    return value;
   };
   rope.scaling_type = type;
   if (type == "default") return rope;
@@ -75,7 +78,7 @@ ModelConfig parse_gpt2_config(const ConfigReader& reader) {
   config.head_dim = config.hidden_size / config.head_count;
   config.intermediate_size = reader.int_or("n_inner", 4 * config.hidden_size);
   config.activation = reader.activation("activation_function", "gelu_new");
-  config.norm_eps = reader.number_or("layer_norm_epsilon", 1e-5);
+  config.norm_eps = reader.non_negative_number_or("layer_norm_epsilon", 1e-5);
   config.tie_word_embeddings = reader.bool_or("tie_word_embeddings", true);
   config.scale_attn_weights = reader.bool_or("scale_attn_weights", true);
   config.scale_attn_by_inverse_layer = reader.bool_or("scale_attn_by_inverse_layer_idx", false);
@@ -98,7 +101,7 @@ void parse_llama_shape(const ConfigReader& reader, ModelConfig& config) {
   config.head_dim = reader.int_or("head_dim", config.hidden_size / std::max(config.head_count, 1));
   if (config.head_dim % 2 != 0) reader.fail("head_dim", "must be even for rotary embeddings");
   config.activation = reader.activation("hidden_act", "silu");
-  config.norm_eps = reader.number_or("rms_norm_eps", 1e-6);
+  config.norm_eps = reader.non_negative_number_or("rms_norm_eps", 1e-6);
   config.tie_word_embeddings = reader.bool_or("tie_word_embeddings", false);
   config.bos_id = reader.token_id_or("bos_token_id", 1);
   config.eos_id = reader.token_id_or("eos_token_id", 2);

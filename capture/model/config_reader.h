@@ -2,6 +2,7 @@
 // to config.json fields with HF defaults, and errors that name the file and the field.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <optional>
 #include <utility>
 #include <string>
@@ -33,6 +34,17 @@ class ConfigReader {
     if (!has(field)) return fallback;
     if (!json_.at(field).is_number()) fail(field, "is not a number");
     return json_.at(field).get<double>();
+  }
+  // rope_theta and scaling factors: a finite number > 0. Epsilons: a finite number >= 0.
+  double positive_number_or(const std::string& field, double fallback) const {
+    const double value = number_or(field, fallback);
+    if (!std::isfinite(value) || value <= 0) fail(field, "must be a finite number > 0 (got " + std::to_string(value) + ")");
+    return value;
+  }
+  double non_negative_number_or(const std::string& field, double fallback) const {
+    const double value = number_or(field, fallback);
+    if (!std::isfinite(value) || value < 0) fail(field, "must be a finite number >= 0 (got " + std::to_string(value) + ")");
+    return value;
   }
   bool bool_or(const std::string& field, bool fallback) const {
     if (!has(field)) return fallback;

@@ -11,7 +11,7 @@ ModelConfig parse_mistral_config(const ConfigReader& reader) {
   ModelConfig config;
   config.family = Family::mistral;
   parse_llama_shape(reader, config);
-  config.rope.theta = reader.number_or("rope_theta", 10000.0);
+  config.rope.theta = reader.positive_number_or("rope_theta", 10000.0);
   config.max_positions = reader.int_or("max_position_embeddings", 4096 * 32);
   if (!reader.has("sliding_window")) {
     if (!reader.has_key("sliding_window")) config.sliding_window = 4096;

@@ -153,7 +153,16 @@ at::Tensor WeightSource::load(const std::string& name, const std::vector<std::in
                      "; model weights must be F32, F16 or BF16");
   auto tensor = tensor_from_safetensors(file, info);
   file.release(info);
-  return tensor.to(device, dtype).contiguous();
+  at::Tensor converted = tensor.to(device, dtype).contiguous();
+  // A NaN or infinite weight (a corrupt or diverged checkpoint, or a float32 value beyond float16's range)
+  // would make every metric NaN: refuse it here, naming the tensor, instead of writing an all-NaN store.
+  if (!at::isfinite(converted).all().item<bool>()) {
+    const bool finite_as_stored = at::isfinite(tensor).all().item<bool>();
+    throw ModelError(file.path().string() + ": tensor '" + name + "' " +
+                     (finite_as_stored ? "overflows " + std::string(c10::toString(dtype)) + " (use --dtype float32)"
+                                       : "holds NaN or infinite values (a corrupt or diverged checkpoint)"));
+  }
+  return converted;
 }
 
 at::ScalarType WeightSource::stored_dtype() const {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -79,9 +81,11 @@ void edit_config(const fs::path& folder, const std::function<void(nlohmann::json
   write_bytes(folder / "config.json", config.dump(2));
 }
 
-// Rewrites `source` into `target` with our writer, dropping `skip` and converting F32 to `dtype`.
+// Rewrites `source` into `target` with our writer, dropping `skip`, changing values by `edit` and
+// converting F32 to `dtype`.
 void rewrite(const fs::path& source, const fs::path& target, const std::string& skip = "",
-             hm::StDtype dtype = hm::StDtype::f32) {
+             hm::StDtype dtype = hm::StDtype::f32,
+             const std::function<void(const std::string& name, std::vector<float>& values)>& edit = {}) {
   hm::SafetensorsFile file(source);
   hm::SafetensorsWriter writer;
   writer.set_metadata("format", "pt");
@@ -89,6 +93,7 @@ void rewrite(const fs::path& source, const fs::path& target, const std::string& 
     if (info.name == skip) continue;
     std::vector<float> values(static_cast<std::size_t>(info.element_count()));
     std::memcpy(values.data(), file.data(info), values.size() * sizeof(float));
+    if (edit) edit(info.name, values);
     if (dtype == hm::StDtype::f32) {
       writer.add_f32(info.name, info.shape, values);
       continue;
@@ -255,6 +260,49 @@ TEST(ModelFolder, BadDeviceDtypeAndTokenIds) {
   hm::Runtime runtime(fixture("gpt2"));
   expect_model_error([&] { runtime.generate({1, 256}, greedy(1)); }, {"token id 256", "outside the vocabulary"});
   expect_model_error([&] { runtime.generate({}, greedy(1)); }, {"no tokens"});
+}
+
+// Issue 15 item 11: a NaN or infinite weight, rope_theta <= 0 or a negative epsilon made an all-NaN store.
+TEST(ModelFolder, NonFiniteWeightsAndBadNumbersAreRefused) {
+  const auto folder = copy_model("llama");
+  const std::string poisoned = "model.layers.1.self_attn.k_proj.weight";
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    rewrite(fixture("llama") / "model.safetensors", folder / "model.safetensors", "", hm::StDtype::f32,
+            [&](const std::string& name, std::vector<float>& values) {
+              if (name == poisoned) values[values.size() / 2] = bad;
+            });
+    expect_model_error([&] { hm::Runtime runtime(folder); }, {"model.safetensors", poisoned, "NaN or infinite"});
+  }
+  rewrite(fixture("llama") / "model.safetensors", folder / "model.safetensors", "", hm::StDtype::f32,
+          [&](const std::string& name, std::vector<float>& values) {
+            if (name == poisoned) values[0] = 1e30f;  // finite in float32, beyond float16
+          });
+  {
+    hm::Runtime as_float(folder);  // float32 holds it
+  }
+  hm::RuntimeOptions bf16;
+  bf16.dtype = "bfloat16";
+  { hm::Runtime as_bf16(folder, bf16); }  // so does bfloat16's float32 range
+  fs::copy_file(fixture("llama") / "model.safetensors", folder / "model.safetensors", fs::copy_options::overwrite_existing);
+  for (double theta : {0.0, -10000.0}) {
+    edit_config(folder, [&](nlohmann::json& config) { config["rope_theta"] = theta; });
+    expect_model_error([&] { hm::Runtime runtime(folder); }, {"config.json", "'rope_theta'", "finite number > 0"});
+  }
+  edit_config(folder, [](nlohmann::json& config) {
+    config["rope_theta"] = 10000.0;
+    config["rms_norm_eps"] = -1e-6;
+  });
+  expect_model_error([&] { hm::Runtime runtime(folder); }, {"config.json", "'rms_norm_eps'", ">= 0"});
+  const auto gpt2 = copy_model("gpt2");
+  edit_config(gpt2, [](nlohmann::json& config) { config["layer_norm_epsilon"] = -0.5; });
+  expect_model_error([&] { hm::Runtime runtime(gpt2); }, {"config.json", "'layer_norm_epsilon'"});
+}
+
+// Issue 15 item 14: --dtype float16 on the CPU ended in a libtorch stack trace.
+TEST(ModelFolder, Float16ComputeOnTheCpuIsAClearError) {
+  hm::RuntimeOptions options;
+  options.dtype = "float16";
+  expect_model_error([&] { hm::Runtime runtime(fixture("llama"), options); }, {"float16", "bfloat16 or float32"});
 }
 
 TEST(ModelFolder, ShardedCheckpointGivesTheSameIds) {
