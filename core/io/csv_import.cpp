@@ -43,6 +43,12 @@ class CsvImport {
   }
 
   void add(const MetricCsvRow& row, const MetricCsvReader& reader) {
+    const std::string line = reader.path() + ": line " + std::to_string(reader.line());
+    if (row.layer >= kMaxImportLayers || row.head >= kMaxImportHeads || row.token_pos >= kMaxImportTokens)
+      throw ImportError(line + ": layer " + std::to_string(row.layer) + ", head " + std::to_string(row.head) + ", token_pos " +
+                        std::to_string(row.token_pos) + " is beyond " + std::to_string(kMaxImportLayers) + " layers, " +
+                        std::to_string(kMaxImportHeads) + " heads or " + std::to_string(kMaxImportTokens) +
+                        " tokens per sample (a corrupt row?)");
     if (pending_.cells.empty() || row.sample_id != pending_.id) start_sample(row.sample_id, reader);
     const std::uint64_t delta = reader.line() - pending_.first_line;
     pending_.cells.push_back({row.layer, row.head, row.token_pos, static_cast<std::uint32_t>(std::min<std::uint64_t>(delta, UINT32_MAX)),
@@ -86,6 +92,7 @@ class CsvImport {
     settings_["layout_from"] = options_.layers > 0 && options_.heads > 0
                                    ? "--layers/--heads"
                                    : "the first sample's largest layer and head (sample '" + pending_.id + "')";
+    check_import_layout(pending_.file, layout_.layer_count, layout_.head_count);
     out_.create(layout_, import_provenance(options_, settings_));
   }
 
@@ -93,6 +100,8 @@ class CsvImport {
     if (pending_.cells.empty()) return;
     if (!out_.created()) create_store();
     const int layers = layout_.layer_count, heads = layout_.head_count;
+    check_import_sample(pending_.file + ": sample '" + pending_.id + "' (from line " + std::to_string(pending_.first_line) + ")",
+                        std::int64_t{pending_.max_pos} + 1, layers, heads);
     const std::size_t tokens = static_cast<std::size_t>(pending_.max_pos) + 1;
     const std::size_t per_token = static_cast<std::size_t>(layers) * heads;
     store::SampleRecord sample;

@@ -3,6 +3,8 @@
 // becomes one sample marked "averaged". The sources have no tokens, so each sample holds K placeholder
 // tokens and positions 0..K-1, said in its metadata. Ranking CSVs and JSON summaries beside the arrays
 // are kept verbatim in /analysis/imported/ (added after the writer closes). Mapping: docs/importers.md.
+#include <algorithm>
+#include <climits>
 #include <filesystem>
 #include <map>
 
@@ -96,6 +98,8 @@ ImportSummary import_flow(const ImportOptions& options) {
     const std::uint64_t problems = averaged ? 1 : shape[0], layers = shape[d], heads = shape[d + 1], k = shape[d + 2];
     if (shape[d + 3] != k) throw ImportError(path + ": expected square K x K matrices, found shape " + shape_text(shape));
     if (layers == 0 || heads == 0 || k == 0) throw ImportError(path + ": empty flow array of shape " + shape_text(shape));
+    check_import_layout(path + ": shape " + shape_text(shape), static_cast<std::int64_t>(std::min<std::uint64_t>(layers, INT32_MAX)),
+                        static_cast<std::int64_t>(std::min<std::uint64_t>(heads, INT32_MAX)));
     if (npy.header().type != NpyType::float16 && npy.header().type != NpyType::float32 && npy.header().type != NpyType::float64)
       throw ImportError(path + ": expected float16 or float32 flow matrices, found " + npy_type_name(npy.header().type));
     if ((options.layers > 0 && static_cast<std::uint64_t>(options.layers) != layers) ||

@@ -108,6 +108,7 @@ bool detail::iaf_problem_sample(json& problem, const std::string& path, const Ar
   const std::size_t steps = traces.size();
   if (steps == 0) { ++context.empty_skipped; return false; }
 
+  check_import_sample(at(path, where, "\"iaf_traces\""), static_cast<std::int64_t>(steps), context.layers, context.heads);
   const std::size_t per_token = static_cast<std::size_t>(context.layers) * context.heads;
   std::vector<float> iaf(steps * per_token, std::numeric_limits<float>::quiet_NaN());  // [step, layer, head]
   std::vector<float> present(steps * per_token, 0.0f);                                // [step, layer, head]
@@ -133,7 +134,9 @@ bool detail::iaf_problem_sample(json& problem, const std::string& path, const Ar
         throw ImportError(at(path, where, "\"" + it.key() + "\"") + ": iaf_traces[" + std::to_string(s) + "][" + it.key() +
                           "]: expected a number, found " + value.type_name());
       const std::size_t cell = s * per_token + static_cast<std::size_t>(head.layer) * context.heads + head.head;
-      iaf[cell] = value.is_null() ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(value.get<double>());
+      iaf[cell] = value.is_null() ? std::numeric_limits<float>::quiet_NaN()
+                                  : import_float(value, at(path, where, "\"" + it.key() + "\"") + ": iaf_traces[" +
+                                                            std::to_string(s) + "][" + it.key() + "]");
       present[cell] = 1.0f;
       heads_seen.insert(head);
     }
@@ -187,6 +190,7 @@ ImportSummary import_iaf(const ImportOptions& options) {
     if (context.layers <= 0) context.layers = max_layer + 1;
     if (context.heads <= 0) context.heads = max_head + 1;
   }
+  check_import_layout(files.front() + (scanned ? " (layout from the largest head key)" : ""), context.layers, context.heads);
 
   store::StoreLayout layout;
   layout.kind = store::RunKind::import;

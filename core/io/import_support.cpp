@@ -2,6 +2,8 @@
 #include "core/io/import_support.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -11,6 +13,31 @@
 namespace headscope::io::detail {
 
 namespace fs = std::filesystem;
+
+void check_import_layout(const std::string& where, std::int64_t layers, std::int64_t heads) {
+  if (layers < 1 || layers > kMaxImportLayers || heads < 1 || heads > kMaxImportHeads)
+    throw ImportError(where + ": a layout of " + std::to_string(layers) + " layers x " + std::to_string(heads) +
+                      " heads is outside 1.." + std::to_string(kMaxImportLayers) + " layers and 1.." +
+                      std::to_string(kMaxImportHeads) + " heads (a corrupt layer or head index?)");
+}
+
+void check_import_sample(const std::string& where, std::int64_t tokens, std::int64_t layers, std::int64_t heads) {
+  check_import_layout(where, layers, heads);
+  if (tokens < 1 || tokens > kMaxImportTokens)
+    throw ImportError(where + ": " + std::to_string(tokens) + " tokens in one sample is outside 1.." +
+                      std::to_string(kMaxImportTokens) + " (a corrupt token position?)");
+  if (tokens * layers * heads > kMaxImportSampleCells)
+    throw ImportError(where + ": one sample of " + std::to_string(tokens) + " tokens x " + std::to_string(layers) +
+                      " layers x " + std::to_string(heads) + " heads is more than " +
+                      std::to_string(kMaxImportSampleCells) + " values per metric; split it");
+}
+
+float import_float(const nlohmann::json& value, const std::string& where) {
+  const double number = value.get<double>();
+  if (std::isfinite(number) && std::fabs(number) > static_cast<double>(std::numeric_limits<float>::max()))
+    throw ImportError(where + ": " + value.dump() + " is beyond the float32 range the store holds (|x| <= 3.4e38)");
+  return static_cast<float>(number);
+}
 
 static std::string lowercase_extension(const fs::path& path) {
   std::string ext = path.extension().string();

@@ -25,6 +25,22 @@ std::vector<std::string> collect_files(const std::vector<std::string>& inputs,
 
 std::uint64_t file_size(const std::string& path);
 
+// Bounds on what an import may allocate, checked before allocating: a layer, head or token index read
+// from a file (a typo, a corrupt row) must give an error naming the file, not a 19 GB array or a
+// std::bad_alloc. Far beyond any real model: 4,096 layers or heads, a million tokens per sample, and
+// 2^28 dense cells (one float per token x layer x head: 1 GiB per metric) per sample.
+constexpr std::int64_t kMaxImportLayers = 4096;
+constexpr std::int64_t kMaxImportHeads = 4096;
+constexpr std::int64_t kMaxImportTokens = std::int64_t{1} << 20;
+constexpr std::int64_t kMaxImportSampleCells = std::int64_t{1} << 28;
+// Throws ImportError("<where>: ...") when the layout or one sample's dense [tokens, layers, heads] array
+// is beyond the bounds above.
+void check_import_layout(const std::string& where, std::int64_t layers, std::int64_t heads);
+void check_import_sample(const std::string& where, std::int64_t tokens, std::int64_t layers, std::int64_t heads);
+// A JSON number as float32. Throws ImportError("<where>: ...") for a finite value beyond float32's range
+// (1e308 must not silently become +inf); NaN and infinities written as such stay what they are.
+float import_float(const nlohmann::json& value, const std::string& where);
+
 // "line 12, column 5 (byte 311)" for a byte offset of the file (scans the file up to the offset).
 std::string describe_offset(const std::string& path, std::uint64_t offset);
 

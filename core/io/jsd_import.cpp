@@ -81,7 +81,7 @@ store::SampleRecord detail::jsd_problem_sample(const std::string& path, std::set
   std::vector<float> jsd(n_tokens, std::numeric_limits<float>::quiet_NaN());  // [token, layer=1, head=1]
   for (std::size_t s = 0; s < steps; ++s) {
     const json& value = trace[s];
-    if (value.is_number()) jsd[s + 1] = static_cast<float>(value.get<double>());
+    if (value.is_number()) jsd[s + 1] = import_float(value, field_location(path, "jsd_trace") + ": element " + std::to_string(s));
     else if (!value.is_null())  // null stays NaN
       throw ImportError(field_location(path, "jsd_trace") + ": element " + std::to_string(s) +
                         ": expected a number (or null), found " + value.type_name());

@@ -70,9 +70,27 @@ PromptRecord parse_prompt_line(const std::string& text_line, std::int64_t line_n
   return record;
 }
 
+// One line of at most kMaxPromptLineBytes into `line` (without its '\n'); false at the end of the file. A
+// longer line throws: a prompt that long (millions of tokens) cannot be captured, and reading it whole
+// first would only move the out-of-memory failure elsewhere.
+static bool read_line(std::istream& in, std::string& line, std::int64_t line_number, const std::string& path) {
+  line.clear();
+  std::streambuf* buffer = in.rdbuf();
+  bool any = false;
+  for (int c = buffer->sbumpc(); c != std::char_traits<char>::eof(); c = buffer->sbumpc()) {
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() >= kMaxPromptLineBytes)
+      throw PromptSetError(where(path, line_number) + "longer than " + std::to_string(kMaxPromptLineBytes >> 20) +
+                           " MiB; split the prompt (no model's context holds that many tokens)");
+    line.push_back(static_cast<char>(c));
+  }
+  return any;
+}
+
 std::optional<PromptRecord> PromptReader::next() {
   std::string line;
-  while (std::getline(in_, line)) {
+  while (read_line(in_, line, line_ + 1, path_)) {
     ++line_;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     return parse_prompt_line(line, line_, path_);
@@ -82,11 +100,11 @@ std::optional<PromptRecord> PromptReader::next() {
 }
 
 std::int64_t count_prompts(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw PromptSetError(path + ": cannot open the prompt set");
-  std::int64_t count = 0;
+  std::int64_t count = 0, line_number = 0;
   std::string line;
-  while (std::getline(in, line))
+  while (read_line(in, line, ++line_number, path))
     if (line.find_first_not_of(" \t\r") != std::string::npos) ++count;
   return count;
 }

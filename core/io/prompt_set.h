@@ -16,6 +16,9 @@
 
 namespace headscope::io {
 
+// The longest prompt line read (bytes): far past any model's context, well short of exhausting memory.
+constexpr std::size_t kMaxPromptLineBytes = std::size_t{16} << 20;
+
 class PromptSetError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
