@@ -23,6 +23,7 @@
 #include "capture/model/model_torch.h"
 #include "capture/session/latent_loop_torch.h"
 #include "capture/session/measure_torch.h"
+#include "capture/session/sequence_bounds.h"
 #include "capture/tokenizer/tokenizer.h"
 #include "core/io/sample_source.h"
 #include "core/store/writer.h"
@@ -39,6 +40,7 @@ struct CaptureSession::Impl {
   std::unique_ptr<store::StoreWriter> writer;
   std::set<std::string> done_ids;
   MeasureOptions measure;
+  bool warned_long_context = false;  // past max_position_embeddings: warned once per run
 
   std::thread model_thread, writer_thread;
   std::atomic<bool> cancel_requested{false};
@@ -130,6 +132,9 @@ void CaptureSession::Impl::setup() {
 
   std::int64_t total = io::SampleReader(sample_paths(s)).count();
   if (s.max_samples >= 0) total = std::min(total, s.max_samples);
+  if (total == 0)
+    throw std::runtime_error((s.prompts_path.empty() ? s.shards_path : s.prompts_path) + ": no samples to capture" +
+                             (s.max_samples == 0 ? " (--max-samples 0)" : " (an empty prompt set?)"));
 
   if (s.resume && fs::exists(s.out_path)) {
     writer = store::StoreWriter::resume(s.out_path);
@@ -218,6 +223,10 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
   for (auto id : ids)
     if (id < 0 || id >= config.vocab_size)
       throw std::runtime_error(where + "has token id " + std::to_string(id) + " outside the vocabulary of " + std::to_string(config.vocab_size));
+
+  const int extra_steps = settings.mode == CaptureMode::generate ? settings.generate_tokens
+                          : settings.mode == CaptureMode::latent ? settings.latent_steps : 0;
+  check_sequence_length(config, static_cast<std::int64_t>(ids.size()) + extra_steps, where, warned_long_context);
 
   MeasureInput input;
   const int prompt_length = static_cast<int>(ids.size());

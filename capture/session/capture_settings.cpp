@@ -1,5 +1,6 @@
 // capture_settings (see capture_session.h): `headscope capture`'s command struct (core/commands/) to the
 // session's settings — the decisions the CLI used to make, so every launcher gets the same ones.
+#include <charconv>
 #include <sstream>
 #include <stdexcept>
 
@@ -9,6 +10,16 @@ namespace headscope::capture {
 
 namespace {
 
+// A whole decimal integer of `text`, or std::invalid_argument naming --flow and what was expected.
+int flow_integer(const std::string& text, const std::string& flow, const char* what) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size())
+    throw std::invalid_argument("--flow '" + flow + "': '" + text + "' is not " + what +
+                                " (expected last, latent, marker:ID or positions like 3,7,-1)");
+  return value;
+}
+
 void select_flow(const std::string& flow, CaptureSettings& s) {
   if (flow == "last") {
     s.flow_select = FlowSelect::last_k;
@@ -16,11 +27,13 @@ void select_flow(const std::string& flow, CaptureSettings& s) {
     s.flow_select = FlowSelect::latent_steps;
   } else if (flow.rfind("marker:", 0) == 0) {
     s.flow_select = FlowSelect::marker_token;
-    s.flow_marker_id = std::stoi(flow.substr(7));
+    s.flow_marker_id = flow_integer(flow.substr(7), flow, "a token id");
+    if (s.flow_marker_id < 0) throw std::invalid_argument("--flow '" + flow + "': a token id is not negative");
   } else {
     s.flow_select = FlowSelect::explicit_positions;
     std::stringstream list(flow);
-    for (std::string item; std::getline(list, item, ',');) s.flow_positions.push_back(std::stoi(item));
+    for (std::string item; std::getline(list, item, ',');) s.flow_positions.push_back(flow_integer(item, flow, "a position"));
+    if (s.flow_positions.empty()) flow_integer("", flow, "a position");
   }
 }
 
@@ -29,6 +42,7 @@ void select_flow(const std::string& flow, CaptureSettings& s) {
 CaptureSettings capture_settings(const commands::CaptureCommand& command, const std::string& command_line) {
   if (command.prompts_path.empty() && command.shards_path.empty())
     throw std::runtime_error("capture needs --prompts FILE or --shards FILE|DIR");
+  commands::check_option_ranges(command);
   CaptureSettings s;
   s.model_dir = command.model_dir;
   s.prompts_path = command.prompts_path;

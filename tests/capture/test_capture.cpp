@@ -14,6 +14,7 @@
 #include "capture/model/weights_torch.h"
 #include "capture/session/capture_session.h"
 #include "capture/session/measure_torch.h"
+#include "capture/session/sequence_bounds.h"
 #include "core/analysis/attention_metrics.h"
 #include "core/store/reader.h"
 #include "test_support.h"
@@ -251,4 +252,54 @@ TEST(CaptureModes, BadPromptLineIsAClearError) {
   }
   auto reader = hs::StoreReader::open(settings.out_path);
   EXPECT_EQ(reader->sample_count(), 1);  // the good sample before the broken line is kept
+}
+
+// Issue 15 items 10 and 11: an empty prompt set, a sequence too long for memory and a --flow that is not a
+// selection are errors before anything is written; a RoPE model past max_position_embeddings is warned about.
+TEST(CaptureInputBounds, EmptyPromptSetIsAnErrorAndWritesNothing) {
+  const auto dir = headscope::test::temp_dir();
+  const auto prompts = (dir / "empty.jsonl").string();
+  std::ofstream(prompts) << "\n  \n";
+  auto settings = base_settings("gpt2", prompts, (dir / "empty.h5").string());
+  hc::CaptureSession session(settings);
+  EXPECT_THROW(session.start(), std::runtime_error);
+  EXPECT_FALSE(fs::exists(settings.out_path));
+}
+
+TEST(CaptureInputBounds, SequenceLengthIsBoundedByMemory) {
+  const auto config = hm::read_model_config(model_dir("llama") / "config.json");
+  // 4 heads: 1,000 tokens need 8 * 4 * 1e6 = 32 MB of attention.
+  bool warned = false;
+  EXPECT_NO_THROW(hc::check_sequence_length(config, 1000, "p:1: ", warned, std::uint64_t{64} << 20));
+  EXPECT_TRUE(warned);  // 1,000 > max_position_embeddings 128
+  EXPECT_THROW(hc::check_sequence_length(config, 1000, "p:1: ", warned, std::uint64_t{16} << 20), std::runtime_error);
+  EXPECT_THROW(hc::check_sequence_length(config, std::int64_t{1} << 30, "p:1: ", warned), std::runtime_error);  // any machine
+  bool fresh = false;
+  testing::internal::CaptureStderr();
+  hc::check_sequence_length(config, config.max_positions + 1, "p:2: ", fresh, std::uint64_t{1} << 40);
+  hc::check_sequence_length(config, config.max_positions + 2, "p:3: ", fresh, std::uint64_t{1} << 40);
+  const std::string printed = testing::internal::GetCapturedStderr();
+  EXPECT_NE(printed.find("max_position_embeddings"), std::string::npos);
+  EXPECT_EQ(printed.find("p:3:"), std::string::npos);  // once per run
+  bool short_prompt = false;
+  hc::check_sequence_length(config, config.max_positions, "p:4: ", short_prompt, std::uint64_t{1} << 40);
+  EXPECT_FALSE(short_prompt);
+}
+
+TEST(CaptureInputBounds, FlowTextMustBeASelection) {
+  headscope::commands::CaptureCommand command;
+  command.model_dir = "m";
+  command.prompts_path = "p.jsonl";
+  command.out_path = "o.h5";
+  for (const char* flow : {"marker:abc", "marker:", "marker:-4", "3,x", "3,,4", "99999999999"}) {
+    command.flow = flow;
+    EXPECT_THROW(hc::capture_settings(command, ""), std::invalid_argument) << flow;
+  }
+  command.flow = "marker:17";
+  EXPECT_EQ(hc::capture_settings(command, "").flow_marker_id, 17);
+  command.flow = "3,7,-1";
+  EXPECT_EQ(hc::capture_settings(command, "").flow_positions, (std::vector<int>{3, 7, -1}));
+  command.flow = "last";
+  command.jsd_window = 0;
+  EXPECT_THROW(hc::capture_settings(command, ""), std::invalid_argument);
 }
