@@ -4,6 +4,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -21,6 +22,22 @@ auto parse_listed(Parse parse, const std::string& text, const std::string& flag)
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(flag + ": " + e.what());
   }
+}
+
+// A CLI11 check that the option's number is finite and in the spec's range (OptionSpec::in). Text that is
+// not a number passes here: CLI11's own conversion reports it.
+inline CLI::Validator range_check(const commands::OptionSpec& spec) {
+  return CLI::Validator(
+      [spec](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        return end == text.c_str() ? std::string() : spec.range_error(value, false);
+      },
+      "NUMBER in " + commands::render_value(spec.min) + ".." + commands::render_value(spec.max));
+}
+// For options declared straight on CLI11: cmd->add_option("--top", top)->check(in_range("--top", 1, 1000)).
+inline CLI::Validator in_range(const char* flag, double lowest, double highest) {
+  return range_check(commands::OptionSpec{flag, ""}.in(lowest, highest));
 }
 
 template <typename Command>
@@ -43,12 +60,20 @@ void bind_options(CLI::App* cmd, Command& command) {
           flag, [&value, flag](const std::string& text) { value = parse_listed(parse_head_list, text, flag); }, spec.help);
     } else if constexpr (std::is_same_v<Value, std::vector<double>>) {
       option = cmd->add_option_function<std::string>(
-          flag, [&value, flag](const std::string& text) { value = parse_listed(parse_number_list, text, flag); }, spec.help);
+          flag,
+          [&value, flag, spec](const std::string& text) {
+            value = parse_listed(parse_number_list, text, flag);
+            for (double number : value)
+              if (const std::string error = spec.range_error(number); !error.empty()) throw std::runtime_error(error);
+          },
+          spec.help);
     } else if constexpr (commands::is_optional<Value>::value) {
       using Given = typename Value::value_type;
       option = cmd->add_option_function<Given>(flag, [&value](const Given& given) { value = given; }, spec.help);
+      if constexpr (std::is_arithmetic_v<Given>) option->check(range_check(spec));
     } else {
       option = cmd->add_option(flag, value, spec.help);
+      if constexpr (std::is_arithmetic_v<Value>) option->check(range_check(spec));
     }
     if (spec.required) option->required();
   });

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
 #include "core/analysis/flow_comparison.h"
 #include "core/store/reader.h"
@@ -18,11 +19,12 @@ void setup(CLI::App& app) {
   auto joint = std::make_shared<bool>(false);
   auto top = std::make_shared<int>(5);
   cmd->add_option("files", *files, "Two capture stores (.h5): A and B")->required()->expected(2)->check(CLI::ExistingFile);
-  cmd->add_option("--threshold", options->composite_threshold, "Composite threshold of 'heads over the threshold' (default 0.6)");
+  cmd->add_option("--threshold", options->composite_threshold, "Composite threshold of 'heads over the threshold' (default 0.6)")
+      ->check(headscope::cli::in_range("--threshold", 0, 1));
   cmd->add_option("--top-fraction", options->top_fraction, "Concentration: share of the composite mass in this fraction of heads (default 0.1)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(headscope::cli::in_range("--top-fraction", 1e-9, 1));
   cmd->add_flag("--joint", *joint, "Normalise hub and skip over the heads of both runs (one scale) instead of per run");
-  cmd->add_option("--top", *top, "Rows of the top-heads table (default 5)");
+  cmd->add_option("--top", *top, "Rows of the top-heads table (default 5)")->check(headscope::cli::in_range("--top", 1, 1e6));
   cmd->callback([=] {
     using namespace headscope;
     if (*joint) options->normalization = analysis::ComparisonNormalization::joint;

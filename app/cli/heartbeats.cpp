@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
 #include "core/analysis/heartbeat_levels.h"
 #include "core/store/reader.h"
@@ -47,9 +48,10 @@ void setup(CLI::App& app) {
   auto o = std::make_shared<HeartbeatsOptions>();
   cmd->add_option("store", o->path, "Store captured with --generate")->required();
   cmd->add_option("--definition", o->definition, "debounced (default) or drop (METRICS.md)");
-  cmd->add_option("--threshold", o->threshold, "High when IAF >= threshold");
-  cmd->add_option("--min-run", o->min_run, "Minimum run length L");
-  cmd->add_option("--top", o->top, "Number of most telegraph-like heads to list");
+  cmd->add_option("--threshold", o->threshold, "High when IAF >= threshold")->check(headscope::cli::in_range("--threshold", 0, 1));
+  cmd->add_option("--min-run", o->min_run, "Minimum run length L")->check(headscope::cli::in_range("--min-run", 1, 1e6));
+  cmd->add_option("--top", o->top, "Number of most telegraph-like heads to list")
+      ->check(headscope::cli::in_range("--top", 1, 1e6));
   cmd->callback([o] { run_heartbeats(*o); });
 }
 

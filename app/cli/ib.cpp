@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
 #include "core/analysis/ib/run_ib.h"
 
@@ -71,24 +72,40 @@ void setup(CLI::App& app) {
       ->required();
   cmd->add_option("--labels", command->labels_path, "Labels .npy [N] (integers), with a .npy embeddings file");
   cmd->add_option("--out", command->out_path, "Output HDF5 file (kind 'ib')")->required();
-  cmd->add_option("--beta-max", command->anneal.beta_max, "Last beta of the annealing")->capture_default_str();
-  cmd->add_option("--beta-min", command->anneal.beta_min, "First beta")->capture_default_str();
-  cmd->add_option("--min-size", command->anneal.min_size, "Surface tension: smallest cluster, in steps")->capture_default_str();
-  cmd->add_option("--clusters-max", command->anneal.clusters_max, "No split beyond this many clusters")->capture_default_str();
+  cmd->add_option("--beta-max", command->anneal.beta_max, "Last beta of the annealing")
+      ->check(headscope::cli::in_range("--beta-max", 1e-9, 1e12))
+      ->capture_default_str();
+  cmd->add_option("--beta-min", command->anneal.beta_min, "First beta")->check(headscope::cli::in_range("--beta-min", 1e-9, 1e12))->capture_default_str();
+  cmd->add_option("--min-size", command->anneal.min_size, "Surface tension: smallest cluster, in steps")
+      ->check(headscope::cli::in_range("--min-size", 1, 1e9))
+      ->capture_default_str();
+  cmd->add_option("--clusters-max", command->anneal.clusters_max, "No split beyond this many clusters")
+      ->check(headscope::cli::in_range("--clusters-max", 1, 1e6))
+      ->capture_default_str();
   cmd->add_option("--smoothing", command->smoothing, "p(y|x) smoothing: quantize (k-means cells) or knn")
       ->check(CLI::IsMember({"quantize", "knn"}))
       ->capture_default_str();
-  cmd->add_option("--cells", command->smoothing_options.cells, "k-means cells (0 = min(N/10, 1000))")->capture_default_str();
-  cmd->add_option("--neighbours", command->smoothing_options.neighbours, "knn: neighbours per step")->capture_default_str();
+  cmd->add_option("--cells", command->smoothing_options.cells, "k-means cells (0 = min(N/10, 1000))")
+      ->check(headscope::cli::in_range("--cells", 0, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--neighbours", command->smoothing_options.neighbours, "knn: neighbours per step")
+      ->check(headscope::cli::in_range("--neighbours", 1, 1e6))
+      ->capture_default_str();
   cmd->add_option("--bias", command->anneal.bias_constant,
                   "Finite-sample bias threshold c: reject splits gaining less than c(|Y|-1)/(2N); 0 = off")
+      ->check(headscope::cli::in_range("--bias", 0, 1e6))
       ->capture_default_str();
   cmd->add_option("--refine-steps", command->anneal.refine_steps,
                   "Bisection steps on each split's critical beta (0 = estimate from the growth factor)")
+      ->check(headscope::cli::in_range("--refine-steps", 0, 1e4))
       ->capture_default_str();
-  cmd->add_option("--max-iterations", command->anneal.max_iterations, "Iteration cap per convergence")->capture_default_str();
+  cmd->add_option("--max-iterations", command->anneal.max_iterations, "Iteration cap per convergence")
+      ->check(headscope::cli::in_range("--max-iterations", 1, 1e9))
+      ->capture_default_str();
   cmd->add_option("--seed", command->anneal.seed, "Seed of k-means and split perturbations")->capture_default_str();
-  cmd->add_option("--threads", command->anneal.threads, "Threads (0 = all)")->capture_default_str();
+  cmd->add_option("--threads", command->anneal.threads, "Threads (0 = all; more than the cores are capped at them)")
+      ->check(headscope::cli::in_range("--threads", 0, 1e6))
+      ->capture_default_str();
   cmd->add_flag("--quiet", *quiet, "Do not print each transition");
   cmd->callback([command, quiet] {
     const auto start = std::chrono::steady_clock::now();

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
+#include "core/io/import_support.h"
 #include "core/io/import.h"
 #include "core/io/sample_files.h"
 
@@ -71,8 +73,10 @@ void setup(CLI::App& app) {
   cmd->add_option("format", args->format, "jsd | iaf | csv | flow")->check(CLI::IsMember({"jsd", "iaf", "csv", "flow"}));
   cmd->add_option("inputs", args->inputs, "Source files or folders (folders are searched recursively)");
   cmd->add_option("--out,-o", args->out, "The store to create (.h5)");
-  cmd->add_option("--layers", args->layers, "Layer count (default: from the data)")->check(CLI::PositiveNumber);
-  cmd->add_option("--heads", args->heads, "Heads per layer (default: from the data)")->check(CLI::PositiveNumber);
+  cmd->add_option("--layers", args->layers, "Layer count (default: from the data)")
+      ->check(headscope::cli::in_range("--layers", 1, headscope::io::detail::kMaxImportLayers));
+  cmd->add_option("--heads", args->heads, "Heads per layer (default: from the data)")
+      ->check(headscope::cli::in_range("--heads", 1, headscope::io::detail::kMaxImportHeads));
   cmd->add_flag("--overwrite", args->overwrite, "Replace an existing output file");
   cmd->add_flag("--quiet,-q", args->quiet, "No progress on stderr");
   cmd->add_option("--make-samples", args->make_samples, "Write the sample files of samples/imports/ into DIR")->group("");

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
 #include "app/demo_store/demo_store.h"
 
@@ -16,11 +17,13 @@ void setup(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto options = std::make_shared<headscope::app::DemoStoreOptions>();
   cmd->add_option("out", *out, "Output store (.h5), overwritten")->required();
-  cmd->add_option("--layers", options->layer_count, "Layers (default 32)");
-  cmd->add_option("--heads", options->head_count, "Heads per layer (default 32)");
-  cmd->add_option("--samples", options->sample_count, "Samples (default 4)");
-  cmd->add_option("--tokens", options->token_count, "Tokens of the first sample (default 1024)");
-  cmd->add_option("--delay-ms", options->delay_between_samples_ms, "Sleep between samples (plays a live capture)");
+  cmd->add_option("--layers", options->layer_count, "Layers (default 32)")->check(headscope::cli::in_range("--layers", 1, 4096));
+  cmd->add_option("--heads", options->head_count, "Heads per layer (default 32)")->check(headscope::cli::in_range("--heads", 1, 4096));
+  cmd->add_option("--samples", options->sample_count, "Samples (default 4)")->check(headscope::cli::in_range("--samples", 0, 1e6));
+  cmd->add_option("--tokens", options->token_count, "Tokens of the first sample (default 1024)")
+      ->check(headscope::cli::in_range("--tokens", 1, 1 << 20));
+  cmd->add_option("--delay-ms", options->delay_between_samples_ms, "Sleep between samples (plays a live capture)")
+      ->check(headscope::cli::in_range("--delay-ms", 0, 1e6));
   cmd->callback([out, options] {
     headscope::app::write_demo_store(*out, *options, [](int i) {
       std::printf("sample %d written\n", i);

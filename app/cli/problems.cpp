@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
 #include "core/problems/problem_set.h"
 
@@ -31,11 +32,11 @@ void setup(CLI::App& app) {
   auto* cmd = app.add_subcommand("problems", "Generate multi-step arithmetic word problems as a JSONL prompt set");
   auto o = std::make_shared<ProblemsOptions>();
   cmd->add_option("--seed", o->set.seed, "Random seed (the same seed gives the same problems)");
-  cmd->add_option("--count", o->set.count, "Number of problems (levels take turns)");
+  cmd->add_option("--count", o->set.count, "Number of problems (levels take turns)")->check(headscope::cli::in_range("--count", 1, 1e8));
   cmd->add_option("--levels", o->set.levels, "Level or range of levels (operations per problem), e.g. 1-5");
   cmd->add_option("--split", o->set.split, "train, heldout (one question in ten, by a hash of its text) or all");
   cmd->add_option("--format", o->set.format, "chain (question + steps + #### N), prompt_only, pause or pause_prompt");
-  cmd->add_option("--pause-count", o->set.pause_count, "Pause tokens in the pause formats");
+  cmd->add_option("--pause-count", o->set.pause_count, "Pause tokens in the pause formats")->check(headscope::cli::in_range("--pause-count", 0, 1e4));
   cmd->add_option("--out", o->out, "JSONL file to write");
   cmd->add_option("--tokenizer", o->tokenizer_dir, "Also write the character-level tokenizer.json into this folder");
   cmd->callback([o] { run_problems(*o); });

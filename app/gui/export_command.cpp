@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
 #include "views/view_registry.h"
 
@@ -41,11 +42,13 @@ void setup(CLI::App& app) {
   for (const auto& view : headscope::views::result_views()) names.push_back(view.name);
   cmd->add_option("--view", o->view, "The view (listed below)")->required()->check(CLI::IsMember(names));
   cmd->add_option("--head", o->head, "The head, L3H5 or 3:5 (default 0:0)");
-  cmd->add_option("--sample", o->sample, "The sample index (default 0)");
+  cmd->add_option("--sample", o->sample, "The sample index (default 0)")->check(headscope::cli::in_range("--sample", 0, 9e15));
   cmd->add_option("--out", o->out, "Output file; the format follows the extension: .pdf, .svg or .png")->required();
-  cmd->add_option("--width", o->width, "Width in points (PDF, SVG) or pixels (PNG; times --scale), default 900");
-  cmd->add_option("--height", o->height, "Height, default 600");
-  cmd->add_option("--scale", o->scale, "PNG only: pixels per point, e.g. 2 for a high-resolution figure (default 1)");
+  cmd->add_option("--width", o->width, "Width in points (PDF, SVG) or pixels (PNG; times --scale), default 900")
+      ->check(headscope::cli::in_range("--width", 16, 16384));
+  cmd->add_option("--height", o->height, "Height, default 600")->check(headscope::cli::in_range("--height", 16, 16384));
+  cmd->add_option("--scale", o->scale, "PNG only: pixels per point, e.g. 2 for a high-resolution figure (default 1)")
+      ->check(headscope::cli::in_range("--scale", 0.1, 8));
   cmd->add_option("--metric", o->metric, "Metric of head-grid, token-heatmap and ib-cluster (default entropy)");
   cmd->add_option("--cluster", o->cluster, "ib-cluster: the cluster's id, as in the ib view's table (default the largest)");
   cmd->add_option("--aggregate", o->aggregate, "head-grid: mean, std or sample")
@@ -54,7 +57,8 @@ void setup(CLI::App& app) {
       ->check(CLI::IsMember({"composite", "flow", "hub", "skip", "telegraph", "heartbeats", "boundary-f1"}));
   cmd->add_option("--compare", o->compare, "compare: the second run (another model on the same prompts)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--threshold", o->threshold, "compare: composite threshold (default 0.6)");
+  cmd->add_option("--threshold", o->threshold, "compare: composite threshold (default 0.6)")
+      ->check(headscope::cli::in_range("--threshold", 0, 1));
   cmd->add_flag("--joint", o->joint, "compare: normalise hub and skip over both runs' heads instead of per run");
   cmd->add_option("--colormap", o->colormap, "viridis, magma or cool-warm")
       ->check(CLI::IsMember(headscope::plot::Colormap::names()));
@@ -88,6 +92,13 @@ void setup(CLI::App& app) {
       throw CLI::ValidationError("--head", store::head_name(*head) + " is outside the run's " +
                                                std::to_string(info.layout.layer_count) + " x " +
                                                std::to_string(info.layout.head_count) + " heads");
+    if (!o->metric.empty()) {
+      std::string stored;
+      for (const auto& metric : info.layout.metrics) stored += (stored.empty() ? "" : ", ") + metric.name;
+      const auto& metrics = info.layout.metrics;
+      if (std::none_of(metrics.begin(), metrics.end(), [&](const auto& metric) { return metric.name == o->metric; }))
+        throw CLI::ValidationError("--metric", o->run + " stores no metric '" + o->metric + "' (it stores " + stored + ")");
+    }
     if (o->sample < 0 || o->sample >= std::max<std::int64_t>(info.sample_count, 1))
       throw CLI::ValidationError("--sample", "the run has " + std::to_string(info.sample_count) + " samples");
     views::Selection selection{*head, o->sample};

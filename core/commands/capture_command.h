@@ -45,26 +45,27 @@ struct CaptureCommand {
     visit(OptionSpec{"--prompts", "Prompt set, JSONL with 'text' (or 'ids'), optional id, level, spans"}, &C::prompts_path);
     visit(OptionSpec{"--shards", "Token shards: an .npz with an int32 [n, seq] array, or a folder of them"}, &C::shards_path);
     visit(OptionSpec{"--out", "Store to write (.h5)", true}, &C::out_path);
-    visit(OptionSpec{"--generate", "Generate N new tokens after each prompt and measure every step"}, &C::generate_tokens);
+    visit(OptionSpec{"--generate", "Generate N new tokens after each prompt and measure every step"}.in(0, kManySteps), &C::generate_tokens);
     visit(OptionSpec{"--seed", "Sample with this seed instead of greedy decoding"}, &C::seed);
-    visit(OptionSpec{"--temperature", "Sampling temperature"}, &C::temperature);
-    visit(OptionSpec{"--latent", "Latent loop: K steps feeding the last hidden state back as the next input"}, &C::latent_steps);
+    visit(OptionSpec{"--temperature", "Sampling temperature"}.in(1e-6, 1e6), &C::temperature);
+    visit(OptionSpec{"--latent", "Latent loop: K steps feeding the last hidden state back as the next input"}.in(0, kManySteps), &C::latent_steps);
     visit(OptionSpec{"--flow",
                      "K flow positions: 'last' (last K), 'latent' (the latent steps), 'marker:ID' (last K of token ID), "
                      "or explicit positions '3,7,-1'"},
           &C::flow);
-    visit(OptionSpec{"--flow-size", "K of the flow matrices (0: none)"}, &C::flow_size);
+    visit(OptionSpec{"--flow-size", "K of the flow matrices (0: none)"}.in(0, 1024), &C::flow_size);
     visit(OptionSpec{"--pin", "Store full attention of these heads, e.g. 0:1,3:5"}, &C::pinned_heads);
     visit(OptionSpec{"--device", "cpu, cuda or cuda:N"}, &C::device);
     visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
-    visit(OptionSpec{"--threads", "CPU threads (0: all cores)"}, &C::threads);
-    visit(OptionSpec{"--jsd-window", "w of the windowed JSD"}, &C::jsd_window);
-    visit(OptionSpec{"--connectivity-threshold", "theta of the connectivity metric"}, &C::connectivity_threshold);
-    visit(OptionSpec{"--embed-layer", "Layer whose output is averaged over labelled spans (-1: middle)"}, &C::embed_layer);
-    visit(OptionSpec{"--max-samples", "Only the first N prompts"}, &C::max_samples);
+    visit(OptionSpec{"--threads", "CPU threads (0: all cores; more than the cores are capped at them)"}.in(0, kManySteps), &C::threads);
+    visit(OptionSpec{"--jsd-window", "w of the windowed JSD"}.in(1, kManySteps), &C::jsd_window);
+    visit(OptionSpec{"--connectivity-threshold", "theta of the connectivity metric"}.in(0, 1), &C::connectivity_threshold);
+    visit(OptionSpec{"--embed-layer", "Layer whose output is averaged over labelled spans (-1: middle)"}.in(-1, kManySteps), &C::embed_layer);
+    visit(OptionSpec{"--max-samples", "Only the first N prompts (-1: all)"}.in(-1, kManySamples), &C::max_samples);
     visit(OptionSpec{"--float32", "Store metrics as float32 instead of float16"}, &C::float32_metrics);
     visit(OptionSpec{"--mantissa-bits",
-                     "Opt-in lossy metric precision: keep this many mantissa bits (float16 0..10; 7 keeps 0.4 %, about halves the file)"},
+                     "Opt-in lossy metric precision: keep this many mantissa bits (float16 0..10; 7 keeps 0.4 %, about halves the file)"}
+              .in(-1, 23),
           &C::mantissa_bits);
     visit(OptionSpec{"--resume", "Continue an interrupted store, skipping the samples it holds"}, &C::resume);
     visit(OptionSpec{"--overwrite", "Replace an existing store"}, &C::overwrite);

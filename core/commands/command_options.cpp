@@ -1,12 +1,20 @@
 // Rendering option values to command-line text (see command_options.h).
 #include "core/commands/command_options.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include "core/util/lists.h"
 
 namespace headscope::commands {
+
+std::string OptionSpec::range_error(double value, bool with_flag) const {
+  if (std::isfinite(value) && value >= min && value <= max) return "";
+  std::string text = (with_flag ? std::string(flag) + ": " : std::string()) + render_value(value) + " is ";
+  if (!std::isfinite(value)) return text + "not a finite number";
+  return text + "outside " + render_value(min) + ".." + render_value(max);
+}
 
 std::string render_value(const std::string& value) { return value; }
 std::string render_value(int value) { return std::to_string(value); }

@@ -5,6 +5,8 @@
 // parse(to_arguments(x)) == x. Torch-free and GUI-free: the CLI, the views and the app include it.
 #pragma once
 #include <cstdint>
+#include <limits>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -20,7 +22,49 @@ struct OptionSpec {
   bool required = false;     // the parse fails without it
   bool always = false;       // rendered even at its default (the argv records it for whoever reads the log)
   bool negated = false;      // bool only: the flag sets the member to false
+  // Numbers (and each number of a list): the closed range they must lie in. Every number must be finite.
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+
+  constexpr OptionSpec in(double lowest, double highest) const {
+    OptionSpec ranged = *this;
+    ranged.min = lowest;
+    ranged.max = highest;
+    return ranged;
+  }
+  // "" when `value` is finite and in range, else why not: "--jsd-window: 0 is outside 1..1e+06" (without
+  // the "--jsd-window: " when !with_flag, for CLI11, which names the option itself).
+  std::string range_error(double value, bool with_flag = true) const;
 };
+
+// Upper bounds that stand for "no practical limit" in the option tables: counts of tokens, steps, samples.
+constexpr double kManySteps = 1e6;
+constexpr double kManySamples = 9e15;
+
+template <typename T> struct is_optional : std::false_type {};
+template <typename T> struct is_optional<std::optional<T>> : std::true_type {};
+
+// Throws std::invalid_argument naming the flag when a number of `command` is outside its option's range
+// (for commands not built by the CLI parser, which checks as it parses: app/cli/bind_options.h).
+template <typename Command>
+void check_option_ranges(const Command& command) {
+  Command::for_each_option([&](const OptionSpec& spec, auto member) {
+    const auto& value = command.*member;
+    using Value = std::decay_t<decltype(value)>;
+    auto check = [&](double number) {
+      const std::string error = spec.range_error(number);
+      if (!error.empty()) throw std::invalid_argument(error);
+    };
+    if constexpr (std::is_arithmetic_v<Value> && !std::is_same_v<Value, bool>) {
+      check(static_cast<double>(value));
+    } else if constexpr (std::is_same_v<Value, std::vector<double>>) {
+      for (double number : value) check(number);
+    } else if constexpr (is_optional<Value>::value) {
+      if constexpr (std::is_arithmetic_v<typename Value::value_type>)
+        if (value) check(static_cast<double>(*value));
+    }
+  });
+}
 
 // One option's value as its command line writes it.
 std::string render_value(const std::string& value);
@@ -46,17 +90,14 @@ void visit_model_sample_options(Visit&& visit) {
 
 template <typename C, typename Visit>
 void visit_run_options(Visit&& visit) {
-    visit(OptionSpec{"--max-samples", "Only the first N samples"}, &C::max_samples);
-    visit(OptionSpec{"--threads", "CPU threads (0: all cores)"}, &C::threads);
+    visit(OptionSpec{"--max-samples", "Only the first N samples (-1: all)"}.in(-1, kManySamples), &C::max_samples);
+    visit(OptionSpec{"--threads", "CPU threads (0: all cores; more than the cores are capped at them)"}.in(0, kManySteps), &C::threads);
     visit(OptionSpec{"--no-bos", "Do not prepend the tokenizer's BOS token to text prompts", false, false, true}, &C::add_bos);
     visit(OptionSpec{"--device", "cpu, cuda or cuda:N"}, &C::device);
     visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
     visit(OptionSpec{"--out", "Result file (.h5)", true}, &C::out_path);
     visit(OptionSpec{"--overwrite", "Replace an existing file"}, &C::overwrite);
 }
-
-template <typename T> struct is_optional : std::false_type {};
-template <typename T> struct is_optional<std::optional<T>> : std::true_type {};
 
 // argv after the executable: `subcommand`, then every option whose value differs from the default-made
 // Command (or is marked `always`), in the table's order; a set flag as its bare name.

@@ -35,11 +35,11 @@ struct GainScanCommand {
   static void for_each_option(Visit&& visit) {
     using C = GainScanCommand;
     visit_model_sample_options<C>(visit);
-    visit(OptionSpec{"--layer", "The layer to scan"}, &C::layer);
+    visit(OptionSpec{"--layer", "The layer to scan"}.in(0, kManySteps), &C::layer);
     visit(OptionSpec{"--all-layers", "Scan every layer"}, &C::all_layers);
-    visit(OptionSpec{"--controls-per-head", "Random control heads per head (default 3)"}, &C::controls_per_head);
+    visit(OptionSpec{"--controls-per-head", "Random control heads per head (default 3)"}.in(0, 1024), &C::controls_per_head);
     visit(OptionSpec{"--seed", "Seed of the control draw (default 0)"}, &C::seed);
-    visit(OptionSpec{"--scales", "Scales, comma-separated (default 0.5,0.75,1,1.25,1.5)", false, true}, &C::scales);
+    visit(OptionSpec{"--scales", "Scales, comma-separated (default 0.5,0.75,1,1.25,1.5)", false, true}.in(-1e6, 1e6), &C::scales);
     visit(OptionSpec{"--kind", "query or key"}, &C::kind);
     visit_run_options<C>(visit);
   }

@@ -36,9 +36,9 @@ struct SweepCommand {
     visit_model_sample_options<C>(visit);
     visit(OptionSpec{"--target", "The head to intervene on, L:H", true, true}, &C::target);
     visit(OptionSpec{"--controls", "Control heads, L:H,L:H,..."}, &C::controls);
-    visit(OptionSpec{"--scales", "Scales, comma-separated (default 0.5,0.75,1,1.25,1.5)", false, true}, &C::scales);
+    visit(OptionSpec{"--scales", "Scales, comma-separated (default 0.5,0.75,1,1.25,1.5)", false, true}.in(-1e6, 1e6), &C::scales);
     visit(OptionSpec{"--kind", "query (scale the pre-RoPE query), key, ablate-zero or ablate-mean"}, &C::kind);
-    visit(OptionSpec{"--tolerance", "Largest |difference| the checks accept as unchanged"}, &C::tolerance);
+    visit(OptionSpec{"--tolerance", "Largest |difference| the checks accept as unchanged"}.in(0, 1e6), &C::tolerance);
     visit_run_options<C>(visit);
   }
 };
