@@ -72,6 +72,7 @@ void setup(CLI::App& app) {
       ->required();
   cmd->add_option("--labels", command->labels_path, "Labels .npy [N] (integers), with a .npy embeddings file");
   cmd->add_option("--out", command->out_path, "Output HDF5 file (kind 'ib')")->required();
+  cmd->add_flag("--overwrite", command->overwrite, "Replace an existing output file");
   cmd->add_option("--beta-max", command->anneal.beta_max, "Last beta of the annealing")
       ->check(headscope::cli::in_range("--beta-max", 1e-9, 1e12))
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/store/file_replace.h"
 #include "core/store/writer.h"
 
 namespace headscope::io::detail {
@@ -120,8 +121,12 @@ double ProgressTicker::seconds() const {
 
 PartialStore::PartialStore(const ImportOptions& options) : out_(options.out), partial_(options.out + ".partial") {
   if (out_.empty()) throw ImportError("no output file given (--out FILE.h5)");
-  if (!options.overwrite && fs::exists(out_))
-    throw ImportError(out_ + ": file exists (choose another name or pass --overwrite)");
+  try {
+    store::check_replaceable(out_, options.overwrite);
+    lock_ = std::make_unique<store::WriterLock>(out_);  // held until the rename: no writer replaces OUT meanwhile
+  } catch (const store::StoreError& e) {
+    throw ImportError(e.what());
+  }
 }
 
 static void remove_quietly(const std::string& path) {
@@ -149,9 +154,11 @@ void PartialStore::commit(const std::function<void(const std::string&)>& finish)
   if (!writer_) throw ImportError(out_ + ": nothing was imported");
   writer_->close();
   if (finish) finish(partial_);
-  std::error_code ec;
-  fs::rename(partial_, out_, ec);
-  if (ec) throw ImportError(out_ + ": cannot rename " + partial_ + " into place (" + ec.message() + ")");
+  try {
+    store::rename_durably(partial_, out_);
+  } catch (const store::StoreError& e) {
+    throw ImportError(e.what());
+  }
   committed_ = true;
 }
 

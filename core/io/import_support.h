@@ -1,6 +1,7 @@
 // Plumbing shared by the importers: finding the source files, turning a byte offset into a line and
 // column, throttled progress reports, and PartialStore, which writes OUT.partial and renames it to OUT
-// only on success (deleting it on any failure), so no half-import ever looks complete.
+// only on success (deleting it on any failure), so no half-import ever looks complete; OUT's writer lock is
+// held throughout, so a live capture's file is never replaced.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/io/import.h"
+#include "core/store/file_replace.h"
 #include "core/store/layout.h"
 
 namespace headscope::store { class StoreWriter; }
@@ -77,6 +79,7 @@ class PartialStore {
 
  private:
   std::string out_, partial_;
+  std::unique_ptr<store::WriterLock> lock_;  // OUT's: refuses a live writer of OUT and keeps others out
   std::unique_ptr<store::StoreWriter> writer_;
   bool committed_ = false;
 };

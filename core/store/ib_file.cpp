@@ -48,10 +48,10 @@ void write_source(hid_t ib, const std::string& path, const IbFile& f, const std:
 }  // namespace
 
 // 1. Writing -----------------------------------------------------------------------------------------------
-void write_ib_file(const std::string& path, const IbFile& f) {
-  const std::string partial = path + ".partial";
-  Id file = io::create(path, partial, RunKind::ib, f.command_line, true, true);
-  const std::string& ctx = partial;
+void write_ib_file(const std::string& path, const IbFile& f, bool overwrite) {
+  io::ResultFile out(path, RunKind::ib, f.command_line, true, overwrite);
+  const Id& file = out.file;
+  const std::string& ctx = out.temp.path();
   Id ib = h5::create_group(file, "/ib", ctx);
   h5::write_attribute(ib, "input", f.input);
   h5::write_attribute(ib, "settings_json", f.settings_json);
@@ -158,7 +158,7 @@ void write_ib_file(const std::string& path, const IbFile& f) {
   curve.reset();
   history.reset();
   ib.reset();
-  io::finish(file, partial, path);
+  io::finish(out);
 }
 
 // 2. Reading -----------------------------------------------------------------------------------------------

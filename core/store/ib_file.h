@@ -62,8 +62,9 @@ struct IbFile {
   IbStepSpans source_steps;
 };
 
-// Replaces `path` (written to PATH.partial and renamed). Throws StoreError naming the file.
-void write_ib_file(const std::string& path, const IbFile& ib);
+// Writes `path` through a temporary sibling renamed over it (file_replace.h); an existing `path` is replaced
+// only with `overwrite`. Throws StoreError naming the file.
+void write_ib_file(const std::string& path, const IbFile& ib, bool overwrite = false);
 // Throws StoreError naming the file: not HDF5, another kind, a missing dataset.
 std::shared_ptr<const IbFile> read_ib_file(const std::string& path);
 

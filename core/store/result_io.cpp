@@ -12,22 +12,22 @@ namespace headscope::store::result_io {
 using h5::Id;
 
 // Writing ------------------------------------------------------------------------------------------------
-Id create(const std::string& path, const std::string& partial, RunKind kind, const std::string& command_line,
-          bool complete, bool overwrite) {
+ResultFile::ResultFile(const std::string& out, RunKind kind, const std::string& command_line, bool complete,
+                       bool overwrite)
+    : path(out), lock((check_replaceable(out, overwrite), out)), temp(out) {
   h5::quiet_errors();
-  if (!overwrite && std::filesystem::exists(path))
-    throw StoreError(path + ": file exists (pass --overwrite to replace it)");
   Id access(H5Pcreate(H5P_FILE_ACCESS));  // the latest format checksums every piece of metadata
   H5Pset_libver_bounds(access, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  Id file(h5::check(H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access), partial, "cannot create the file"));
+  file = Id(h5::check(H5Fcreate(temp.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access), temp.path(),
+                      "cannot create the file"));
   write_root_attributes(file, kind, command_line, complete);
-  return file;
 }
 
-void finish(Id& file, const std::string& partial, const std::string& path) {
-  h5::check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), partial, "cannot flush");
-  file.reset();
-  std::filesystem::rename(partial, path);
+void finish(ResultFile& out) {
+  h5::check_status(H5Fflush(out.file, H5F_SCOPE_GLOBAL), out.temp.path(), "cannot flush");
+  h5::check_status(H5Fclose(out.file.get()), out.temp.path(), "cannot close");
+  out.file = Id();  // closed above
+  out.temp.commit();
 }
 
 static std::vector<hsize_t> dims_of(const Array& array, std::size_t count) {

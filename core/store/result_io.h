@@ -1,5 +1,5 @@
 // Helpers shared by the writers and readers of the small result files (sweep, gain scan, ib): each is a
-// whole file of fixed arrays, written as OUT.partial and renamed over OUT, and read back whole. Arrays are
+// whole file of fixed arrays, written beside OUT and renamed over OUT, and read back whole. Arrays are
 // written with their dimension names, units and description (h5.h) and read converted by HDF5 to double,
 // int or int64; string lists come from fixed-width or variable-length attributes and datasets alike.
 #pragma once
@@ -9,17 +9,25 @@
 #include <string>
 #include <vector>
 
+#include "core/store/file_replace.h"
 #include "core/store/h5.h"
 #include "core/store/layout.h"
 
 namespace headscope::store::result_io {
 
 // Writing ------------------------------------------------------------------------------------------------
-// Creates `partial` (refusing an existing `path` unless overwrite) with the root attributes of `kind`.
-h5::Id create(const std::string& path, const std::string& partial, RunKind kind, const std::string& command_line,
-              bool complete, bool overwrite);
-// Flushes and closes `file`, then renames `partial` over `path`.
-void finish(h5::Id& file, const std::string& partial, const std::string& path);
+// A result file being written: `temp` (a sibling of `path`, file_replace.h) while it is built, renamed over
+// `path` by finish(); destroyed unfinished, it closes and removes the temporary, and `path` is untouched.
+// The writer lock on `path` is held throughout, so no two writers replace the same file at once.
+struct ResultFile {
+  ResultFile(const std::string& path, RunKind kind, const std::string& command_line, bool complete, bool overwrite);
+  std::string path;
+  WriterLock lock;
+  TempSibling temp;
+  h5::Id file;
+};
+// Flushes and closes the file, then renames the temporary over `path`. Throws StoreError.
+void finish(ResultFile& out);
 
 struct Array {
   std::vector<hsize_t> dims;               // empty: one dimension as long as the values

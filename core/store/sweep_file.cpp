@@ -69,8 +69,9 @@ SweepCheck read_check(hid_t sweep, const std::string& name, const std::string& p
 
 // 2. Writing a sweep ---------------------------------------------------------------------------------------
 void write_sweep_file(const std::string& path, const SweepFile& r, bool overwrite) {
-  const std::string partial = path + ".partial";
-  Id file = io::create(path, partial, RunKind::sweep, r.command_line, r.complete, overwrite);
+  io::ResultFile out(path, RunKind::sweep, r.command_line, r.complete, overwrite);
+  const Id& file = out.file;
+  const std::string& partial = out.temp.path();
   write_model_group(file, r.model_name, r.model_config_json, partial);
   Id group = h5::create_group(file, "/sweep", partial);
   h5::write_attribute(group, "intervention", r.intervention);
@@ -142,13 +143,14 @@ void write_sweep_file(const std::string& path, const SweepFile& r, bool overwrit
     write_check(checks, "isolation", r.isolation, partial);
   }
   group.reset();
-  io::finish(file, partial, path);
+  io::finish(out);
 }
 
 // 3. Writing a gain scan -----------------------------------------------------------------------------------
 void write_gain_scan_file(const std::string& path, const GainScanFile& r, bool overwrite) {
-  const std::string partial = path + ".partial";
-  Id file = io::create(path, partial, RunKind::sweep, r.command_line, true, overwrite);
+  io::ResultFile out(path, RunKind::sweep, r.command_line, true, overwrite);
+  const Id& file = out.file;
+  const std::string& partial = out.temp.path();
   write_model_group(file, r.model_name, r.model_config_json, partial);
   Id group = h5::create_group(file, "/gain_scan", partial);
   h5::write_attribute(group, "intervention", r.intervention);
@@ -178,7 +180,7 @@ void write_gain_scan_file(const std::string& path, const GainScanFile& r, bool o
     h5::write_attribute(gains, "trend_max_attention", r.trends);
   }
   group.reset();
-  io::finish(file, partial, path);
+  io::finish(out);
 }
 
 // 4. Reading a sweep ---------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/store/file_replace.h"
 #include "core/version.h"
 #include "views/plot/canvas_cairo.h"
 #include "views/plot/plot.h"
@@ -26,10 +27,14 @@ cairo_status_t append_to_string(void* closure, const unsigned char* data, unsign
   return CAIRO_STATUS_SUCCESS;
 }
 
+// Through a temporary sibling renamed over `path`: a full disk leaves the old figure (or none), never a
+// truncated one.
 void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw std::runtime_error("figure export: cannot write " + path);
+  try {
+    headscope::store::write_file_replacing(path, bytes);
+  } catch (const headscope::store::StoreError& e) {
+    throw std::runtime_error(std::string("figure export: ") + e.what());
+  }
 }
 
 std::string xml_escape(const std::string& text) {

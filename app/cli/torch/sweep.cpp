@@ -9,6 +9,7 @@
 #include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
 #include "capture/sweep/sweep.h"
+#include "core/store/file_replace.h"
 
 namespace {
 
@@ -24,6 +25,7 @@ void setup_sweep(CLI::App& app) {
   cmd->callback([command] {
     const hw::SweepSettings settings = hw::sweep_settings(*command, headscope::cli::command_line());
     const std::string& out = command->out_path;
+    headscope::store::check_replaceable(out, command->overwrite);  // before the model runs, not after
     // The file is rewritten after the baseline and after each condition, so a viewer watches it fill in
     // and a sweep that dies leaves the conditions it finished.
     bool first_write = true;
@@ -46,6 +48,7 @@ void setup_gain_scan(CLI::App& app) {
   cmd->get_option("--layer")->excludes(cmd->get_option("--all-layers"));
   cmd->callback([command] {
     const hw::GainScanSettings settings = hw::gain_scan_settings(*command, headscope::cli::command_line());
+    headscope::store::check_replaceable(command->out_path, command->overwrite);
     const auto result = hw::run_gain_scan(settings, log_line);
     std::printf("%s", hw::format_gain_scan(result).c_str());
     hw::write_gain_scan_file(command->out_path, result, settings.run.command_line, command->overwrite);

@@ -8,7 +8,7 @@
 
 namespace headscope::analysis::ib {
 
-void write_ib_file(const std::string& path, const IbRunRecord& record) {
+void write_ib_file(const std::string& path, const IbRunRecord& record, bool overwrite) {
   if (!record.result) throw std::invalid_argument("write_ib_file: no result");
   const AnnealResult& result = *record.result;
   const std::size_t steps = record.labels.size();
@@ -62,7 +62,7 @@ void write_ib_file(const std::string& path, const IbRunRecord& record) {
   }
   for (const ClusterSummary& c : record.clusters)
     f.clusters.push_back({c.id, c.parent, c.majority_label, c.mass, c.size, c.label_distribution, c.label_counts, c.examples});
-  store::write_ib_file(path, f);
+  store::write_ib_file(path, f, overwrite);
 }
 
 }  // namespace headscope::analysis::ib

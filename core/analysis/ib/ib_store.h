@@ -35,7 +35,7 @@ struct IbRunRecord {
   std::vector<ClusterSummary> clusters;
 };
 
-// Throws std::runtime_error naming the file on failure; an existing file is replaced.
-void write_ib_file(const std::string& path, const IbRunRecord& record);
+// Throws std::runtime_error naming the file on failure; an existing file is replaced only with `overwrite`.
+void write_ib_file(const std::string& path, const IbRunRecord& record, bool overwrite = false);
 
 }  // namespace headscope::analysis::ib

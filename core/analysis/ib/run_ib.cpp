@@ -5,6 +5,7 @@
 
 #include "core/analysis/ib/ib_store.h"
 #include "core/analysis/ib/summary.h"
+#include "core/store/file_replace.h"
 
 namespace headscope::analysis::ib {
 
@@ -38,6 +39,7 @@ IbTransitionCounts count_transitions(const std::vector<TransitionEvent>& history
 }  // namespace
 
 IbRun run_ib(const IbSettings& settings, const IbObserver& observer) {
+  store::check_replaceable(settings.out_path, settings.overwrite);  // before minutes of work, not after
   IbRun run;
   run.data = load_step_data(settings.embeddings_path, settings.labels_path);
   const StepData& data = run.data;
@@ -76,7 +78,7 @@ IbRun run_ib(const IbSettings& settings, const IbObserver& observer) {
   record.merges = agglomerate(final_clusters.cluster_mass, final_clusters.label_given_cluster, label_count, run.result.cluster_id);
   record.elbow = elbow_table(record.merges, final_clusters.cluster_count, run.final_measures.info_ty);
   record.clusters = summarize_clusters(run.result, run.smoothed.step_to_x, data.labels, label_count);
-  write_ib_file(settings.out_path, record);
+  write_ib_file(settings.out_path, record, settings.overwrite);
   run.elbow = std::move(record.elbow);
   return run;
 }

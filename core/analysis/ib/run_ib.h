@@ -17,7 +17,8 @@ namespace headscope::analysis::ib {
 
 struct IbSettings {
   std::string embeddings_path, labels_path;  // as load_step_data takes them
-  std::string out_path;                      // the "ib" file written (replaced when it exists)
+  std::string out_path;                      // the "ib" file written
+  bool overwrite = false;                    // replace an existing out_path (refused otherwise, before any work)
   std::string smoothing = "quantize";        // quantize or knn (parse_smoothing)
   SmoothingOptions smoothing_options;        // its method, seed and threads come from `smoothing` and `anneal`
   AnnealOptions anneal;
