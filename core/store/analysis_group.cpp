@@ -1,9 +1,13 @@
 // Writer and reader of a store's /analysis group (see analysis_group.h). Sections: 1. writing  2. reading.
 #include "core/store/analysis_group.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "core/store/file_header.h"
+#include "core/store/file_replace.h"
 #include "core/store/h5.h"
 #include "core/store/result_io.h"
 #include "core/store/schema.h"
@@ -12,6 +16,7 @@ namespace headscope::store {
 
 namespace io = result_io;
 using h5::Id;
+namespace fs = std::filesystem;
 
 namespace {
 using schema::kAnalysis;
@@ -22,12 +27,8 @@ const char* const kFlowScores[] = {"flow", "hub_score", "skip", "composite"};
 }  // namespace
 
 // 1. Writing -----------------------------------------------------------------------------------------------
-void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
-  h5::quiet_errors();
-  Id access(H5Pcreate(H5P_FILE_ACCESS));
-  H5Pset_libver_bounds(access, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  Id file(h5::check(H5Fopen(path.c_str(), H5F_ACC_RDWR, access), path,
-                    "cannot open for writing the analysis (is a capture still writing it?)"));
+// The groups into the open copy `file` (named `path` in errors).
+static void write_groups(hid_t file, const std::string& path, const AnalysisGroup& a) {
   if (!h5::link_exists(file, kAnalysis)) h5::create_group(file, kAnalysis, path);
   for (const char* group : {kAnalysisHeartbeats, kAnalysisFlow, kAnalysisBoundaries})
     if (h5::link_exists(file, group)) H5Ldelete(file, group, H5P_DEFAULT);
@@ -75,6 +76,40 @@ void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
     h5::write_attribute(group, "peak_rule", b.peak_rule);
     io::write_doubles(group, "f1", b.f1, {{L, H}, {"layer", "head"}, "1", "mean F1 of windowed-JSD peaks against recorded step starts"},
                       path);
+  }
+}
+
+// Never into the store itself: HDF5 cannot undo a half-written change (a full disk or a kill mid-write left
+// stores no command could open). The store is copied to a temporary sibling, /analysis written there,
+// flushed, closed and fsynced, and the copy renamed over the store; on any failure the copy is removed and
+// the store is byte for byte what it was.
+void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
+  h5::quiet_errors();
+  if (held_by_live_writer(path))
+    throw StoreError(path + ": a capture is still writing it; run analyze once it has finished (or pass --no-write)");
+  if (::access(path.c_str(), W_OK) != 0)
+    throw StoreError(path + ": the file is read-only (" + errno_text() +
+                     "); analyze writes /analysis into it: make it writable, or pass --no-write to print only");
+  const fs::path folder = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  if (::access(folder.c_str(), W_OK) != 0)
+    throw StoreError(path + ": its folder " + folder.string() + " is read-only (" + errno_text() +
+                     "); analyze writes a new copy of the store beside it: pass --no-write to print only");
+  WriterLock lock(path);
+  TempSibling copy(path);
+  try {
+    std::error_code ec;
+    fs::copy_file(path, copy.path(), fs::copy_options::overwrite_existing, ec);
+    if (ec) throw StoreError(copy.path() + ": cannot copy the store (" + ec.message() + ")");
+    Id access(H5Pcreate(H5P_FILE_ACCESS));
+    H5Pset_libver_bounds(access, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    Id file(h5::check(H5Fopen(copy.path().c_str(), H5F_ACC_RDWR, access), copy.path(), "cannot open the copy for writing"));
+    write_groups(file, copy.path(), a);
+    h5::check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), copy.path(), "cannot flush");
+    h5::check_status(H5Fclose(file.get()), copy.path(), "cannot close");
+    file = Id();  // closed above
+    copy.commit();
+  } catch (const StoreError& e) {
+    throw StoreError(path + ": cannot write /analysis, the store is unchanged: " + e.what());
   }
 }
 

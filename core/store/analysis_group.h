@@ -46,8 +46,9 @@ struct AnalysisGroup {
   BoundariesGroup boundaries;
 };
 
-// Replaces the file's /analysis/{heartbeats,flow,boundaries} with the present parts. Throws StoreError
-// naming the file (e.g. while a capture still writes it).
+// Replaces the file's /analysis/{heartbeats,flow,boundaries} with the present parts, by writing a copy and
+// renaming it over the file: on any failure (a full disk, a kill) the file is unchanged. Throws StoreError
+// naming the file (a capture still writes it, it or its folder is read-only, the disk is full).
 void write_analysis_group(const std::string& path, const AnalysisGroup& analysis);
 // What /analysis holds (parts absent from the file have present = false). Throws StoreError.
 AnalysisGroup read_analysis_group(const std::string& path);

@@ -71,7 +71,8 @@ OpenedFile open_for_reading(const std::string& path) {
       if (hid_t file = try_open(path, false, 1, &error); file >= 0) return {Id(file), false};
       // A killed SWMR writer leaves the "open for SWMR writing" flag; only SWMR read mode opens that file.
       if (hid_t file = try_open(path, true, 1, nullptr); file >= 0) return {Id(file), true};
-      fail(path, error);
+      fail(path, error, ". If a writer was killed while writing it: `headscope capture ... --resume` continues a capture "
+                        "store; `h5clear -s " + path + "` clears HDF5's open-for-writing mark of any other");
     }
     // A live writer: once the file is in SWMR mode, read beside it with bounded retries. Before that
     // (creating its datasets, resuming, marking itself complete at the end) wait for it.
