@@ -1,5 +1,6 @@
 // CaptureSession (see capture_session.h). Sections:
-//   1. setup: model, tokenizer, prompt set, store (new or resumed) — all bad input fails here
+//   1. setup: model, tokenizer, prompt set, store (new, replacing through OUT.partial, or resumed after its
+//      settings are checked against this run's) — all bad input fails here, before any file is touched
 //   2. building one sample's input: tokens, generation or latent loop, flow positions, spans
 //   3. the model thread and the writer thread, joined by a two-slot queue
 #include "capture/session/capture_session.h"
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +28,8 @@
 #include "capture/session/sequence_bounds.h"
 #include "capture/tokenizer/tokenizer.h"
 #include "core/io/sample_source.h"
+#include "core/store/file_replace.h"
+#include "core/store/reader.h"
 #include "core/store/writer.h"
 
 namespace headscope::capture {
@@ -38,6 +42,8 @@ struct CaptureSession::Impl {
   std::unique_ptr<model::Model> model;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
   std::unique_ptr<store::StoreWriter> writer;
+  std::string write_path;                          // out_path, or out_path + ".partial" while replacing it
+  std::unique_ptr<store::WriterLock> target_lock;  // out_path's while the partial that replaces it is written
   std::set<std::string> done_ids;
   MeasureOptions measure;
   bool warned_long_context = false;  // past max_position_embeddings: warned once per run
@@ -50,12 +56,18 @@ struct CaptureSession::Impl {
   std::condition_variable queue_changed;
   std::deque<store::SampleRecord> queue;
   bool producer_done = false, writer_failed = false;
+  bool reached_end = false;  // the model thread took every requested sample (not cancelled, no error)
 
   mutable std::mutex progress_mutex;
   CaptureProgress progress;
   Clock::time_point started;
 
   void setup();
+  std::string where(const io::PromptRecord& prompt) const;
+  std::int64_t check_samples() const;
+  bool choose_store_path();
+  void finish_store();
+  std::string resume_advice() const;
   std::optional<store::SampleRecord> build_sample(const io::PromptRecord& prompt);
   void run_model();
   void run_writer();
@@ -100,6 +112,136 @@ static std::vector<std::uint8_t> read_bytes(const fs::path& path) {
   return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+static std::uint64_t fnv1a(const char* bytes, std::size_t size, std::uint64_t hash = 1469598103934665603ull) {
+  for (std::size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<unsigned char>(bytes[i])) * 1099511628211ull;
+  return hash;
+}
+static std::uint64_t fnv1a(const std::string& text) { return fnv1a(text.data(), text.size()); }
+
+// What tells one checkpoint's weights from another's without reading gigabytes: each weight file's name,
+// size and its first and last MiB (a safetensors header with every tensor's offsets, and values at both
+// ends), hashed. A resumed capture refuses a store whose fingerprint differs.
+static std::string weights_fingerprint(const std::string& model_dir) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(model_dir)) {
+    const std::string extension = entry.path().extension().string();
+    if (entry.is_regular_file() && (extension == ".safetensors" || extension == ".bin" || extension == ".pt" || extension == ".pth"))
+      files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::uint64_t hash = fnv1a("weights");
+  constexpr std::uintmax_t kEdge = 1 << 20;
+  std::vector<char> buffer(kEdge);
+  for (const auto& file : files) {
+    const std::uintmax_t size = fs::file_size(file);
+    const std::string name = file.filename().string() + ":" + std::to_string(size);
+    hash = fnv1a(name.data(), name.size(), hash);
+    std::ifstream in(file, std::ios::binary);
+    for (const std::uintmax_t at : {std::uintmax_t{0}, size > kEdge ? size - kEdge : std::uintmax_t{0}}) {
+      in.seekg(static_cast<std::streamoff>(at));
+      in.read(buffer.data(), static_cast<std::streamsize>(std::min(kEdge, size)));
+      hash = fnv1a(buffer.data(), static_cast<std::size_t>(in.gcount()), hash);
+      in.clear();
+    }
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+// Every difference between the run a store records and this one that would make a resumed store mix two
+// runs: the model (config, weights fingerprint), the tokenizer, the layout and every measuring setting.
+// The inputs (prompts, shards) and the device may change; the samples are matched by id.
+static std::vector<std::string> resume_differences(const store::StoreLayout& stored_layout, const store::Provenance& stored,
+                                                   const store::StoreLayout& layout, const store::Provenance& now) {
+  std::vector<std::string> out;
+  auto differ = [&](const std::string& what, const std::string& was, const std::string& is) {
+    if (was != is) out.push_back(what + ": the store has " + was + ", this run " + is);
+  };
+  auto json_or_text = [](const std::string& text) {
+    const auto parsed = nlohmann::json::parse(text, nullptr, false);
+    return parsed.is_discarded() ? text : parsed.dump();
+  };
+  if (json_or_text(stored.model_config_json) != json_or_text(now.model_config_json))
+    out.push_back("model: config.json differs (the store's model was " + stored.model_path + ", this run's is " + now.model_path + ")");
+  if (stored.tokenizer_bytes != now.tokenizer_bytes)
+    out.push_back("tokenizer: the store's " + (stored.tokenizer_format.empty() ? std::string("(none)") : stored.tokenizer_format) +
+                  " differs from this run's " + (now.tokenizer_format.empty() ? std::string("(none)") : now.tokenizer_format));
+  const auto was = nlohmann::json::parse(stored.settings_json, nullptr, false), is = nlohmann::json::parse(now.settings_json);
+  for (const auto& [key, value] : is.items()) {
+    if (key == "prompts" || key == "shards" || key == "device") continue;
+    if (!was.is_object() || !was.contains(key)) continue;  // a store written before the setting was recorded
+    differ(key == "weights_fingerprint" ? "model weights (fingerprint)" : key, was[key].dump(), value.dump());
+  }
+  std::string stored_pins, pins;
+  for (const auto& head : stored_layout.pinned_heads) stored_pins += head_name(head) + " ";
+  for (const auto& head : layout.pinned_heads) pins += head_name(head) + " ";
+  differ("--pin", stored_pins.empty() ? "none" : stored_pins, pins.empty() ? "none" : pins);
+  differ("flow size", std::to_string(stored_layout.flow_size), std::to_string(layout.flow_size));
+  differ("metric type", stored_layout.metric_type == store::ValueType::float16 ? "float16" : "float32",
+         layout.metric_type == store::ValueType::float16 ? "float16" : "float32");
+  differ("--mantissa-bits", std::to_string(stored_layout.mantissa_bits), std::to_string(layout.mantissa_bits));
+  differ("embedding size", std::to_string(stored_layout.embedding_dim), std::to_string(layout.embedding_dim));
+  return out;
+}
+
+std::string CaptureSession::Impl::where(const io::PromptRecord& prompt) const {
+  return (settings.shards_path.empty() ? settings.prompts_path : settings.shards_path) + ":" + std::to_string(prompt.line) +
+         ": sample '" + prompt.id + "' ";
+}
+
+// Reads every requested sample once, before any file is touched: duplicate ids, text with no tokenizer to
+// read it, token ids outside the vocabulary. Returns how many samples the run takes.
+std::int64_t CaptureSession::Impl::check_samples() const {
+  io::SampleReader reader(sample_paths(settings));
+  std::set<std::string> seen;
+  std::int64_t count = 0;
+  const auto vocab_size = model->config().vocab_size;
+  while (settings.max_samples < 0 || count < settings.max_samples) {
+    const auto prompt = reader.next();
+    if (!prompt) break;
+    if (!seen.insert(prompt->id).second) throw std::runtime_error(where(*prompt) + "repeats an earlier id");
+    if (prompt->ids.empty() && !tokenizer)
+      throw std::runtime_error(where(*prompt) + "has text but " + settings.model_dir +
+                               " has no tokenizer.json or tokenizer.model (give 'ids' instead)");
+    for (auto id : prompt->ids)
+      if (id < 0 || id >= vocab_size)
+        throw std::runtime_error(where(*prompt) + "has token id " + std::to_string(id) + " outside the vocabulary of " +
+                                 std::to_string(vocab_size));
+    ++count;
+  }
+  return count;
+}
+
+// Where this run writes, and whether it continues a store there (true) or creates one. A store that
+// --overwrite replaces is rebuilt as OUT.partial and renamed over OUT once complete (finish_store), so an
+// input error, a Ctrl-C or a full disk leaves OUT as it was; --resume continues such a partial first.
+bool CaptureSession::Impl::choose_store_path() {
+  const std::string& out = settings.out_path;
+  const std::string partial = out + ".partial";
+  std::error_code ec;
+  for (const std::string& input : {settings.prompts_path, settings.shards_path, settings.model_dir})
+    if (!input.empty() && fs::exists(out, ec) && fs::equivalent(input, out, ec))
+      throw std::runtime_error(out + ": --out names this capture's own input (" + input + "); choose another file");
+  if (settings.resume && fs::exists(partial, ec)) {
+    target_lock = std::make_unique<store::WriterLock>(out);
+    write_path = partial;
+    return true;
+  }
+  if (settings.resume && fs::exists(out, ec)) {
+    write_path = out;
+    return true;
+  }
+  store::check_replaceable(out, settings.overwrite);
+  if (fs::exists(out, ec)) {
+    target_lock = std::make_unique<store::WriterLock>(out);
+    write_path = partial;
+  } else {
+    write_path = out;
+  }
+  return false;
+}
+
 void CaptureSession::Impl::setup() {
   auto& s = settings;
   if (s.mode == CaptureMode::generate && s.generate_tokens <= 0)
@@ -110,6 +252,10 @@ void CaptureSession::Impl::setup() {
     s.flow_size = s.latent_steps;
   }
   if (s.flow_select == FlowSelect::explicit_positions) s.flow_size = static_cast<int>(s.flow_positions.size());
+  for (std::size_t a = 0; a < s.pinned_heads.size(); ++a)
+    for (std::size_t b = 0; b < a; ++b)
+      if (s.pinned_heads[a] == s.pinned_heads[b])
+        throw std::runtime_error("--pin: head " + store::head_name(s.pinned_heads[a]) + " is given twice");
   model::LoadOptions load;
   load.device = s.device;
   load.dtype = s.dtype;
@@ -129,54 +275,82 @@ void CaptureSession::Impl::setup() {
   measure.connectivity_threshold = s.connectivity_threshold;
   measure.embed_layer = s.embed_layer >= 0 ? s.embed_layer : config.layer_count / 2;
   if (measure.embed_layer >= config.layer_count) throw std::runtime_error("--embed-layer is past the model's last layer");
+  const std::int64_t total = check_samples();
 
-  std::int64_t total = io::SampleReader(sample_paths(s)).count();
-  if (s.max_samples >= 0) total = std::min(total, s.max_samples);
   if (total == 0)
     throw std::runtime_error((s.prompts_path.empty() ? s.shards_path : s.prompts_path) + ": no samples to capture" +
                              (s.max_samples == 0 ? " (--max-samples 0)" : " (an empty prompt set?)"));
 
-  if (s.resume && fs::exists(s.out_path)) {
-    writer = store::StoreWriter::resume(s.out_path);
-    const auto& layout = writer->layout();
-    if (layout.layer_count != config.layer_count || layout.head_count != config.head_count)
-      throw std::runtime_error(s.out_path + ": the store was captured from a model of another shape; cannot resume with " + s.model_dir);
+  store::StoreLayout layout;
+  layout.kind = store::RunKind::capture;
+  layout.layer_count = config.layer_count;
+  layout.head_count = config.head_count;
+  layout.metrics = store::standard_metrics();
+  layout.metric_type = s.float32_metrics ? store::ValueType::float32 : store::ValueType::float16;
+  layout.mantissa_bits = s.mantissa_bits;
+  layout.flow_size = std::max(0, s.flow_size);
+  layout.pinned_heads = s.pinned_heads;
+  layout.embedding_dim = config.hidden_size;
+  store::Provenance provenance;
+  provenance.command_line = s.command_line;
+  provenance.model_name = fs::absolute(folder).lexically_normal().filename().string();
+  if (provenance.model_name.empty()) provenance.model_name = fs::absolute(folder).parent_path().filename().string();
+  provenance.model_path = fs::absolute(folder).string();
+  provenance.model_config_json = config.json;
+  if (!tokenizer_file.empty()) {
+    provenance.tokenizer_format = tokenizer_file.filename().string();
+    provenance.tokenizer_bytes = read_bytes(tokenizer_file);
+  }
+  auto settings_record = nlohmann::json::parse(settings_json(s, measure.embed_layer));
+  settings_record["weights_fingerprint"] = weights_fingerprint(s.model_dir);
+  provenance.settings_json = settings_record.dump();
+
+  if (choose_store_path()) {
+    {  // checked before resume() touches the file
+      const auto stored = store::StoreReader::open(write_path);
+      if (stored->layout().layer_count != config.layer_count || stored->layout().head_count != config.head_count)
+        throw std::runtime_error(write_path + ": the store was captured from a model of another shape; cannot resume with " + s.model_dir);
+      const auto differences = resume_differences(stored->layout(), stored->provenance(), layout, provenance);
+      if (!differences.empty()) {
+        std::string message = write_path + ": cannot resume, this run differs from the one that made the store:";
+        for (const auto& difference : differences) message += "\n  " + difference;
+        throw std::runtime_error(message + "\n(capture into a new file, or repeat the store's own settings: `headscope inspect` shows them)");
+      }
+    }
+    writer = store::StoreWriter::resume(write_path);
     for (const auto& id : writer->sample_ids()) done_ids.insert(id);
   } else {
-    store::StoreLayout layout;
-    layout.kind = store::RunKind::capture;
-    layout.layer_count = config.layer_count;
-    layout.head_count = config.head_count;
-    layout.metrics = store::standard_metrics();
-    layout.metric_type = s.float32_metrics ? store::ValueType::float32 : store::ValueType::float16;
-    layout.mantissa_bits = s.mantissa_bits;
-    layout.flow_size = std::max(0, s.flow_size);
-    layout.pinned_heads = s.pinned_heads;
-    layout.embedding_dim = config.hidden_size;
-    store::Provenance provenance;
-    provenance.command_line = s.command_line;
-    provenance.model_name = fs::absolute(folder).lexically_normal().filename().string();
-    if (provenance.model_name.empty()) provenance.model_name = fs::absolute(folder).parent_path().filename().string();
-    provenance.model_path = fs::absolute(folder).string();
-    provenance.model_config_json = config.json;
-    if (!tokenizer_file.empty()) {
-      provenance.tokenizer_format = tokenizer_file.filename().string();
-      provenance.tokenizer_bytes = read_bytes(tokenizer_file);
-    }
-    provenance.settings_json = settings_json(s, measure.embed_layer);
-    writer = store::StoreWriter::create(s.out_path, layout, provenance, s.overwrite);
+    writer = store::StoreWriter::create(write_path, layout, provenance, write_path != s.out_path || s.overwrite);
   }
   std::lock_guard<std::mutex> lock(progress_mutex);
   progress.samples_total = total;
 }
 
-// 2. One sample's input ----------------------------------------------------------------------------------
-static std::uint64_t fnv1a(const std::string& text) {
-  std::uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-  return hash;
+// The writer thread's last step: complete only when every requested sample is stored; a replacing run's
+// partial is renamed over OUT then, and only then.
+void CaptureSession::Impl::finish_store() {
+  bool complete = false;
+  {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    complete = progress.error.empty() && reached_end;
+  }
+  writer->close(complete);
+  if (complete && write_path != settings.out_path) store::rename_durably(write_path, settings.out_path);
+  target_lock.reset();
+  std::lock_guard<std::mutex> lock(progress_mutex);
+  progress.complete = complete;
 }
 
+// What a user reads after a run that stopped early: where its samples are and how to continue.
+std::string CaptureSession::Impl::resume_advice() const {
+  const std::string stored = std::to_string(writer ? writer->sample_count() : 0);
+  if (write_path != settings.out_path)
+    return settings.out_path + " is unchanged; this run's " + stored + " samples are in " + write_path +
+           ": `headscope capture ... --resume` continues it and replaces " + settings.out_path + " once it completes";
+  return settings.out_path + " keeps its " + stored + " samples (marked incomplete): `headscope capture ... --resume` continues it";
+}
+
+// 2. One sample's input ----------------------------------------------------------------------------------
 static std::vector<int> choose_flow_positions(const CaptureSettings& s, const std::vector<std::int64_t>& ids, int token_count,
                                               int prompt_length, const std::string& where) {
   const int K = s.flow_size;
@@ -209,7 +383,7 @@ static std::vector<int> choose_flow_positions(const CaptureSettings& s, const st
 }
 
 std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::PromptRecord& prompt) {
-  const std::string where = (settings.shards_path.empty() ? settings.prompts_path : settings.shards_path) + ":" + std::to_string(prompt.line) + ": sample '" + prompt.id + "' ";
+  const std::string where = this->where(prompt);
   std::vector<std::int64_t> ids;
   const bool bos = settings.add_bos && tokenizer && tokenizer->bos_id().has_value();
   if (!prompt.ids.empty()) {
@@ -292,15 +466,13 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
 void CaptureSession::Impl::run_model() {
   try {
     io::SampleReader reader(sample_paths(settings));
-    std::set<std::string> seen;
-    std::int64_t taken = 0;
+    std::int64_t taken = 0;  // ids were checked unique by check_samples()
+    bool took_all = false;
     while (!cancel_requested) {
-      if (settings.max_samples >= 0 && taken >= settings.max_samples) break;
+      if (settings.max_samples >= 0 && taken >= settings.max_samples) { took_all = true; break; }
       auto prompt = reader.next();
-      if (!prompt) break;
+      if (!prompt) { took_all = true; break; }
       ++taken;
-      if (!seen.insert(prompt->id).second)
-        throw std::runtime_error(settings.prompts_path + ":" + std::to_string(prompt->line) + ": duplicate id '" + prompt->id + "'");
       if (done_ids.count(prompt->id)) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         ++progress.samples_skipped;
@@ -318,6 +490,8 @@ void CaptureSession::Impl::run_model() {
       queue.push_back(std::move(*record));
       queue_changed.notify_all();
     }
+    std::lock_guard<std::mutex> lock(queue_mutex);
+    reached_end = took_all;
   } catch (const std::exception& e) {
     fail(e.what());
   }
@@ -347,9 +521,11 @@ void CaptureSession::Impl::run_writer() {
       const double per_sample = progress.elapsed_seconds / progress.samples_done;
       progress.eta_seconds = per_sample * std::max<std::int64_t>(0, progress.samples_total - progress.samples_done);
     }
-    writer->close();
+    finish_store();
   } catch (const std::exception& e) {
     fail(e.what());
+    writer->abandon();  // after a failed write (a full disk): no HDF5 call on the file again; it resumes
+    target_lock.reset();
     std::lock_guard<std::mutex> lock(queue_mutex);
     writer_failed = true;
     queue_changed.notify_all();
@@ -404,7 +580,9 @@ void CaptureSession::wait() {
     impl_->progress.cancelled = impl_->cancel_requested.load();
     error = impl_->progress.error;
   }
-  if (!error.empty()) throw std::runtime_error(error);
+  if (!error.empty()) throw std::runtime_error(error + "\n" + impl_->resume_advice());
 }
+
+std::string CaptureSession::resume_advice() const { return impl_->resume_advice(); }
 
 }  // namespace headscope::capture

@@ -68,6 +68,7 @@ struct CaptureProgress {
   double tokens_per_second = 0;
   double eta_seconds = -1;          // -1 while unknown
   bool running = false, finished = false, cancelled = false;
+  bool complete = false;            // every requested sample is stored and the store is marked complete
   std::string error;                // non-empty when the run stopped on an error
   std::string current_id;
 };
@@ -79,13 +80,17 @@ class CaptureSession {
   CaptureSession(const CaptureSession&) = delete;
   CaptureSession& operator=(const CaptureSession&) = delete;
 
-  // Loads the model and tokenizer and opens the store (throws on bad input, before any thread starts),
-  // then starts the model and writer threads.
+  // Loads the model and tokenizer, reads every prompt once to check it, and opens the store (throws on
+  // bad input, before any thread starts and before any file is created or replaced), then starts the model
+  // and writer threads. An existing store is replaced (--overwrite) through OUT.partial, renamed over OUT
+  // only once the run is complete; an interrupted one stays OUT.partial, which --resume continues.
   void start();
   void cancel();
   CaptureProgress progress() const;
-  // Joins the threads; throws std::runtime_error with the run's error, if any.
+  // Joins the threads; throws std::runtime_error with the run's error, if any, and resume_advice().
   void wait();
+  // After a run that stopped early: where its samples are and how `--resume` continues it.
+  std::string resume_advice() const;
 
   struct Impl;
 

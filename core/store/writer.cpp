@@ -5,11 +5,11 @@
 //   4. append: data first, the /samples/token_start row last, then a flush (the commit point)
 #include "core/store/writer.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <cmath>
 #include <ctime>
 #include <limits>
@@ -17,6 +17,7 @@
 #include <map>
 
 #include "core/store/file_header.h"
+#include "core/store/file_replace.h"
 #include "core/store/h5.h"
 #include "core/store/schema.h"
 #include "core/store/schema_table.h"
@@ -27,34 +28,6 @@ namespace headscope::store {
 namespace sc = schema;
 using h5::Id;
 
-namespace {
-
-// The flock on "<file>.writer-lock" that marks a live writer (see schema.h).
-class WriterLock {
- public:
-  explicit WriterLock(const std::string& path) : lock_path_(path + sc::kWriterLockSuffix) {
-    fd_ = ::open(lock_path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw StoreError(path + ": cannot create the writer lock " + lock_path_);
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      throw StoreError(path + ": another process is writing this file");
-    }
-  }
-  ~WriterLock() { release(); }
-  void release() {
-    if (fd_ >= 0) {
-      ::unlink(lock_path_.c_str());
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-
- private:
-  std::string lock_path_;
-  int fd_ = -1;
-};
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------------
 // Committed extent of each row axis of the table (schema_table.h): what resume trims back to.
@@ -245,6 +218,10 @@ std::unique_ptr<StoreWriter> StoreWriter::create(const std::string& path, const 
   if (layout.mantissa_bits < -1 || layout.mantissa_bits > most_bits)
     throw StoreError(path + ": mantissa bits " + std::to_string(layout.mantissa_bits) + " outside 0.." +
                      std::to_string(most_bits) + " (or -1 for lossless)");
+  for (std::size_t a = 0; a < layout.pinned_heads.size(); ++a)
+    for (std::size_t b = 0; b < a; ++b)
+      if (layout.pinned_heads[a] == layout.pinned_heads[b])
+        throw StoreError(path + ": head " + head_name(layout.pinned_heads[a]) + " is pinned twice");
   if (!overwrite && std::filesystem::exists(path))
     throw StoreError(path + ": file exists (use resume to continue it, or choose another name)");
   auto impl = std::make_unique<Impl>();
@@ -319,6 +296,27 @@ void StoreWriter::Impl::trim_to_committed() {
         h5::set_rows(dataset(name), static_cast<hsize_t>(committed[spec.rows]), path);
 }
 
+// A writer stopped by a full disk can leave the file shorter than the end of allocation its superblock
+// records: HDF5 allocated the space, the write that would have filled it failed. HDF5 then refuses the file
+// as truncated. Those bytes hold nothing a committed sample uses (its flush succeeded before), so the file
+// is extended with zeros to that end. Superblock versions 2 and 3 (what this writer makes): the end of
+// allocation is the little-endian 8-byte field at offset 28.
+static void extend_to_end_of_allocation(const std::string& path) {
+  unsigned char head[36];
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return;
+  const bool whole = std::fread(head, 1, sizeof head, file) == sizeof head;
+  std::fclose(file);
+  if (!whole || std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) != 0 || head[8] < 2 || head[9] != 8) return;
+  std::uint64_t end_of_allocation = 0;
+  for (int i = 7; i >= 0; --i) end_of_allocation = (end_of_allocation << 8) | head[28 + i];
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || end_of_allocation <= size || end_of_allocation - size > (std::uint64_t{1} << 30)) return;
+  if (::truncate(path.c_str(), static_cast<off_t>(end_of_allocation)) != 0)
+    throw StoreError(path + ": cannot extend the file to its end of allocation (" + errno_text() + ")");
+}
+
 std::unique_ptr<StoreWriter> StoreWriter::resume(const std::string& path) {
   h5::quiet_errors();
   if (!std::filesystem::exists(path)) throw StoreError(path + ": no such file to resume");
@@ -326,6 +324,7 @@ std::unique_ptr<StoreWriter> StoreWriter::resume(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->lock = std::make_unique<WriterLock>(path);
+  extend_to_end_of_allocation(path);
   Id access = file_access_latest();
   hbool_t clear_flags = true;  // a killed SWMR writer leaves the superblock marked "open for writing"
   H5Pset(access, "clear_status_flags", &clear_flags);
@@ -475,17 +474,28 @@ std::int64_t StoreWriter::token_count() const { return impl_->committed[sc::RowA
 const StoreLayout& StoreWriter::layout() const { return impl_->layout; }
 const std::string& StoreWriter::path() const { return impl_->path; }
 std::vector<std::string> StoreWriter::sample_ids() const { return impl_->ids; }
+Provenance StoreWriter::provenance() const { return read_provenance(impl_->file, impl_->path); }
 
-void StoreWriter::close() {
+void StoreWriter::close(bool complete) {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
   impl_->datasets.clear();
   impl_->file.reset();
-  // SWMR mode cannot write attributes; reopen briefly to mark the file complete.
-  Id access = file_access_latest();
-  Id file(H5Fopen(impl_->path.c_str(), H5F_ACC_RDWR, access));
-  if (file.valid()) h5::write_attribute(file, sc::kComplete, std::int64_t{1});
-  file.reset();
+  if (complete) {  // SWMR mode cannot write attributes; reopen briefly to mark the file complete
+    Id access = file_access_latest();
+    Id file(H5Fopen(impl_->path.c_str(), H5F_ACC_RDWR, access));
+    if (file.valid()) h5::write_attribute(file, sc::kComplete, std::int64_t{1});
+  }
+  impl_->lock->release();
+}
+
+void StoreWriter::abandon() {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  // Deliberately leaked: their destructors would close the file, flushing HDF5's cache into the failed
+  // file. The process ends soon after (a capture that failed); the file is as a killed writer leaves it.
+  new std::map<std::string, Id>(std::move(impl_->datasets));
+  new Id(std::move(impl_->file));
   impl_->lock->release();
 }
 

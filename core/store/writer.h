@@ -33,9 +33,17 @@ class StoreWriter {
   const std::string& path() const;
   // Ids of the samples already stored (so a resumed capture skips them).
   std::vector<std::string> sample_ids() const;
+  // What the file records of the run that made it (/model, /run/settings_json): a resumed capture checks
+  // it against its own. Throws StoreError.
+  Provenance provenance() const;
 
-  // Flushes and closes; the file is marked complete (the `complete` root attribute becomes 1).
-  void close();
+  // Flushes and closes. `complete` marks the file complete (the `complete` root attribute becomes 1): pass
+  // false for a run that stopped early (cancelled, an input error), which leaves a store `resume` continues.
+  void close(bool complete = true);
+  // After a failed write (a full disk): lets go of the file without another HDF5 call on it, as a killed
+  // writer would, since closing a file whose writes failed can crash inside HDF5. Every committed sample
+  // stays readable and `resume` continues the file once there is space.
+  void abandon();
 
   struct Impl;  // opaque; public only so the .cpp's helpers can name it
 

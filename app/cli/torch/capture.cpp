@@ -1,6 +1,6 @@
 // `headscope capture`: run a model over a prompt set and stream every head's per-token metrics into a
-// store, with progress (samples, tokens/s, ETA) on the terminal; Ctrl-C stops after the current sample
-// and leaves a store that `--resume` continues.
+// store, with progress (samples, tokens/s, ETA) on the terminal; Ctrl-C stops after the current sample,
+// leaves an incomplete store that `--resume` continues and exits 130 (an error exits 1, likewise resumable).
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -34,8 +34,8 @@ void setup(CLI::App& app) {
   cmd->callback([command] {
     const auto settings = headscope::capture::capture_settings(*command, headscope::cli::command_line());
     headscope::capture::CaptureSession session(settings);
+    std::signal(SIGINT, on_interrupt);  // before the threads start: a Ctrl-C is never the default kill
     session.start();
-    std::signal(SIGINT, on_interrupt);
     std::fprintf(stderr, "capturing %s -> %s\n", (settings.prompts_path.empty() ? settings.shards_path : settings.prompts_path).c_str(),
                  settings.out_path.c_str());
     while (session.progress().running) {
@@ -58,6 +58,10 @@ void setup(CLI::App& app) {
                  static_cast<long long>(p.tokens_done), format_seconds(p.elapsed_seconds).c_str(),
                  p.elapsed_seconds > 0 ? static_cast<double>(p.tokens_done) / p.elapsed_seconds : 0.0,
                  settings.out_path.c_str());
+    if (!p.complete) {  // cancelled before every sample was stored
+      std::fprintf(stderr, "%s\n", session.resume_advice().c_str());
+      throw CLI::RuntimeError(130);  // as a shell reports a command stopped by SIGINT
+    }
   });
 }
 
