@@ -190,7 +190,7 @@ std::string CaptureSession::Impl::where(const io::PromptRecord& prompt) const {
          ": sample '" + prompt.id + "' ";
 }
 
-// Reads every requested sample once, before any file is touched: duplicate ids, text with no tokenizer to
+// Reads every requested sample once, before a store is replaced: duplicate ids, text with no tokenizer to
 // read it, token ids outside the vocabulary. Returns how many samples the run takes.
 std::int64_t CaptureSession::Impl::check_samples() const {
   io::SampleReader reader(sample_paths(settings));
@@ -275,7 +275,17 @@ void CaptureSession::Impl::setup() {
   measure.connectivity_threshold = s.connectivity_threshold;
   measure.embed_layer = s.embed_layer >= 0 ? s.embed_layer : config.layer_count / 2;
   if (measure.embed_layer >= config.layer_count) throw std::runtime_error("--embed-layer is past the model's last layer");
-  const std::int64_t total = check_samples();
+  // Replacing a store: every prompt is checked before the replacement starts. A new store (or a resumed
+  // one) meets a bad prompt at its sample instead, keeping the samples before it for --resume.
+  std::error_code ec;
+  const bool replacing = s.overwrite && !s.resume && fs::exists(s.out_path, ec);
+  std::int64_t total = 0;
+  if (replacing) {
+    total = check_samples();
+  } else {
+    total = io::SampleReader(sample_paths(s)).count();
+    if (s.max_samples >= 0) total = std::min(total, s.max_samples);
+  }
 
   if (total == 0)
     throw std::runtime_error((s.prompts_path.empty() ? s.shards_path : s.prompts_path) + ": no samples to capture" +

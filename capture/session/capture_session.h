@@ -80,10 +80,10 @@ class CaptureSession {
   CaptureSession(const CaptureSession&) = delete;
   CaptureSession& operator=(const CaptureSession&) = delete;
 
-  // Loads the model and tokenizer, reads every prompt once to check it, and opens the store (throws on
-  // bad input, before any thread starts and before any file is created or replaced), then starts the model
-  // and writer threads. An existing store is replaced (--overwrite) through OUT.partial, renamed over OUT
-  // only once the run is complete; an interrupted one stays OUT.partial, which --resume continues.
+  // Loads the model and tokenizer and opens the store (throws on bad input, before any thread starts),
+  // then starts the model and writer threads. An existing store is replaced (--overwrite) only after every
+  // prompt was read and checked, through OUT.partial, renamed over OUT once the run is complete; an
+  // interrupted one stays OUT.partial, which --resume continues.
   void start();
   void cancel();
   CaptureProgress progress() const;

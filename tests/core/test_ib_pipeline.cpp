@@ -95,6 +95,7 @@ TEST(IbPipeline, NumpyPairToIbFile) {
   settings.embeddings_path = (dir / "e.npy").string();
   settings.labels_path = (dir / "l.npy").string();
   settings.out_path = (dir / "ib.h5").string();
+  settings.overwrite = true;  // both smoothings write the same file
   settings.command_line = "test";
   settings.smoothing_options.cells = 30;
   settings.anneal.beta_max = 30;
