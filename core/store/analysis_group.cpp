@@ -9,6 +9,7 @@
 #include "core/store/file_header.h"
 #include "core/store/file_replace.h"
 #include "core/store/h5.h"
+#include "core/store/read_access.h"
 #include "core/store/result_io.h"
 #include "core/store/schema.h"
 
@@ -85,7 +86,7 @@ static void write_groups(hid_t file, const std::string& path, const AnalysisGrou
 // the store is byte for byte what it was.
 void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
   h5::quiet_errors();
-  if (held_by_live_writer(path))
+  if (writer_lock_held(path))
     throw StoreError(path + ": a capture is still writing it; run analyze once it has finished (or pass --no-write)");
   if (::access(path.c_str(), W_OK) != 0)
     throw StoreError(path + ": the file is read-only (" + errno_text() +

@@ -14,6 +14,7 @@
 
 #include "core/store/h5.h"
 #include "core/store/layout.h"
+#include "core/store/read_access.h"
 #include "core/store/schema.h"
 
 namespace headscope::store {
@@ -42,17 +43,8 @@ void WriterLock::release() {
   }
 }
 
-bool held_by_live_writer(const std::string& path) {
-  const std::string lock_path = path + schema::kWriterLockSuffix;
-  const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
-  ::close(fd);
-  return held;
-}
-
 void check_replaceable(const std::string& path, bool overwrite, const std::string& overwrite_flag) {
-  if (held_by_live_writer(path))
+  if (writer_lock_held(path))
     throw StoreError(path + ": a live process is writing this file (it holds " + path + schema::kWriterLockSuffix +
                      "); wait for it to finish or stop it first");
   std::error_code ec;

@@ -10,7 +10,7 @@
 namespace headscope::store {
 
 // An exclusive flock on "<path>.writer-lock" held while a writer runs (schema.h). Readers and other writers
-// test it: held means a live process is writing `path`.
+// test it (read_access.h's writer_lock_held): held means a live process is writing `path`.
 class WriterLock {
  public:
   // Throws StoreError naming `path` when another process holds it.
@@ -24,9 +24,6 @@ class WriterLock {
   std::string lock_path_;
   int fd_ = -1;
 };
-
-// True while a live process holds `path`'s writer lock (a killed writer's stale lock file is not held).
-bool held_by_live_writer(const std::string& path);
 
 // Before creating anything: throws StoreError when `path` exists and `overwrite` is false, when it exists
 // but is not a regular HDF5 file (a prompt set, a model file: --overwrite replaces only stores), or when a
