@@ -286,7 +286,6 @@ void CaptureSession::Impl::setup() {
     total = io::SampleReader(sample_paths(s)).count();
     if (s.max_samples >= 0) total = std::min(total, s.max_samples);
   }
-
   if (total == 0)
     throw std::runtime_error((s.prompts_path.empty() ? s.shards_path : s.prompts_path) + ": no samples to capture" +
                              (s.max_samples == 0 ? " (--max-samples 0)" : " (an empty prompt set?)"));
