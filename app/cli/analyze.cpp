@@ -8,6 +8,7 @@
 #include "app/cli/bind_options.h"
 #include "app/cli/registry.h"
 #include "core/analysis/store_analysis.h"
+#include "core/store/analysis_group.h"
 #include "core/store/reader.h"
 
 namespace {
@@ -31,6 +32,7 @@ void setup(CLI::App& app) {
   cmd->add_flag("--no-write", *no_write, "Print only; leave the file untouched");
   cmd->callback([=] {
     if (*drop) options->heartbeat.definition = headscope::analysis::HeartbeatDefinition::drop;
+    if (!*no_write) headscope::store::check_analysis_writable(*file);  // before the reading, not after
     headscope::analysis::StoreAnalysis analysis;
     {
       auto reader = headscope::store::StoreReader::open(*file);

@@ -84,8 +84,7 @@ static void write_groups(hid_t file, const std::string& path, const AnalysisGrou
 // stores no command could open). The store is copied to a temporary sibling, /analysis written there,
 // flushed, closed and fsynced, and the copy renamed over the store; on any failure the copy is removed and
 // the store is byte for byte what it was.
-void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
-  h5::quiet_errors();
+void check_analysis_writable(const std::string& path) {
   if (writer_lock_held(path))
     throw StoreError(path + ": a capture is still writing it; run analyze once it has finished (or pass --no-write)");
   if (::access(path.c_str(), W_OK) != 0)
@@ -95,6 +94,11 @@ void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
   if (::access(folder.c_str(), W_OK) != 0)
     throw StoreError(path + ": its folder " + folder.string() + " is read-only (" + errno_text() +
                      "); analyze writes a new copy of the store beside it: pass --no-write to print only");
+}
+
+void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
+  h5::quiet_errors();
+  check_analysis_writable(path);
   WriterLock lock(path);
   TempSibling copy(path);
   try {

