@@ -1,8 +1,6 @@
 // libFuzzer target: the JSON importers' parsing without a store — the streaming array reader with the
 // IAF per-problem conversion, and the JSD per-problem conversion — on arbitrary bytes written to a
 // scratch file (the readers stream from files). Every input must convert or raise ImportError.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -10,22 +8,11 @@
 
 #include "core/io/import.h"
 #include "core/io/problem_samples.h"
-
-namespace {
-
-const std::string& scratch_path() {
-  static const std::string path = "/tmp/headscope-fuzz-json-" + std::to_string(getpid()) + ".json";
-  return path;
-}
-
-}  // namespace
+#include "fuzz/scratch_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string& path = scratch_path();
-  std::FILE* file = std::fopen(path.c_str(), "wb");
-  if (!file) return 0;
-  std::fwrite(data, 1, size, file);
-  std::fclose(file);
+  static const std::string path = headscope::fuzz::scratch_path("json", ".json");
+  if (!headscope::fuzz::write_scratch(path, data, size)) return 0;
   using namespace headscope::io::detail;
   try {
     IafContext context;

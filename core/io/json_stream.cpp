@@ -178,6 +178,8 @@ json parse_json_file(const std::string& path) {
     result = json::parse(ByteIterator(&source), ByteIterator());
   } catch (const json::parse_error& error) {
     throw_json_syntax_error(path, error.byte, error);
+  } catch (const json::exception& error) {  // out_of_range: a number like 1e999 that no double holds
+    throw ImportError(path + ": not valid JSON (" + error.what() + ")");
   }
   return result;
 }

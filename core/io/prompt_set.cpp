@@ -17,7 +17,7 @@ PromptRecord parse_prompt_line(const std::string& text_line, std::int64_t line_n
   json object;
   try {
     object = json::parse(text_line);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw PromptSetError(where(path, line_number) + "not valid JSON (" + std::string(e.what()) + ")");
   }
   if (!object.is_object()) throw PromptSetError(where(path, line_number) + "expected a JSON object per line");

@@ -122,3 +122,15 @@ TEST(ImportBounds, PromptLinesAreBounded) {
   }
   EXPECT_THROW(io::count_prompts(path), io::PromptSetError);
 }
+
+// Found by fuzz_prompts: a number no double holds (1e999) threw nlohmann's out_of_range past the readers,
+// which caught only parse errors.
+TEST(ImportBounds, NumbersBeyondDoubleAreParseErrors) {
+  const auto dir = test::temp_dir();
+  const auto prompts = test::write_file(dir / "overflow.jsonl", "{\"text\": \"a\", \"level\": 1e999}\n");
+  io::PromptReader reader(prompts);
+  EXPECT_THROW((void)reader.next(), io::PromptSetError);
+  const auto out = dir / "jsd.h5";
+  const auto problem = test::write_file(dir / "p0.json", R"({"idx": 0, "jsd_trace": [0.5, 1e999]})");
+  test::expect_import_error([&] { io::import_jsd(test::import_options({problem}, out)); }, {problem}, out);
+}
