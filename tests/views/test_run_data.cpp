@@ -2,13 +2,18 @@
 // carries, and LiveRunData (background reader, snapshots) serves every kind of read with the same values
 // DirectRunData reads synchronously.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "test_support.h"
 #include "app/demo_store/demo_store.h"
+#include "core/store/writer.h"
+#include "core/store_test_data.h"
 #include "views/data/live_run_data.h"
 #include "views/data/run_data.h"
 
@@ -80,6 +85,52 @@ TEST(RunData, LiveServesEveryReadAsDirectDoes) {
   // A read already served is answered from the snapshot: nothing more is queued.
   live.summary("entropy");
   EXPECT_EQ(live.pending_requests(), 0u);
+}
+
+// A run watched while it was written shows as complete once its writer closes it (the reader opened beside
+// the writer had read `complete = 0`; found on the default workbench, whose capture ended "interrupted").
+// The writer is a forked child, as a capture is; it appends its second sample and closes when told.
+TEST(RunData, LiveRunShowsCompleteWhenItsWriterFinishes) {
+  const std::string path = (test::temp_dir() / "growing.h5").string();
+  const auto layout = test::small_layout();
+  int go[2], ready[2];
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto writer = store::StoreWriter::create(path, layout, store::Provenance{}, true);
+    writer->append(test::make_sample(layout, 0));
+    char byte = 1;
+    if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) != 1) _exit(2);
+    writer->append(test::make_sample(layout, 1));
+    writer->close();
+    _exit(0);
+  }
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);  // the first sample is committed
+  views::LiveRunData live(path, 20);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto wait_for = [&](const std::function<bool()>& done) {
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      live.wait_idle();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the worker polls every 20 ms
+      live.begin_frame();
+    }
+    return done();
+  };
+  const bool seen_live = wait_for([&] { return live.info().opened && live.info().live; });
+  const bool complete_while_live = live.info().complete;
+  ASSERT_EQ(write(go[1], &byte, 1), 1);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_TRUE(seen_live) << live.info().error;
+  EXPECT_FALSE(complete_while_live);
+  ASSERT_TRUE(wait_for([&] { return !live.info().live; })) << live.info().error;
+  EXPECT_TRUE(live.info().complete);
+  EXPECT_EQ(live.info().sample_count, 2);
+  EXPECT_TRUE(live.info().error.empty()) << live.info().error;
 }
 
 }  // namespace

@@ -179,8 +179,16 @@ void LiveRunData::run_worker() {
         serve(*reader, *read, *next);
       } else {
         next_poll = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_interval_ms_);
-        const bool grew = reader->refresh();
         const bool was_live = next->info.live;
+        bool grew = reader->refresh();
+        next->info.live = reader->live();
+        if (was_live && !next->info.live) {
+          // The writer let go. A reader opened beside it keeps what it read at open (the `complete` flag the
+          // writer sets last among them): reopen, so the run shows as the file now is on disk.
+          reader.reset();  // HDF5 shares one open file per process: a reopen beside it would read the old cache
+          reader = store::StoreReader::open(path_);
+          grew = grew || reader->sample_count() > next->info.sample_count;
+        }
         if (grew) {
           const std::int64_t known = next->info.sample_count;
           next->info.sample_count = reader->sample_count();
@@ -190,7 +198,6 @@ void LiveRunData::run_worker() {
           for (auto& [shown, block] : next->floats)
             if (shown.kind == RunRead::Kind::summary) block = read_floats(*reader, shown);
         }
-        next->info.live = reader->live();
         next->info.complete = reader->complete();
         if (!grew && was_live == next->info.live) continue;  // nothing new: publish nothing
       }
@@ -199,6 +206,7 @@ void LiveRunData::run_worker() {
     }
     current = next;
     publish(current);
+    if (!reader) return;  // the reopen failed: its error is published
   }
 }
 
