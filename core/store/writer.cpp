@@ -482,9 +482,15 @@ void StoreWriter::close(bool complete) {
   impl_->datasets.clear();
   impl_->file.reset();
   if (complete) {  // SWMR mode cannot write attributes; reopen briefly to mark the file complete
-    Id access = file_access_latest();
-    Id file(H5Fopen(impl_->path.c_str(), H5F_ACC_RDWR, access));
-    if (file.valid()) h5::write_attribute(file, sc::kComplete, std::int64_t{1});
+    try {
+      Id access = file_access_latest();
+      Id file(h5::check(H5Fopen(impl_->path.c_str(), H5F_ACC_RDWR, access), impl_->path,
+                        "cannot reopen to mark the store complete (it stays resumable)"));
+      h5::write_attribute(file, sc::kComplete, std::int64_t{1});
+    } catch (...) {  // every sample is committed; the file stays as an interrupted one, which --resume completes
+      impl_->lock->release();
+      throw;
+    }
   }
   impl_->lock->release();
 }
