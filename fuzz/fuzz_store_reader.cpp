@@ -3,7 +3,7 @@
 // list of byte patches (and an optional truncation) applied to a copy of it. Opening the patched file and
 // reading every sample through StoreReader, and `inspect`, must succeed or raise StoreError: never crash,
 // hang (run with -timeout=10) or allocate without bound (-rss_limit_mb).
-//   build-fuzz/fuzz/fuzz_store_reader -timeout=10 -rss_limit_mb=2048 build-fuzz/corpus-store fuzz/corpus/store
+//   build-fuzz/fuzz/fuzz_store_reader -timeout=10 -rss_limit_mb=2048 build-fuzz/corpus-store fuzz/corpus/store_reader
 // Input: byte 0 bit 0 set = truncate to (bytes 1..4 as uint32) mod size; then 5-byte records
 // (uint32 offset mod size, new byte value), at most 64.
 #include <cstddef>
