@@ -24,13 +24,25 @@ namespace fs = std::filesystem;
 std::string errno_text() { return std::strerror(errno); }
 
 WriterLock::WriterLock(const std::string& path) : lock_path_(path + schema::kWriterLockSuffix) {
-  fd_ = ::open(lock_path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw StoreError(path + ": cannot create the writer lock " + lock_path_ + " (" + errno_text() + ")");
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd_);
+  // A writer that finishes unlinks the lock file. A process that opened it just before then would lock an
+  // inode no path names any more while a third creates and locks a new one: both would think they hold the
+  // lock. So the lock counts only if the path still names the locked inode; otherwise try again.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fd_ = ::open(lock_path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw StoreError(path + ": cannot create the writer lock " + lock_path_ + " (" + errno_text() + ")");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      throw StoreError(path + ": another process is writing this file (it holds " + lock_path_ + ")");
+    }
+    struct stat locked {}, named {};
+    if (::fstat(fd_, &locked) == 0 && ::stat(lock_path_.c_str(), &named) == 0 && locked.st_dev == named.st_dev &&
+        locked.st_ino == named.st_ino)
+      return;
+    ::close(fd_);  // the lock file was replaced under us: lock the one its path names now
     fd_ = -1;
-    throw StoreError(path + ": another process is writing this file (it holds " + lock_path_ + ")");
   }
+  throw StoreError(path + ": cannot take the writer lock " + lock_path_ + " (it keeps being replaced)");
 }
 
 WriterLock::~WriterLock() { release(); }
