@@ -6,8 +6,9 @@ option(HEADSCOPE_WITH_TCMALLOC "Link the headscope executable and the benchmarks
 find_library(HEADSCOPE_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
 
 function(headscope_link_allocator target)
-  if(HEADSCOPE_WITH_TCMALLOC AND HEADSCOPE_TCMALLOC_LIBRARY AND NOT HEADSCOPE_SANITIZE)
+  if(HEADSCOPE_WITH_TCMALLOC AND HEADSCOPE_TCMALLOC_LIBRARY AND NOT HEADSCOPE_SANITIZE AND NOT HEADSCOPE_FUZZ)
     # No symbol of it is named by our code: keep it as a dependency so its malloc comes before glibc's.
+    # Not in sanitizer or fuzz builds: AddressSanitizer brings its own malloc.
     target_link_libraries(${target} PRIVATE -Wl,--push-state,--no-as-needed ${HEADSCOPE_TCMALLOC_LIBRARY}
                                             -Wl,--pop-state)
   endif()
