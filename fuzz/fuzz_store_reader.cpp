@@ -15,10 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "core/store/inspect.h"
-#include "core/store/reader.h"
 #include "core/store/writer.h"
 #include "fuzz/scratch_file.h"
+#include "tests/core/read_whole_store.h"
 #include "tests/core/store_test_data.h"
 
 namespace {
@@ -49,30 +48,6 @@ std::uint32_t read_u32(const std::uint8_t* p) {
   return v;
 }
 
-// Every read the views and commands make, for every sample.
-void read_everything(const std::string& path) {
-  namespace hs = headscope;
-  const auto reader = hs::store::StoreReader::open(path);
-  const auto& layout = reader->layout();
-  for (std::int64_t i = 0; i < reader->sample_count(); ++i) {
-    (void)reader->sample(i);
-    (void)reader->tokens(i);
-    (void)reader->token_text(i);
-    for (const auto& metric : layout.metrics) {
-      (void)reader->head_trace(metric.name, i, {0, 0});
-      (void)reader->layer_slice(metric.name, i, layout.layer_count - 1);
-    }
-    if (layout.flow_size > 0) {
-      (void)reader->flow_positions(i);
-      (void)reader->flow(i);
-    }
-    for (const auto& head : layout.pinned_heads) (void)reader->pinned_attention(i, head);
-  }
-  for (const auto& metric : layout.metrics) (void)reader->summary(metric.name);
-  (void)reader->embeddings();
-  (void)reader->embedding_sample();
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -84,11 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::string path = headscope::fuzz::scratch_path("store", ".h5");
   if (!headscope::fuzz::write_scratch(path, file.data(), file.size())) return 0;
   try {
-    read_everything(path);
-  } catch (const headscope::store::StoreError&) {
-  }
-  try {
-    (void)headscope::store::inspect_json(path);
+    headscope::test::read_whole_store(path);
   } catch (const headscope::store::StoreError&) {
   }
   return 0;

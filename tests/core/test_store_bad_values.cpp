@@ -14,6 +14,7 @@
 #include "core/store/reader.h"
 #include "core/store/sweep_file.h"
 #include "core/store/writer.h"
+#include "read_whole_store.h"
 #include "result_file_data.h"
 #include "store_test_data.h"
 #include "test_support.h"
@@ -66,25 +67,6 @@ void patch_attribute(const std::string& path, const std::string& object, const s
   h5::write_attribute(target, name, value);
 }
 
-// Every read inspect, analyze, export and ib make.
-void read_everything(const std::string& path) {
-  auto reader = StoreReader::open(path);
-  const auto& layout = reader->layout();
-  for (std::int64_t i = 0; i < reader->sample_count(); ++i) {
-    reader->sample(i);
-    reader->tokens(i);
-    reader->token_text(i);
-    reader->flow_positions(i);
-    reader->flow(i);
-    for (const auto& head : layout.pinned_heads) reader->pinned_attention(i, head);
-    for (const auto& metric : layout.metrics)
-      for (int layer = 0; layer < layout.layer_count; ++layer) reader->layer_slice(metric.name, i, layer);
-  }
-  reader->embeddings();
-  reader->embedding_sample();
-  analysis::analyze_store(*reader);
-}
-
 struct BadValue {
   const char* what;
   std::function<void(const std::string&)> patch;
@@ -122,12 +104,12 @@ TEST(StoreBadValues, EachDamagedIndexOrCountIsAStoreError) {
   };
   const auto dir = test::temp_dir();
   const std::string good = write_good_store(dir);
-  ASSERT_NO_THROW(read_everything(good));
+  ASSERT_NO_THROW(test::read_whole_store(good));
   for (const auto& bad : cases) {
     const std::string path = (dir / "bad.h5").string();
     std::filesystem::copy_file(good, path, std::filesystem::copy_options::overwrite_existing);
     bad.patch(path);
-    EXPECT_THROW(read_everything(path), StoreError) << bad.what;
+    EXPECT_THROW(test::read_whole_store(path), StoreError) << bad.what;
   }
 }
 

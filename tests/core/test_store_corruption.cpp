@@ -21,6 +21,7 @@
 #include "core/store/reader.h"
 #include "core/store/sweep_file.h"
 #include "core/store/writer.h"
+#include "read_whole_store.h"
 #include "result_file_data.h"
 #include "store_test_data.h"
 #include "test_support.h"
@@ -81,30 +82,6 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-// Every read a store offers, over every sample, then analyze and inspect.
-void read_whole_store(const std::string& path) {
-  auto reader = StoreReader::open(path);
-  const auto& layout = reader->layout();
-  for (std::int64_t i = 0; i < reader->sample_count(); ++i) {
-    reader->sample(i);
-    reader->tokens(i);
-    reader->token_text(i);
-    reader->flow_positions(i);
-    reader->flow(i);
-    for (const auto& head : layout.pinned_heads) reader->pinned_attention(i, head);
-    for (const auto& metric : layout.metrics) {
-      reader->head_trace(metric.name, i, {layout.layer_count - 1, layout.head_count - 1});
-      for (int layer = 0; layer < layout.layer_count; ++layer) reader->layer_slice(metric.name, i, layer);
-    }
-  }
-  for (const auto& metric : layout.metrics) reader->summary(metric.name);
-  reader->embeddings();
-  reader->embedding_sample();
-  analysis::analyze_store(*reader);
-  reader.reset();
-  inspect_text(path);
-}
-
 // Flips every bit of one byte at ~70 offsets (densest over the superblock, then over the first 4 KiB,
 // where the root group, object headers and the global heap live; evenly over the rest: B-trees, chunks)
 // and truncates at several lengths;
@@ -155,8 +132,8 @@ TEST(StoreCorruption, EveryDamagedStoreReadsOrFailsCleanly) {
     for (int i = 0; i < 4; ++i) writer->append(test::make_sample(layout, i));
     writer->close();
   }
-  ASSERT_EQ(run_guarded([&] { read_whole_store(path); }), "") << "the undamaged store reads";
-  EXPECT_EQ(damage_and_read(path, dir, read_whole_store), "");
+  ASSERT_EQ(run_guarded([&] { test::read_whole_store(path); }), "") << "the undamaged store reads";
+  EXPECT_EQ(damage_and_read(path, dir, test::read_whole_store), "");
 }
 
 TEST(StoreCorruption, EveryDamagedIbFileReadsOrFailsCleanly) {
