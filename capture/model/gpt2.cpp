@@ -101,9 +101,7 @@ class Gpt2Model final : public Model {
           .view({batch, token_count, config_.head_count, config_.head_dim})
           .transpose(1, 2);
     };
-    AttentionShape shape{config_.head_count, config_.kv_head_count, config_.head_dim, 1.0};
-    if (config_.scale_attn_weights) shape.score_divisor = std::sqrt(static_cast<double>(config_.head_dim));
-    if (config_.scale_attn_by_inverse_layer) shape.score_divisor *= layer + 1;
+    AttentionShape shape{config_.head_count, config_.kv_head_count, config_.head_dim, score_divisor(layer)};
     auto heads = explicit_attention(layer, split_heads(0), split_heads(1), split_heads(2), shape, context);
     auto attn_out = conv1d(heads, weights.attn_proj_weight, weights.attn_proj_bias);  // [batch, token, hidden]
     if (context.wants(ProbePoint::attn_out, layer)) context.observe(ProbePoint::attn_out, layer, attn_out);

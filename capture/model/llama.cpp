@@ -91,8 +91,7 @@ class LlamaFamilyModel final : public Model {
     auto split_heads = [&](std::int64_t offset, std::int64_t width) {  // -> [batch, heads, token, head_dim]
       return qkv.narrow(-1, offset, width).view({batch, token_count, width / config_.head_dim, config_.head_dim}).transpose(1, 2);
     };
-    AttentionShape shape{config_.head_count, config_.kv_head_count, config_.head_dim,
-                         std::sqrt(static_cast<double>(config_.head_dim))};
+    AttentionShape shape{config_.head_count, config_.kv_head_count, config_.head_dim, score_divisor(layer)};
     auto heads = explicit_attention(layer, split_heads(0, query_width), split_heads(query_width, kv_width),
                                     split_heads(query_width + kv_width, kv_width), shape, context);
     auto attn_out = at::linear(heads, w.output_weight, w.output_bias);  // [batch, token, hidden]

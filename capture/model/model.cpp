@@ -5,6 +5,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include "capture/model/blocks_torch.h"
@@ -123,6 +124,12 @@ Model::RopeTables Model::rope_tables(std::int64_t first, std::int64_t count) con
   tables.cos = angles.cos();
   tables.sin = angles.sin();
   return tables;
+}
+
+double Model::score_divisor(int layer) const {
+  double divisor = config_.scale_attn_weights ? std::sqrt(static_cast<double>(config_.head_dim)) : 1.0;
+  if (config_.scale_attn_by_inverse_layer) divisor *= layer + 1;
+  return divisor;
 }
 
 std::unique_ptr<Model> Model::create_random(const ModelConfig& config, std::uint64_t seed, const std::string& device,

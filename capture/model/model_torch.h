@@ -129,6 +129,9 @@ class Model {
     at::Tensor inv_freq, cos, sin;
   };
   RopeTables rope_tables(std::int64_t first, std::int64_t count) const;
+  // What layer's raw scores q·kᵀ are divided by before the softmax: √head_dim (when scale_attn_weights),
+  // times layer + 1 for GPT-2's scale_attn_by_inverse_layer_idx.
+  double score_divisor(int layer) const;
 
  protected:
   Model(ModelConfig config, c10::Device device, at::ScalarType dtype);
