@@ -11,6 +11,8 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "core/analysis/fast_log.h"
 
@@ -369,20 +371,27 @@ std::vector<double> windowed_jsd(const std::vector<std::vector<double>>& rows, i
   return result;
 }
 
-// ---- 5. Fused head pass --------------------------------------------------------------------------
+// ---- 5. Fused head pass, in blocks of rows --------------------------------------------------------
 
-TokenMetricReport compute_token_metrics(const HeadAttention& head, const TokenMetricOptions& options,
-                                        const TokenMetricOutputs& out) {
+TokenMetricStream::TokenMetricStream(const TokenMetricOptions& options, const TokenMetricOutputs& outputs)
+    : options_(options), outputs_(outputs) {}
+
+TokenMetricReport TokenMetricStream::add(const HeadAttention& head) {
   TokenMetricReport report;
   const int query_count = head.query_count, key_count = head.key_count;
   const std::ptrdiff_t row_stride = head.row_stride > 0 ? head.row_stride : key_count;
-  const std::ptrdiff_t stride = out.stride;
-  const auto nan_f = std::numeric_limits<float>::quiet_NaN();
-  const auto put = [stride](float* array, int q, double value) {
-    if (array) array[q * stride] = static_cast<float>(value);
+  if (first_position_ < 0) first_position_ = next_position_ = next_windowed_ = head.query_offset;
+  if (head.query_offset != next_position_)
+    throw std::logic_error("TokenMetricStream: a block starts at query " + std::to_string(head.query_offset) +
+                           ", the previous one ended before " + std::to_string(next_position_));
+  const TokenMetricOutputs& out = outputs_;
+  const int base = first_position_;
+  const auto put = [&out, base](float* array, int position, double value) {
+    if (array) array[(position - base) * out.stride] = static_cast<float>(value);
   };
   const bool want_k90 = out.k90 != nullptr, want_connectivity = out.connectivity != nullptr;
-  std::vector<float> scratch(want_k90 ? 2 * static_cast<std::size_t>(key_count) : 0);
+  if (want_k90 && k90_scratch_.size() < 2 * static_cast<std::size_t>(key_count))
+    k90_scratch_.resize(2 * static_cast<std::size_t>(key_count));
   std::vector<int> row_begin(static_cast<std::size_t>(query_count)), row_end(row_begin.size());
   std::vector<double> row_scale(row_begin.size(), 0.0);  // 1 / mass on V; 0 for an empty row
 
@@ -402,92 +411,136 @@ TokenMetricReport compute_token_metrics(const HeadAttention& head, const TokenMe
       report.empty_rows += 1;
       for (float* array : {out.entropy, out.entropy_normalized, out.exp_entropy, out.participation_count,
                            out.max_attention, out.k90, out.connectivity, out.input_attention_fraction})
-        if (array) array[q * stride] = nan_f;
+        put(array, position, kNaN);
       continue;
     }
     row_scale[q] = 1.0 / sums.mass;
-    const bool enough_context = position >= options.insufficient_context_positions;
+    const bool enough_context = position >= options_.insufficient_context_positions;
     const double entropy = enough_context ? entropy_from_sums(sums, n) : kNaN;
-    put(out.entropy, q, entropy);
-    put(out.entropy_normalized, q, n > 1 ? entropy / std::log(static_cast<double>(n)) : kNaN);
-    put(out.exp_entropy, q, std::exp(entropy));
-    put(out.participation_count, q, sums.mass * sums.mass / static_cast<double>(sums.sum_squares));
-    put(out.max_attention, q, static_cast<double>(sums.max_value) / sums.mass);
+    put(out.entropy, position, entropy);
+    put(out.entropy_normalized, position, n > 1 ? entropy / std::log(static_cast<double>(n)) : kNaN);
+    put(out.exp_entropy, position, std::exp(entropy));
+    put(out.participation_count, position, sums.mass * sums.mass / static_cast<double>(sums.sum_squares));
+    put(out.max_attention, position, static_cast<double>(sums.max_value) / sums.mass);
     if (want_k90)
-      put(out.k90, q, k90_exact(p, n, sums.mass, sums.max_value, options.k90_mass, scratch.data()));
+      put(out.k90, position, k90_exact(p, n, sums.mass, sums.max_value, options_.k90_mass, k90_scratch_.data()));
     if (want_connectivity) {
-      const double threshold = (options.connectivity_threshold - kConnectivityTolerance) * sums.mass;
+      const double threshold = (options_.connectivity_threshold - kConnectivityTolerance) * sums.mass;
       int count = 0;
       for (int j = 0; j < n; ++j) count += static_cast<double>(p[j]) >= threshold ? 1 : 0;
-      put(out.connectivity, q, count);
+      put(out.connectivity, position, count);
     }
     if (out.input_attention_fraction) {
-      const bool generated = options.prompt_length >= 0 && position >= options.prompt_length;
-      const int prompt_end = std::clamp(options.prompt_length, begin, end);
-      put(out.input_attention_fraction, q,
+      const bool generated = options_.prompt_length >= 0 && position >= options_.prompt_length;
+      const int prompt_end = std::clamp(options_.prompt_length, begin, end);
+      put(out.input_attention_fraction, position,
           generated ? partial_mass(head.probs + q * row_stride, begin, prompt_end) / sums.mass : kNaN);
     }
   }
 
-  const auto row_at = [&](int q) { return head.probs + q * row_stride; };
+  // Rows by absolute position: this block's, or the kept rows just before it.
+  struct RowView {
+    const float* values;  // indexed by absolute key
+    int begin, end;
+    double scale;
+  };
+  const int kept_first = head.query_offset - static_cast<int>(kept_.size());
+  const auto row = [&](int position) -> RowView {
+    if (position >= head.query_offset) {
+      const int q = position - head.query_offset;
+      return {head.probs + q * row_stride, row_begin[q], row_end[q], row_scale[q]};
+    }
+    const KeptRow& kept = kept_[static_cast<std::size_t>(position - kept_first)];
+    return {kept.values.data(), kept.begin, kept.end, kept.scale};
+  };
+
   if (out.jsd_previous) {
     for (int q = 0; q < query_count; ++q) {
-      const bool defined = q > 0 && row_scale[q] > 0 && row_scale[q - 1] > 0;
-      put(out.jsd_previous, q,
-          defined ? jsd_aligned(row_at(q - 1), row_begin[q - 1], row_end[q - 1], row_scale[q - 1], row_at(q),
-                                row_begin[q], row_end[q], row_scale[q])
+      const int position = head.query_offset + q;
+      if (position == base) {
+        put(out.jsd_previous, position, kNaN);
+        continue;
+      }
+      const RowView previous = row(position - 1), current = row(position);
+      const bool defined = previous.scale > 0 && current.scale > 0;
+      put(out.jsd_previous, position,
+          defined ? jsd_aligned(previous.values, previous.begin, previous.end, previous.scale, current.values,
+                                current.begin, current.end, current.scale)
                   : kNaN);
     }
   }
 
+  const int w = options_.jsd_window;
   if (out.windowed_jsd) {
-    const int w = options.jsd_window;
-    for (int q = 0; q < query_count; ++q) put(out.windowed_jsd, q, kNaN);
-    if (w > 0 && 2 * w <= query_count) {
-      // Running sums of the renormalised rows: past = rows t-w..t-1, future = rows t..t+w-1.
-      std::vector<double> past(static_cast<std::size_t>(key_count), 0.0), future(past.size(), 0.0);
-      const auto add_row = [&](std::vector<double>& into, int q, double sign) {
-        const float* row = row_at(q);
-        const double scale = sign * row_scale[q];
-        for (int j = row_begin[q]; j < row_end[q]; ++j) into[j] += row[j] * scale;
-      };
-      for (int s = 0; s < w; ++s) add_row(past, s, 1.0);
-      for (int s = w; s < 2 * w; ++s) add_row(future, s, 1.0);
-      for (int t = w; t <= query_count - w; ++t) {
-        if (t > w) {
-          add_row(past, t - 1, 1.0);
-          add_row(past, t - 1 - w, -1.0);
-          add_row(future, t + w - 1, 1.0);
-          add_row(future, t - 1, -1.0);
-        }
-        int lo = key_count, hi = 0;
-        double past_mass = 0, future_mass = 0;
-        for (int s = t - w; s < t + w; ++s) {
-          lo = std::min(lo, row_begin[s]);
-          hi = std::max(hi, row_end[s]);
-          (s < t ? past_mass : future_mass) += row_scale[s] > 0 ? 1.0 : 0.0;
-        }
-        for (int j = lo; j < hi; ++j) {  // running sums drift by ~1e-17; keep them non-negative
-          past[j] = std::max(past[j], 0.0);
-          future[j] = std::max(future[j], 0.0);
-        }
-        const bool defined = past_mass > 0 && future_mass > 0 && lo < hi;
-        put(out.windowed_jsd, t,
-            defined ? jsd_aligned(past.data(), lo, hi, 1.0 / past_mass, future.data(), lo, hi, 1.0 / future_mass)
-                    : kNaN);
+    // Defined for w <= t <= T - w (t counted from the first row); t is written once rows t-w..t+w-1 are here.
+    for (int q = 0; q < query_count; ++q) put(out.windowed_jsd, head.query_offset + q, kNaN);
+    const int last = head.query_offset + query_count - w;
+    for (int t = std::max(next_windowed_, base + w); w > 0 && t <= last; ++t) {
+      int lo = std::numeric_limits<int>::max(), hi = 0;
+      double past_rows = 0, future_rows = 0;  // non-empty rows in each window
+      for (int s = t - w; s < t + w; ++s) {
+        const RowView r = row(s);
+        lo = std::min(lo, r.begin);
+        hi = std::max(hi, r.end);
+        (s < t ? past_rows : future_rows) += r.scale > 0 ? 1.0 : 0.0;
       }
+      if (past_.size() < static_cast<std::size_t>(hi)) {
+        past_.resize(static_cast<std::size_t>(hi));
+        future_.resize(static_cast<std::size_t>(hi));
+      }
+      std::fill(past_.begin() + lo, past_.begin() + std::max(lo, hi), 0.0);
+      std::fill(future_.begin() + lo, future_.begin() + std::max(lo, hi), 0.0);
+      for (int s = t - w; s < t + w; ++s) {  // sums of the renormalised rows of each window
+        const RowView r = row(s);
+        double* into = (s < t ? past_ : future_).data();
+        for (int j = r.begin; j < r.end; ++j) into[j] += r.values[j] * r.scale;
+      }
+      const bool defined = past_rows > 0 && future_rows > 0 && lo < hi;
+      put(out.windowed_jsd, t,
+          defined ? jsd_aligned(past_.data(), lo, hi, 1.0 / past_rows, future_.data(), lo, hi, 1.0 / future_rows)
+                  : kNaN);
     }
+    next_windowed_ = std::max(next_windowed_, last + 1);
   }
 
   if (out.received_attention) {
-    std::vector<double> received(static_cast<std::size_t>(key_count), 0.0);
+    if (received_.size() < static_cast<std::size_t>(key_count)) received_.resize(static_cast<std::size_t>(key_count), 0.0);
     for (int q = 0; q < query_count; ++q) {
-      const float* row = row_at(q);
+      const float* values = head.probs + q * row_stride;
       const int later_end = std::min(row_end[q], head.query_offset + q);  // keys strictly before the query
-      for (int j = row_begin[q]; j < later_end; ++j) received[j] += row[j] * row_scale[q];
+      for (int j = row_begin[q]; j < later_end; ++j) received_[static_cast<std::size_t>(j)] += values[j] * row_scale[q];
     }
-    for (int j = 0; j < key_count; ++j) out.received_attention[j] = static_cast<float>(received[j]);
   }
+
+  // Keep the last rows for the next block's JSD (one row) and windowed JSD (2w - 1 rows).
+  const int keep = std::max(1, 2 * w - 1);
+  const int next_position = head.query_offset + query_count;
+  std::vector<KeptRow> kept;
+  for (int position = std::max(kept_first, next_position - keep); position < next_position; ++position) {
+    const RowView r = row(position);
+    KeptRow k;
+    k.values.assign(static_cast<std::size_t>(r.end), 0.0f);
+    std::copy(r.values + r.begin, r.values + r.end, k.values.begin() + r.begin);
+    k.begin = r.begin;
+    k.end = r.end;
+    k.scale = r.scale;
+    kept.push_back(std::move(k));
+  }
+  kept_ = std::move(kept);
+  next_position_ = next_position;
+  return report;
+}
+
+void TokenMetricStream::finish() {
+  if (!outputs_.received_attention) return;
+  for (std::size_t j = 0; j < received_.size(); ++j) outputs_.received_attention[j] = static_cast<float>(received_[j]);
+}
+
+TokenMetricReport compute_token_metrics(const HeadAttention& head, const TokenMetricOptions& options,
+                                        const TokenMetricOutputs& out) {
+  TokenMetricStream stream(options, out);
+  const TokenMetricReport report = stream.add(head);
+  stream.finish();
   return report;
 }
 

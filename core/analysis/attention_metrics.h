@@ -109,8 +109,42 @@ struct TokenMetricReport {
   int empty_rows = 0;  // rows whose V was empty or held no mass: every per-query output of that row is NaN
 };
 
+// One head whose rows are all in `head` (a single block of TokenMetricStream).
 TokenMetricReport compute_token_metrics(const HeadAttention& head, const TokenMetricOptions& options,
                                         const TokenMetricOutputs& outputs);
+
+// One head's rows in blocks of consecutive queries, so that a long sequence never holds its [query, key]
+// matrix whole: each block's per-row metrics are written at once; JSD to the previous row and windowed
+// JSD cross block boundaries through the last 2w-1 rows the stream keeps (O(w * key) memory); received
+// attention is summed over the blocks and written by finish(). The result does not depend on how the
+// rows are split: compute_token_metrics is this stream with a single block.
+// Per-query outputs are indexed from the first block's first query (q * stride), as compute_token_metrics
+// indexes them; a windowed JSD value is written once its future window has arrived, so positions up to
+// w-1 rows before a block's end are written by the next block.
+class TokenMetricStream {
+ public:
+  TokenMetricStream(const TokenMetricOptions& options, const TokenMetricOutputs& outputs);
+  // The next rows: block.query_offset must continue the previous block (any value for the first).
+  TokenMetricReport add(const HeadAttention& block);
+  // Writes received attention over every key seen (outputs.received_attention, [key], contiguous).
+  void finish();
+
+ private:
+  struct KeptRow {
+    std::vector<float> values;  // [end] by absolute key; only [begin, end) is meaningful
+    int begin = 0, end = 0;
+    double scale = 0;           // 1 / mass on V; 0 for an empty row
+  };
+  TokenMetricOptions options_;
+  TokenMetricOutputs outputs_;
+  int first_position_ = -1;     // absolute position of the first row seen
+  int next_position_ = 0;       // the position the next block must start at
+  int next_windowed_ = 0;       // the first position whose windowed JSD is still to be written
+  std::vector<KeptRow> kept_;   // the last rows seen, oldest first (at most max(1, 2w - 1))
+  std::vector<double> received_;  // [key]
+  std::vector<float> k90_scratch_;
+  std::vector<double> past_, future_;  // windowed JSD sums, [key]
+};
 
 // Windowed JSD of a sequence of rows (row s over keys [0, rows[s].size()), each renormalised to sum 1 and
 // zero-padded by absolute key index): A_past = mean of rows t-w..t-1, A_fut = mean of rows t..t+w-1, each padded to

@@ -3,6 +3,7 @@
 // JSD stays in [0, ln 2], and the fused head pass agrees with the single-row functions.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -269,4 +270,70 @@ TEST(FusedHeadPass, WindowExample_StridedOutputs_SlidingWindow_InsufficientConte
   const auto report = ha::compute_token_metrics(windowed, {}, window_out);
   EXPECT_EQ(report.empty_rows, 1);
   EXPECT_TRUE(std::isnan(maxa[0]));
+}
+
+// The streamed pass over blocks of rows (how a long capture measures a head) writes the same arrays, bit
+// for bit, as one pass over the whole matrix, whatever the split: block boundaries inside a JSD window,
+// one-row blocks, a sliding window and empty rows included. Each block holds only its own rows, with keys
+// up to its last query, as the query-blocked attention hands them over.
+TEST(FusedHeadPass, BlocksOfRowsGiveTheWholePassBitForBit) {
+  const int size = 97, prompt = 20, window = 3;
+  auto probs = causal_matrix(size, 23);
+  for (int key = 0; key < size; ++key) probs[50 * size + key] = 0.0f;  // one row with no mass
+  for (const int sliding : {0, 9}) {
+    struct Arrays {
+      std::vector<float> values = std::vector<float>(9 * size, -7.0f);
+      ha::TokenMetricOutputs outputs() {
+        ha::TokenMetricOutputs out;
+        float* v = values.data();
+        for (float** slot : {&out.entropy, &out.max_attention, &out.k90, &out.connectivity,
+                             &out.input_attention_fraction, &out.jsd_previous, &out.windowed_jsd,
+                             &out.participation_count}) {
+          *slot = v;
+          v += size;
+        }
+        out.received_attention = v;
+        return out;
+      }
+    };
+    ha::TokenMetricOptions options;
+    options.prompt_length = prompt;
+    options.jsd_window = window;
+    ha::HeadAttention whole_head;
+    whole_head.probs = probs.data();
+    whole_head.query_count = whole_head.key_count = size;
+    whole_head.sliding_window = sliding;
+    Arrays whole;
+    const auto whole_report = ha::compute_token_metrics(whole_head, options, whole.outputs());
+    EXPECT_EQ(whole_report.empty_rows, 1);
+
+    for (const std::vector<int>& split : {std::vector<int>{1}, {2}, {5}, {7, 1, 30}, {64}, {96, 1}}) {
+      Arrays blocked;
+      ha::TokenMetricStream stream(options, blocked.outputs());
+      int empty_rows = 0;
+      for (int begin = 0, part = 0; begin < size; ++part) {
+        const int rows = std::min(split[static_cast<std::size_t>(part) % split.size()], size - begin);
+        std::vector<float> block(static_cast<std::size_t>(rows) * (begin + rows));  // [rows, keys so far]
+        for (int q = 0; q < rows; ++q)
+          std::copy_n(probs.data() + (begin + q) * size, begin + rows, block.data() + q * (begin + rows));
+        ha::HeadAttention head;
+        head.probs = block.data();
+        head.query_count = rows;
+        head.key_count = begin + rows;
+        head.query_offset = begin;
+        head.sliding_window = sliding;
+        empty_rows += stream.add(head).empty_rows;
+        begin += rows;
+      }
+      stream.finish();
+      EXPECT_EQ(empty_rows, 1);
+      ASSERT_EQ(whole.values.size(), blocked.values.size());
+      for (std::size_t i = 0; i < whole.values.size(); ++i) {
+        const float a = whole.values[i], b = blocked.values[i];
+        EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0)
+            << "array " << i / size << " position " << i % size << ": " << a << " vs " << b << " (split "
+            << split[0] << ", window " << sliding << ")";
+      }
+    }
+  }
 }
