@@ -63,6 +63,21 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
   return x * cos + rotated * sin;
 }
 
+at::Tensor over_token_chunks(const at::Tensor& x, std::int64_t chunk, const std::function<at::Tensor(const at::Tensor&)>& f) {
+  const std::int64_t tokens = x.size(1);
+  if (chunk <= 0 || tokens <= chunk) return f(x);
+  std::vector<at::Tensor> pieces;
+  for (std::int64_t begin = 0; begin < tokens; begin += chunk) pieces.push_back(f(x.narrow(1, begin, std::min(chunk, tokens - begin))));
+  return at::cat(pieces, 1);
+}
+
+std::int64_t token_chunk(const BlockContext& context, std::int64_t bytes_per_token) {
+  const ForwardOptions& options = *context.options;
+  if (options.autograd || bytes_per_token <= 0) return 0;
+  const std::uint64_t budget = options.attention_budget_bytes ? options.attention_budget_bytes : default_attention_budget();
+  return std::max<std::int64_t>(kMinimumQueryBlock, static_cast<std::int64_t>(budget / 2 / static_cast<std::uint64_t>(bytes_per_token)));
+}
+
 at::Tensor attention_block_mask(std::int64_t first, std::int64_t query_count, std::optional<int> window,
                                 c10::Device device) {
   const std::int64_t key_count = first + query_count;
@@ -127,9 +142,25 @@ at::Tensor head_scales(const Interventions* interventions, int layer, int head_c
 
 // The fused CPU softmax (masked_softmax.h) serves float32 and bfloat16 scores on the CPU outside autograd
 // (it has no backward); training, other dtypes and devices take the torch-op path.
-bool fused_softmax_applies(const at::Tensor& scores, const BlockContext& context) {
-  return !context.options->autograd && !scores.requires_grad() && scores.device().is_cpu() &&
-         (scores.scalar_type() == at::kFloat || scores.scalar_type() == at::kBFloat16);
+bool fused_softmax_applies(const at::Tensor& q, const BlockContext& context) {
+  return !context.options->autograd && !q.requires_grad() && q.device().is_cpu() &&
+         (q.scalar_type() == at::kFloat || q.scalar_type() == at::kBFloat16);
+}
+
+// Query rows per block for this layer: all of them when the whole [batch, head, query, key] block fits
+// the budget (or autograd needs one graph, or the observer wants the pattern whole), else as many as fit.
+// Bytes per score entry: the fused softmax writes float32 probabilities in place (float32 runs) or beside
+// the bfloat16 scores with a bfloat16 copy for P·V (8); the torch-op path keeps about four copies (16).
+std::int64_t query_block_rows(int layer, std::int64_t batch, std::int64_t heads, std::int64_t query_count,
+                              std::int64_t key_count, bool fused, bool bf16, const BlockContext& context) {
+  const ForwardOptions& options = *context.options;
+  if (options.autograd) return query_count;
+  if (context.wants(ProbePoint::pattern, layer) && !options.observer->takes_pattern_blocks()) return query_count;
+  const double budget = static_cast<double>(options.attention_budget_bytes ? options.attention_budget_bytes
+                                                                           : default_attention_budget());
+  const double bytes_per_row = static_cast<double>(batch * heads * key_count) * (fused ? (bf16 ? 8 : 4) : 16);
+  const auto rows = static_cast<std::int64_t>(budget / bytes_per_row);
+  return std::clamp<std::int64_t>(rows, std::min(kMinimumQueryBlock, query_count), query_count);
 }
 
 // scores [batch, head, query, key] raw q·kᵀ for queries at positions first.. -> probabilities float32 and
@@ -191,35 +222,58 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
   at::Tensor keys = k, values = v;  // [batch, kv_head, key, head_dim]
   if (context.cache) std::tie(keys, values) = append_to_cache(*context.cache, layer, k, v, context.first_position);
   const auto key_count = keys.size(2);
+  const bool fused = fused_softmax_applies(q, context);
+  const std::int64_t block_rows = query_block_rows(layer, batch, shape.head_count, query_count, key_count, fused,
+                                                   q.scalar_type() == at::kBFloat16, context);
+  const bool observe_pattern = context.wants(ProbePoint::pattern, layer);
+  const std::vector<float> key_scales = head_scale_values(interventions, layer, shape.head_count, false);
+  const std::optional<int> window = context.model->config().sliding_window;
 
-  // Query heads h = kv * group + g share kv head `kv`: fold the group into the query axis so that one
-  // batched matmul per kv head serves its whole group without repeating keys. The GEMMs run in the run
-  // dtype (bfloat16 GEMMs are ~10x float32 batched ones on these CPUs), the softmax in float32.
-  auto grouped_q = q.reshape({batch, shape.kv_head_count, group * query_count, shape.head_dim});
-  auto raw_scores = at::matmul(grouped_q, keys.transpose(-1, -2))  // [batch, kv_head, group * query, key]
-                        .view({batch, shape.head_count, query_count, key_count});
-  at::Tensor pattern, pattern_for_values;  // [batch, head, query, key] float32, and in the values' dtype
-  if (fused_softmax_applies(raw_scores, context)) {
-    std::tie(pattern, pattern_for_values) = fused_masked_softmax(
-        raw_scores, context.first_position, context.model->config().sliding_window, shape.score_divisor,
-        head_scale_values(interventions, layer, shape.head_count, false));
+  // One block of query rows [begin, begin + rows) against keys 0..first + begin + rows - 1 (the later ones
+  // are all masked). Query heads h = kv * group + g share kv head `kv`: the group folds into the query axis
+  // so one batched matmul per kv head serves its whole group without repeating keys. The GEMMs run in the
+  // run dtype (bfloat16 GEMMs are ~10x float32 batched ones on these CPUs), the softmax in float32.
+  const auto attend_block = [&](std::int64_t begin, std::int64_t rows) {
+    const std::int64_t first = context.first_position + begin, keys_seen = first + rows;
+    const at::Tensor block_keys = keys.narrow(2, 0, keys_seen), block_values = values.narrow(2, 0, keys_seen);
+    const at::Tensor block_q = rows == query_count ? q : q.narrow(2, begin, rows);
+    auto grouped_q = block_q.reshape({batch, shape.kv_head_count, group * rows, shape.head_dim});
+    auto raw_scores = at::matmul(grouped_q, block_keys.transpose(-1, -2))  // [batch, kv_head, group * rows, key]
+                          .view({batch, shape.head_count, rows, keys_seen});
+    at::Tensor pattern, pattern_for_values;  // [batch, head, rows, key] float32, and in the values' dtype
+    if (fused) {
+      std::tie(pattern, pattern_for_values) =
+          fused_masked_softmax(raw_scores, first, window, shape.score_divisor, key_scales);
+    } else {
+      auto scores = raw_scores.to(at::kFloat) / shape.score_divisor;
+      if (auto key_scale = head_scales(interventions, layer, shape.head_count, false, scores.options()); key_scale.defined())
+        scores = scores * key_scale;
+      if (auto blocked = attention_block_mask(first, rows, window, scores.device()); blocked.defined())
+        scores.masked_fill_(blocked, -std::numeric_limits<float>::infinity());
+      pattern = at::softmax(scores, -1);
+      pattern_for_values = pattern.to(values.scalar_type());
+    }
+    raw_scores.reset();
+    if (observe_pattern) {
+      if (block_rows == query_count) context.observe(ProbePoint::pattern, layer, pattern);
+      else context.options->observer->observe_pattern_block(context.model->site(ProbePoint::pattern, layer), pattern, begin);
+    }
+    auto grouped_pattern = pattern_for_values.view({batch, shape.kv_head_count, group * rows, keys_seen});
+    pattern.reset();
+    pattern_for_values.reset();
+    return at::matmul(grouped_pattern, block_values)  // [batch, kv_head, group * rows, head_dim]
+        .view({batch, shape.head_count, rows, shape.head_dim});
+  };
+  at::Tensor head_out;  // [batch, head, query, head_dim]
+  if (block_rows == query_count) {
+    head_out = attend_block(0, query_count);
   } else {
-    auto scores = raw_scores.to(at::kFloat) / shape.score_divisor;
-    if (auto key_scale = head_scales(interventions, layer, shape.head_count, false, scores.options()); key_scale.defined())
-      scores = scores * key_scale;
-    if (context.blocked.defined())
-      scores.masked_fill_(context.blocked, -std::numeric_limits<float>::infinity());
-    pattern = at::softmax(scores, -1);
-    pattern_for_values = pattern.to(values.scalar_type());
+    head_out = at::empty({batch, shape.head_count, query_count, shape.head_dim}, values.options());
+    for (std::int64_t begin = 0; begin < query_count; begin += block_rows) {
+      const std::int64_t rows = std::min(block_rows, query_count - begin);
+      head_out.narrow(2, begin, rows).copy_(attend_block(begin, rows));
+    }
   }
-  raw_scores.reset();
-  if (context.wants(ProbePoint::pattern, layer)) context.observe(ProbePoint::pattern, layer, pattern);
-
-  auto grouped_pattern = pattern_for_values.view({batch, shape.kv_head_count, group * query_count, key_count});
-  pattern.reset();
-  pattern_for_values.reset();
-  auto head_out = at::matmul(grouped_pattern, values)  // [batch, kv_head, group * query, head_dim]
-                      .view({batch, shape.head_count, query_count, shape.head_dim});
   if (interventions) {
     for (const auto& edit : interventions->heads) {
       if (edit.layer != layer || edit.output == OutputAblation::none) continue;

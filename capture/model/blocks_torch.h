@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <optional>
 
 #include "capture/model/model_torch.h"
@@ -17,7 +18,6 @@ struct BlockContext {
   KvCache* cache = nullptr;           // null: attend to this call's tokens only
   std::int64_t first_position = 0;    // cache length before the call
   std::int64_t query_count = 0;
-  at::Tensor blocked;                 // [query, key] bool, true = masked; undefined if nothing is masked
   at::Tensor rope_cos, rope_sin;      // [query, head_dim] in the run dtype; undefined without RoPE
   int attention_only_layer = -1;      // this layer returns after its attention (its MLP is not needed)
 
@@ -42,6 +42,13 @@ at::Tensor attention_block_mask(std::int64_t first, std::int64_t query_count, st
 // emits the attention probes. Returns the heads' outputs concatenated, [batch, query, head * head_dim].
 at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor v, const AttentionShape& shape,
                               BlockContext& context);
+
+// f over slices of x's token axis (dim 1), at most `chunk` tokens each, concatenated: per-token work (an
+// MLP's intermediate activations) then needs memory for one chunk, not the whole sequence.
+at::Tensor over_token_chunks(const at::Tensor& x, std::int64_t chunk, const std::function<at::Tensor(const at::Tensor&)>& f);
+// Tokens per chunk so that `bytes_per_token` of intermediates fit half the attention budget (every token
+// under autograd, whose graph wants one piece).
+std::int64_t token_chunk(const BlockContext& context, std::int64_t bytes_per_token);
 
 // HF LlamaRMSNorm: weight * (x32 * rsqrt(mean(x32^2) + eps)).to(x.dtype).
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);

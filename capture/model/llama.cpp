@@ -99,11 +99,15 @@ class LlamaFamilyModel final : public Model {
     auto residual = hidden + attn_out;
     if (layer == context.attention_only_layer) return residual;
 
-    normed = rms_norm(residual, w.post_norm_weight, config_.norm_eps);
-    auto gate_up = at::linear(normed, w.gate_up_weight, w.gate_up_bias);  // [batch, token, 2 * intermediate]
+    // The MLP in chunks of tokens on long sequences: its intermediates are 4 x intermediate_size per token.
     const std::int64_t inner = config_.intermediate_size;
-    auto gated = activate(gate_up.narrow(-1, 0, inner), config_.activation) * gate_up.narrow(-1, inner, inner);
-    auto mlp_out = at::linear(gated, w.down_weight, w.down_bias);
+    auto mlp = [&](const at::Tensor& x) {
+      auto gate_up = at::linear(rms_norm(x, w.post_norm_weight, config_.norm_eps), w.gate_up_weight,
+                                w.gate_up_bias);  // [batch, token, 2 * intermediate]
+      auto gated = activate(gate_up.narrow(-1, 0, inner), config_.activation) * gate_up.narrow(-1, inner, inner);
+      return at::linear(gated, w.down_weight, w.down_bias);
+    };
+    auto mlp_out = over_token_chunks(residual, token_chunk(context, 4 * inner * batch * residual.element_size()), mlp);
     if (context.wants(ProbePoint::mlp_out, layer)) context.observe(ProbePoint::mlp_out, layer, mlp_out);
     return residual + mlp_out;
   }

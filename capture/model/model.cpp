@@ -4,6 +4,8 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <thread>
@@ -126,6 +128,12 @@ Model::RopeTables Model::rope_tables(std::int64_t first, std::int64_t count) con
   return tables;
 }
 
+std::uint64_t default_attention_budget() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  const std::uint64_t physical = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+  return std::clamp<std::uint64_t>(physical / 16, std::uint64_t{256} << 20, std::uint64_t{1} << 30);
+}
+
 double Model::score_divisor(int layer) const {
   double divisor = config_.scale_attn_weights ? std::sqrt(static_cast<double>(config_.head_dim)) : 1.0;
   if (config_.scale_attn_by_inverse_layer) divisor *= layer + 1;
@@ -187,7 +195,6 @@ ForwardResult Model::run(const at::Tensor& embeddings, KvCache* cache, const For
   context.cache = cache;
   context.first_position = cache ? cache->length : 0;
   context.query_count = token_count;
-  context.blocked = attention_block_mask(context.first_position, token_count, config_.sliding_window, device_);
   if (inv_freq_.defined()) {
     auto tables = rope_tables(context.first_position, token_count);
     context.rope_cos = tables.cos.to(dtype_);

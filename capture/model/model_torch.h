@@ -23,6 +23,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -51,6 +52,15 @@ class ProbeObserver {
   virtual ~ProbeObserver() = default;
   virtual bool wants(const ProbeSite& site) = 0;
   virtual void observe(const ProbeSite& site, const at::Tensor& value) = 0;
+  // Long sequences run their attention in blocks of query rows (ForwardOptions::attention_budget_bytes).
+  // An observer that takes the pattern in blocks gets observe_pattern_block() once per block, in order:
+  // value [batch, head, rows, keys] for the queries first_query.. of this call (cache positions
+  // cache_length + first_query..) over keys 0..cache_length + first_query + rows - 1, masked entries 0.
+  // An observer that does not is handed the whole pattern, and that layer runs as one block.
+  virtual bool takes_pattern_blocks() const { return false; }
+  virtual void observe_pattern_block(const ProbeSite& site, const at::Tensor& value, std::int64_t first_query) {
+    (void)site, (void)value, (void)first_query;
+  }
 };
 
 // Keys (after RoPE) and values of every layer for the positions seen so far. Grows by doubling.
@@ -72,7 +82,15 @@ struct ForwardOptions {
   // true: stop after the last layer's attention when no probe wants what follows (that layer's MLP, the
   // final norm, logits): a capture measures attention only. final_hidden is then undefined.
   bool stop_after_attention = false;
+  // Memory for one layer's attention scores and probabilities: queries run in blocks of rows sized to fit,
+  // so memory is O(block x keys x heads) whatever the length (and causal blocks skip the keys after them).
+  // 0: default_attention_budget(). A block has at least kMinimumQueryBlock rows.
+  std::uint64_t attention_budget_bytes = 0;
 };
+
+inline constexpr std::int64_t kMinimumQueryBlock = 16;
+// The default attention budget: 1/16 of physical memory, between 256 MiB and 1 GiB.
+std::uint64_t default_attention_budget();
 
 struct ForwardResult {
   at::Tensor logits;        // [batch, token or 1, vocab] float32; undefined for LogitsMode::none

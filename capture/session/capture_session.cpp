@@ -46,7 +46,6 @@ struct CaptureSession::Impl {
   std::unique_ptr<store::WriterLock> target_lock;  // out_path's while the partial that replaces it is written
   std::set<std::string> done_ids;
   MeasureOptions measure;
-  bool warned_long_context = false;  // past max_position_embeddings: warned once per run
 
   std::thread model_thread, writer_thread;
   std::atomic<bool> cancel_requested{false};
@@ -272,6 +271,7 @@ void CaptureSession::Impl::setup() {
                                std::to_string(config.layer_count) + " layers x " + std::to_string(config.head_count) + " heads)");
   measure.pinned_heads = s.pinned_heads;
   measure.jsd_window = s.jsd_window;
+  measure.attention_budget_bytes = s.attention_budget_bytes;
   measure.connectivity_threshold = s.connectivity_threshold;
   measure.embed_layer = s.embed_layer >= 0 ? s.embed_layer : config.layer_count / 2;
   if (measure.embed_layer >= config.layer_count) throw std::runtime_error("--embed-layer is past the model's last layer");
@@ -409,7 +409,8 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
 
   const int extra_steps = settings.mode == CaptureMode::generate ? settings.generate_tokens
                           : settings.mode == CaptureMode::latent ? settings.latent_steps : 0;
-  check_sequence_length(config, static_cast<std::int64_t>(ids.size()) + extra_steps, where, warned_long_context);
+  check_sequence_length(config, static_cast<std::int64_t>(ids.size()) + extra_steps, where, physical_memory_bytes(),
+                        settings.pinned_heads.size());
 
   MeasureInput input;
   const int prompt_length = static_cast<int>(ids.size());

@@ -42,6 +42,7 @@ struct CaptureSettings {
   std::string device = "cpu";
   std::string dtype = "auto";
   int threads = 0;                 // 0 = all cores
+  std::uint64_t attention_budget_bytes = 0;  // one layer's attention working set; 0 = model::default_attention_budget()
   bool resume = false;             // continue an interrupted store, skipping the ids it holds
   bool overwrite = false;
   bool add_bos = true;             // prepend the tokenizer's BOS when it has one

@@ -61,6 +61,7 @@ CaptureSettings capture_settings(const commands::CaptureCommand& command, const 
   s.device = command.device;
   s.dtype = command.dtype;
   s.threads = command.threads;
+  s.attention_budget_bytes = static_cast<std::uint64_t>(command.memory_budget_mib) << 20;
   s.resume = command.resume;
   s.overwrite = command.overwrite;
   s.add_bos = command.add_bos;

@@ -26,6 +26,7 @@ struct MeasureOptions {
   double connectivity_threshold = 0.1;
   int embed_layer = 0;
   bool use_torch_metrics = false;  // force the torch-op path (CUDA always uses it); for tests
+  std::uint64_t attention_budget_bytes = 0;  // one layer's attention: queries run in blocks that fit (0 = default)
 };
 
 // Fills `record`'s metrics ([metric][token, layer, head] in store::standard_metrics() order), flow,
@@ -39,5 +40,18 @@ void measure_sample(model::Model& model, const MeasureInput& input, const Measur
 // jsd, windowed_jsd, connectivity, received_attention (received is indexed by key).
 at::Tensor torch_layer_metrics(const at::Tensor& probs, int prompt_length, int sliding_window, int jsd_window,
                                double connectivity_threshold);
+
+// The same over a block of rows: probs [head, rows, key] for query positions first_query.. (keys 0..key-1).
+// per_row [7, rows, head] float32 on the CPU: entropy, max_attention, k90, iaf, jsd (to the row above
+// within the block), windowed_jsd (NaN unless the block holds its whole window), connectivity. received
+// [head, key] double on probs' device, summed over rows from received_from_row on (earlier rows were
+// carried over from the block before and counted there).
+struct TorchBlockMetrics {
+  at::Tensor per_row;
+  at::Tensor received;
+};
+TorchBlockMetrics torch_block_metrics(const at::Tensor& probs, std::int64_t first_query, std::int64_t received_from_row,
+                                      int prompt_length, int sliding_window, int jsd_window,
+                                      double connectivity_threshold);
 
 }  // namespace headscope::capture

@@ -26,6 +26,7 @@ struct CaptureCommand {
   std::string device = "cpu";
   std::string dtype = "auto";
   int threads = 0;
+  std::int64_t memory_budget_mib = 0;      // one layer's attention working set; 0: the machine's default
   int jsd_window = 3;
   double connectivity_threshold = 0.1;
   int embed_layer = -1;
@@ -58,6 +59,10 @@ struct CaptureCommand {
     visit(OptionSpec{"--device", "cpu, cuda or cuda:N"}, &C::device);
     visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
     visit(OptionSpec{"--threads", "CPU threads (0: all cores; more than the cores are capped at them)"}.in(0, kManySteps), &C::threads);
+    visit(OptionSpec{"--memory-budget",
+                     "MiB for one layer's attention: long sequences run it in blocks of query rows that fit "
+                     "(0: 1/16 of memory, 256 MiB to 1 GiB)"}.in(0, std::int64_t{1} << 30),
+          &C::memory_budget_mib);
     visit(OptionSpec{"--jsd-window", "w of the windowed JSD"}.in(1, kManySteps), &C::jsd_window);
     visit(OptionSpec{"--connectivity-threshold", "theta of the connectivity metric"}.in(0, 1), &C::connectivity_threshold);
     visit(OptionSpec{"--embed-layer", "Layer whose output is averaged over labelled spans (-1: middle)"}.in(-1, kManySteps), &C::embed_layer);

@@ -255,7 +255,7 @@ TEST(CaptureModes, BadPromptLineIsAClearError) {
 }
 
 // Issue 15 items 10 and 11: an empty prompt set, a sequence too long for memory and a --flow that is not a
-// selection are errors before anything is written; a RoPE model past max_position_embeddings is warned about.
+// selection are errors before anything is written; a RoPE model past max_position_embeddings is refused.
 TEST(CaptureInputBounds, EmptyPromptSetIsAnErrorAndWritesNothing) {
   const auto dir = headscope::test::temp_dir();
   const auto prompts = (dir / "empty.jsonl").string();
@@ -266,24 +266,19 @@ TEST(CaptureInputBounds, EmptyPromptSetIsAnErrorAndWritesNothing) {
   EXPECT_FALSE(fs::exists(settings.out_path));
 }
 
-TEST(CaptureInputBounds, SequenceLengthIsBoundedByMemory) {
-  const auto config = hm::read_model_config(model_dir("llama") / "config.json");
-  // 4 heads: 1,000 tokens need 8 * 4 * 1e6 = 32 MB of attention.
-  bool warned = false;
-  EXPECT_NO_THROW(hc::check_sequence_length(config, 1000, "p:1: ", warned, std::uint64_t{64} << 20));
-  EXPECT_TRUE(warned);  // 1,000 > max_position_embeddings 128
-  EXPECT_THROW(hc::check_sequence_length(config, 1000, "p:1: ", warned, std::uint64_t{16} << 20), std::runtime_error);
-  EXPECT_THROW(hc::check_sequence_length(config, std::int64_t{1} << 30, "p:1: ", warned), std::runtime_error);  // any machine
-  bool fresh = false;
-  testing::internal::CaptureStderr();
-  hc::check_sequence_length(config, config.max_positions + 1, "p:2: ", fresh, std::uint64_t{1} << 40);
-  hc::check_sequence_length(config, config.max_positions + 2, "p:3: ", fresh, std::uint64_t{1} << 40);
-  const std::string printed = testing::internal::GetCapturedStderr();
-  EXPECT_NE(printed.find("max_position_embeddings"), std::string::npos);
-  EXPECT_EQ(printed.find("p:3:"), std::string::npos);  // once per run
-  bool short_prompt = false;
-  hc::check_sequence_length(config, config.max_positions, "p:4: ", short_prompt, std::uint64_t{1} << 40);
-  EXPECT_FALSE(short_prompt);
+TEST(CaptureInputBounds, SequenceLengthIsBoundedByMemoryAndPositions) {
+  auto config = hm::read_model_config(model_dir("llama") / "config.json");
+  config.max_positions = 1 << 20;  // the memory bound alone
+  // 2 layers x 4 heads, hidden 64: 100,000 tokens need about 0.4 GB (arrays, hidden states, one block).
+  EXPECT_NO_THROW(hc::check_sequence_length(config, 100000, "p:1: ", std::uint64_t{1} << 30));
+  EXPECT_THROW(hc::check_sequence_length(config, 100000, "p:1: ", std::uint64_t{64} << 20), std::runtime_error);
+  EXPECT_THROW(hc::check_sequence_length(config, std::int64_t{1} << 40, "p:1: "), std::runtime_error);  // any machine
+  // A pinned head keeps its tokens x tokens matrix: 100,000 tokens pinned need 40 GB.
+  EXPECT_THROW(hc::check_sequence_length(config, 100000, "p:1: ", std::uint64_t{1} << 30, 1), std::runtime_error);
+  // Past max_position_embeddings (128, no rope_scaling) is refused.
+  const auto fixture = hm::read_model_config(model_dir("llama") / "config.json");
+  EXPECT_NO_THROW(hc::check_sequence_length(fixture, fixture.max_positions, "p:4: ", std::uint64_t{1} << 40));
+  EXPECT_THROW(hc::check_sequence_length(fixture, fixture.max_positions + 1, "p:2: ", std::uint64_t{1} << 40), std::runtime_error);
 }
 
 TEST(CaptureInputBounds, FlowTextMustBeASelection) {

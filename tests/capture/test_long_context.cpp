@@ -1,0 +1,173 @@
+// Long context: the query-blocked attention (how a 32k-token capture stays in bounded memory) gives the
+// same measurements as one block, array by array — metrics, flow, pinned rows — on the CPU kernel and on
+// the torch-op path (CUDA's), for GQA, a sliding window, biases and GPT-2; blocks arrive in order with
+// at most the budget's rows; and positions past what the config's RoPE covers are refused.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <random>
+
+#include "capture/model/model_torch.h"
+#include "capture/session/measure_torch.h"
+#include "capture/session/sequence_bounds.h"
+#include "test_support.h"
+
+namespace hm = headscope::model;
+namespace hc = headscope::capture;
+namespace hs = headscope::store;
+
+namespace {
+
+std::filesystem::path model_dir(const std::string& name) {
+  return headscope::test::fixtures_dir() / "hf-reference" / name;
+}
+
+at::Tensor random_ids(const hm::ModelConfig& config, int count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::int64_t> id(0, config.vocab_size - 1);
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(count));
+  for (auto& v : ids) v = id(rng);
+  return at::tensor(ids, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);
+}
+
+hs::SampleRecord measure(hm::Model& model, const at::Tensor& ids, std::uint64_t budget, bool torch_path) {
+  hc::MeasureInput input;
+  input.input_ids = ids;
+  input.prompt_length = 37;
+  input.flow_positions = {3, 16, 17, 40, 95, static_cast<int>(ids.size(1)) - 1};
+  hc::MeasureOptions options;
+  options.pinned_heads = {{0, 1}, {1, 0}};
+  options.attention_budget_bytes = budget;
+  options.use_torch_metrics = torch_path;
+  hs::SampleRecord record;
+  hc::measure_sample(model, input, options, record);
+  return record;
+}
+
+// Equal to float rounding: |a - b| <= tolerance * (1 + |a|), NaN where NaN.
+void expect_same(const std::vector<float>& a, const std::vector<float>& b, const std::string& what, double tolerance = 1e-5) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  int reported = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const bool same = (std::isnan(a[i]) && std::isnan(b[i])) || std::memcmp(&a[i], &b[i], sizeof(float)) == 0 ||
+                      std::abs(static_cast<double>(a[i]) - b[i]) <= tolerance * (1.0 + std::abs(a[i]));
+    if (!same && reported++ < 5) ADD_FAILURE() << what << " [" << i << "]: " << a[i] << " vs " << b[i];
+  }
+}
+
+}  // namespace
+
+class BlockedAttention : public ::testing::TestWithParam<std::string> {};
+
+// Budget 1 byte: blocks of kMinimumQueryBlock (16) rows, so 120 tokens run as 8 blocks, one of 8 rows.
+// They agree to float rounding, not bit for bit: BLAS sums a GEMM's products in an order that depends on
+// the matrix shape, so a block's q·kᵀ and P·V differ from the whole pass's in the last bits (~1e-7
+// relative), and later layers inherit that. (The metric kernel itself is split-invariant bit for bit:
+// FusedHeadPass.BlocksOfRowsGiveTheWholePassBitForBit.)
+TEST_P(BlockedAttention, EqualsOneBlockArrayByArray) {
+  auto model = hm::Model::load(model_dir(GetParam()));
+  const at::Tensor ids = random_ids(model->config(), 120, 7);
+  for (const bool torch_path : {false, true}) {
+    const std::string where = GetParam() + (torch_path ? " torch path" : " cpu kernel");
+    const auto whole = measure(*model, ids, std::uint64_t{1} << 40, torch_path);
+    const auto blocked = measure(*model, ids, 1, torch_path);
+    ASSERT_EQ(whole.metrics.size(), blocked.metrics.size());
+    for (std::size_t m = 0; m < whole.metrics.size(); ++m)
+      expect_same(whole.metrics[m], blocked.metrics[m], where + " metric " + std::to_string(m));
+    expect_same(whole.flow, blocked.flow, where + " flow");
+    for (std::size_t p = 0; p < whole.pinned_attention.size(); ++p)
+      expect_same(whole.pinned_attention[p], blocked.pinned_attention[p], where + " pinned " + std::to_string(p));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HfReference, BlockedAttention, ::testing::Values("llama", "mistral-swa8", "qwen2", "gpt2"));
+
+namespace {
+// Takes the pattern in blocks and keeps them, to check the forward pass's side of the contract.
+class BlockRecorder : public hm::ProbeObserver {
+ public:
+  bool wants(const hm::ProbeSite& site) override { return site.point == hm::ProbePoint::pattern; }
+  void observe(const hm::ProbeSite& site, const at::Tensor& value) override { observe_pattern_block(site, value, 0); }
+  bool takes_pattern_blocks() const override { return true; }
+  void observe_pattern_block(const hm::ProbeSite& site, const at::Tensor& value, std::int64_t first_query) override {
+    blocks[site.layer].push_back({first_query, value[0].clone()});
+  }
+  std::map<int, std::vector<std::pair<std::int64_t, at::Tensor>>> blocks;  // layer -> (first query, [head, rows, keys])
+};
+}  // namespace
+
+// Each block has at most budget / (heads × keys × 4 bytes) rows (float32 run) and keys up to its last
+// query; the blocks tile the queries in order; padded and stacked they are the one-block pattern; and the
+// layer outputs are unchanged (to float rounding, see above), so later layers see the same attention.
+TEST(BlockedAttention, BlocksTileTheQueriesWithinTheBudget) {
+  auto model = hm::Model::load(model_dir("llama"));
+  const auto& config = model->config();
+  const int tokens = 100;
+  const at::Tensor ids = random_ids(config, tokens, 3);
+  BlockRecorder whole, blocked;
+  hm::ForwardOptions options;
+  options.logits = hm::LogitsMode::none;
+  options.observer = &whole;
+  options.attention_budget_bytes = std::uint64_t{1} << 40;
+  const auto whole_hidden = model->forward(ids, nullptr, options).final_hidden;
+  const std::uint64_t budget = static_cast<std::uint64_t>(config.head_count) * tokens * 4 * 30;  // 30 rows at the last keys
+  options.observer = &blocked;
+  options.attention_budget_bytes = budget;
+  const auto blocked_hidden = model->forward(ids, nullptr, options).final_hidden;
+  EXPECT_TRUE(at::allclose(whole_hidden, blocked_hidden, 1e-5, 1e-5))
+      << (whole_hidden - blocked_hidden).abs().max().item<float>() << " at scale " << whole_hidden.abs().max().item<float>();
+  ASSERT_EQ(blocked.blocks.size(), static_cast<std::size_t>(config.layer_count));
+  for (const auto& [layer, parts] : blocked.blocks) {
+    EXPECT_EQ(parts.size(), 4u) << "layer " << layer;  // ceil(100 / 30)
+    std::int64_t next = 0;
+    const at::Tensor reference = whole.blocks.at(layer).at(0).second;  // [head, query, key]
+    for (const auto& [first, block] : parts) {
+      EXPECT_EQ(first, next);
+      const std::int64_t rows = block.size(1);
+      EXPECT_LE(static_cast<std::uint64_t>(block.numel()) * 4, budget);
+      EXPECT_EQ(block.size(2), first + rows);
+      EXPECT_TRUE(at::allclose(block, reference.narrow(1, first, rows).narrow(2, 0, first + rows), 1e-5, 1e-6));
+      EXPECT_EQ(at::count_nonzero(reference.narrow(1, first, rows).narrow(2, first + rows, tokens - first - rows)).item<std::int64_t>(), 0);
+      next = first + rows;
+    }
+    EXPECT_EQ(next, tokens);
+  }
+}
+
+// Positions past max_position_embeddings are refused unless the config's rope scaling covers them.
+TEST(LongContext, PositionsPastTheRopeRangeAreRefused) {
+  hm::ModelConfig config;
+  config.family = hm::Family::llama;
+  config.head_count = 4;
+  config.layer_count = 2;
+  config.max_positions = 128;
+  const std::uint64_t plenty = std::uint64_t{1} << 40;
+  EXPECT_NO_THROW(hc::check_sequence_length(config, 128, "p:1: ", plenty));
+  EXPECT_THROW(hc::check_sequence_length(config, 129, "p:1: ", plenty), std::runtime_error);
+  config.rope.scaling_type = "linear";
+  config.rope.factor = 4;
+  EXPECT_NO_THROW(hc::check_sequence_length(config, 512, "p:1: ", plenty));
+  EXPECT_THROW(hc::check_sequence_length(config, 513, "p:1: ", plenty), std::runtime_error);
+  config.rope.scaling_type = "llama3";
+  config.rope.factor = 8;
+  config.rope.original_max_positions = 32;
+  config.max_positions = 256;  // the llama3-rope fixture: 32 × 8 = 256
+  EXPECT_NO_THROW(hc::check_sequence_length(config, 256, "p:1: ", plenty));
+  EXPECT_THROW(hc::check_sequence_length(config, 257, "p:1: ", plenty), std::runtime_error);
+}
+
+// Memory: the bound counts the per-sample arrays and one minimal block, not [heads, S, S]; a pinned head
+// (its whole S × S matrix is kept) counts S² floats.
+TEST(LongContext, MemoryBoundIsLinearInLengthWithoutPinnedHeads) {
+  hm::ModelConfig config;
+  config.family = hm::Family::llama;
+  config.head_count = 14;
+  config.layer_count = 24;
+  config.max_positions = 32768;
+  const std::uint64_t four_gib = std::uint64_t{4} << 30;
+  EXPECT_NO_THROW(hc::check_sequence_length(config, 32768, "p:1: ", four_gib));
+  EXPECT_THROW(hc::check_sequence_length(config, 32768, "p:1: ", four_gib, 1), std::runtime_error);  // 4 GiB pinned
+  EXPECT_NO_THROW(hc::check_sequence_length(config, 8192, "p:1: ", four_gib, 1));
+}
