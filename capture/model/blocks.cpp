@@ -163,16 +163,26 @@ std::int64_t query_block_rows(int layer, std::int64_t batch, std::int64_t heads,
   return std::clamp<std::int64_t>(rows, std::min(kMinimumQueryBlock, query_count), query_count);
 }
 
-// scores [batch, head, query, key] raw q·kᵀ for queries at positions first.. -> probabilities float32 and
-// the same in the scores' dtype (one tensor for float32: the softmax runs in place).
-std::pair<at::Tensor, at::Tensor> fused_masked_softmax(const at::Tensor& raw_scores, std::int64_t first,
+// `shape` of `options` over the start of a flat reusable buffer, grown when too small.
+at::Tensor reuse(at::Tensor& buffer, at::IntArrayRef shape, const at::TensorOptions& options) {
+  std::int64_t count = 1;
+  for (auto size : shape) count *= size;
+  if (!buffer.defined() || buffer.numel() < count || buffer.scalar_type() != options.dtype().toScalarType() ||
+      buffer.device() != options.device())
+    buffer = at::empty({count}, options);
+  return buffer.narrow(0, 0, count).view(shape);
+}
+
+// scores [batch, head, query, key] raw q·kᵀ (contiguous) for queries at positions first.. -> probabilities
+// float32 and the same in the scores' dtype (one tensor for float32: the softmax runs in place), in the
+// context's reusable buffers.
+std::pair<at::Tensor, at::Tensor> fused_masked_softmax(const at::Tensor& scores, std::int64_t first,
                                                        std::optional<int> window, double divisor,
-                                                       const std::vector<float>& key_scales) {
-  const at::Tensor scores = raw_scores.contiguous();
+                                                       const std::vector<float>& key_scales, BlockContext& context) {
   const std::int64_t batch = scores.size(0), heads = scores.size(1), queries = scores.size(2), keys = scores.size(3);
   const bool bf16 = scores.scalar_type() == at::kBFloat16;
-  at::Tensor probs = bf16 ? at::empty(scores.sizes(), scores.options().dtype(at::kFloat)) : scores;
-  at::Tensor probs_bf16 = bf16 ? at::empty_like(scores) : at::Tensor();
+  at::Tensor probs = bf16 ? reuse(context.probs_buffer, scores.sizes(), scores.options().dtype(at::kFloat)) : scores;
+  at::Tensor probs_bf16 = bf16 ? reuse(context.probs_values_buffer, scores.sizes(), scores.options()) : at::Tensor();
   auto* probs_data = probs.data_ptr<float>();
   auto* probs_bf16_data = bf16 ? reinterpret_cast<std::uint16_t*>(probs_bf16.data_ptr()) : nullptr;
   const auto* score_bytes = static_cast<const std::uint8_t*>(scores.data_ptr());
@@ -221,6 +231,7 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
 
   at::Tensor keys = k, values = v;  // [batch, kv_head, key, head_dim]
   if (context.cache) std::tie(keys, values) = append_to_cache(*context.cache, layer, k, v, context.first_position);
+  else keys = keys.contiguous(), values = values.contiguous();  // each block's GEMMs then view them, no copies
   const auto key_count = keys.size(2);
   const bool fused = fused_softmax_applies(q, context);
   const std::int64_t block_rows = query_block_rows(layer, batch, shape.head_count, query_count, key_count, fused,
@@ -228,6 +239,14 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
   const bool observe_pattern = context.wants(ProbePoint::pattern, layer);
   const std::vector<float> key_scales = head_scale_values(interventions, layer, shape.head_count, false);
   const std::optional<int> window = context.model->config().sliding_window;
+  if (fused && block_rows < query_count) {  // the blocks' buffers at their largest (the last block's keys) at once
+    const std::int64_t largest = batch * shape.head_count * block_rows * key_count;
+    reuse(context.score_buffer, {largest}, q.options());
+    if (q.scalar_type() == at::kBFloat16) {
+      reuse(context.probs_buffer, {largest}, q.options().dtype(at::kFloat));
+      reuse(context.probs_values_buffer, {largest}, q.options());
+    }
+  }
 
   // One block of query rows [begin, begin + rows) against keys 0..first + begin + rows - 1 (the later ones
   // are all masked). Query heads h = kv * group + g share kv head `kv`: the group folds into the query axis
@@ -237,13 +256,21 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
     const std::int64_t first = context.first_position + begin, keys_seen = first + rows;
     const at::Tensor block_keys = keys.narrow(2, 0, keys_seen), block_values = values.narrow(2, 0, keys_seen);
     const at::Tensor block_q = rows == query_count ? q : q.narrow(2, begin, rows);
-    auto grouped_q = block_q.reshape({batch, shape.kv_head_count, group * rows, shape.head_dim});
-    auto raw_scores = at::matmul(grouped_q, block_keys.transpose(-1, -2))  // [batch, kv_head, group * rows, key]
-                          .view({batch, shape.head_count, rows, keys_seen});
+    const std::int64_t pairs = batch * shape.kv_head_count;  // (batch, kv head) pairs: the GEMM batch
+    auto grouped_q = block_q.reshape({pairs, group * rows, shape.head_dim});
+    const auto grouped_keys = block_keys.reshape({pairs, keys_seen, shape.head_dim}).transpose(1, 2);
+    at::Tensor raw_scores;  // [pairs, group * rows, key], then viewed as [batch, head, rows, key]
+    if (fused) {
+      raw_scores = reuse(context.score_buffer, {pairs, group * rows, keys_seen}, q.options());
+      at::bmm_out(raw_scores, grouped_q, grouped_keys);
+    } else {
+      raw_scores = at::bmm(grouped_q, grouped_keys);
+    }
+    raw_scores = raw_scores.view({batch, shape.head_count, rows, keys_seen});
     at::Tensor pattern, pattern_for_values;  // [batch, head, rows, key] float32, and in the values' dtype
     if (fused) {
       std::tie(pattern, pattern_for_values) =
-          fused_masked_softmax(raw_scores, first, window, shape.score_divisor, key_scales);
+          fused_masked_softmax(raw_scores, first, window, shape.score_divisor, key_scales, context);
     } else {
       auto scores = raw_scores.to(at::kFloat) / shape.score_divisor;
       if (auto key_scale = head_scales(interventions, layer, shape.head_count, false, scores.options()); key_scale.defined())
@@ -258,10 +285,10 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
       if (block_rows == query_count) context.observe(ProbePoint::pattern, layer, pattern);
       else context.options->observer->observe_pattern_block(context.model->site(ProbePoint::pattern, layer), pattern, begin);
     }
-    auto grouped_pattern = pattern_for_values.view({batch, shape.kv_head_count, group * rows, keys_seen});
+    auto grouped_pattern = pattern_for_values.view({pairs, group * rows, keys_seen});
     pattern.reset();
     pattern_for_values.reset();
-    return at::matmul(grouped_pattern, block_values)  // [batch, kv_head, group * rows, head_dim]
+    return at::bmm(grouped_pattern, block_values.reshape({pairs, keys_seen, shape.head_dim}))  // [pairs, group * rows, head_dim]
         .view({batch, shape.head_count, rows, shape.head_dim});
   };
   at::Tensor head_out;  // [batch, head, query, head_dim]

@@ -20,6 +20,9 @@ struct BlockContext {
   std::int64_t query_count = 0;
   at::Tensor rope_cos, rope_sin;      // [query, head_dim] in the run dtype; undefined without RoPE
   int attention_only_layer = -1;      // this layer returns after its attention (its MLP is not needed)
+  // Buffers the CPU attention reuses for every block of every layer (flat, grown as needed): fresh
+  // gigabyte-sized blocks would each fault in new pages and fragment the heap.
+  at::Tensor score_buffer, probs_buffer, probs_values_buffer;
 
   bool wants(ProbePoint point, int layer) const;
   void observe(ProbePoint point, int layer, const at::Tensor& value) const;
