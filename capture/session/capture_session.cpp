@@ -272,6 +272,10 @@ void CaptureSession::Impl::setup() {
   measure.pinned_heads = s.pinned_heads;
   measure.jsd_window = s.jsd_window;
   measure.attention_budget_bytes = s.attention_budget_bytes;
+  measure.on_layer_measured = [this](int layer) {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    progress.current_layers_done = layer + 1;
+  };
   measure.connectivity_threshold = s.connectivity_threshold;
   measure.embed_layer = s.embed_layer >= 0 ? s.embed_layer : config.layer_count / 2;
   if (measure.embed_layer >= config.layer_count) throw std::runtime_error("--embed-layer is past the model's last layer");
@@ -462,7 +466,20 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
       span_tokens.push_back({begin, end, span.label});
     }
   }
+  {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    progress.current_tokens = static_cast<std::int64_t>(all_ids.size());
+    progress.current_layers_done = 0;
+    progress.layer_count = model->config().layer_count;
+  }
   measure_sample(*model, input, measure, record);
+  {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    progress.samples_measured += 1;
+    progress.tokens_measured += progress.current_tokens;
+    progress.current_tokens = 0;
+    progress.current_layers_done = 0;
+  }
 
   auto metadata = nlohmann::json::parse(prompt.metadata_json);
   metadata["capture"] = {{"mode", settings.mode == CaptureMode::generate ? "generate" : settings.mode == CaptureMode::latent ? "latent" : "teacher_forced"},
@@ -576,7 +593,15 @@ void CaptureSession::cancel() {
 CaptureProgress CaptureSession::progress() const {
   std::lock_guard<std::mutex> lock(impl_->progress_mutex);
   CaptureProgress copy = impl_->progress;
-  if (copy.running) copy.elapsed_seconds = std::chrono::duration<double>(Clock::now() - impl_->started).count();
+  if (copy.running) {
+    // While running, the rate and ETA count the model thread's work, the sample in hand by its layers.
+    copy.elapsed_seconds = std::chrono::duration<double>(Clock::now() - impl_->started).count();
+    const double fraction = copy.layer_count > 0 ? static_cast<double>(copy.current_layers_done) / copy.layer_count : 0.0;
+    const double samples = static_cast<double>(copy.samples_measured) + fraction;
+    copy.tokens_per_second = (static_cast<double>(copy.tokens_measured) + fraction * static_cast<double>(copy.current_tokens)) /
+                             std::max(1e-9, copy.elapsed_seconds);
+    copy.eta_seconds = samples > 0 ? copy.elapsed_seconds / samples * std::max(0.0, static_cast<double>(copy.samples_total) - samples) : -1;
+  }
   return copy;
 }
 

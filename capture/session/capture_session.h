@@ -72,6 +72,11 @@ struct CaptureProgress {
   bool complete = false;            // every requested sample is stored and the store is marked complete
   std::string error;                // non-empty when the run stopped on an error
   std::string current_id;
+  // The sample on the model thread: its tokens and the layers measured so far, so that a long sample
+  // shows progress (and a rate) before it ends.
+  std::int64_t samples_measured = 0, tokens_measured = 0;  // by the model thread (the writer may lag)
+  std::int64_t current_tokens = 0;
+  int current_layers_done = 0, layer_count = 0;
 };
 
 class CaptureSession {

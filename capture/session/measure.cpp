@@ -166,6 +166,7 @@ class MeasuringObserver : public model::ProbeObserver {
     }
     streams_.clear();
     carry_ = at::Tensor();
+    if (options_.on_layer_measured) options_.on_layer_measured(layer);
   }
 
   // Flow entries [head, K, K] among the flow positions, and pinned heads' rows, from this block's rows.

@@ -5,6 +5,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <vector>
 
 #include "capture/model/model_torch.h"
@@ -27,6 +28,7 @@ struct MeasureOptions {
   int embed_layer = 0;
   bool use_torch_metrics = false;  // force the torch-op path (CUDA always uses it); for tests
   std::uint64_t attention_budget_bytes = 0;  // one layer's attention: queries run in blocks that fit (0 = default)
+  std::function<void(int layer)> on_layer_measured;  // called on the model thread as each layer finishes
 };
 
 // Fills `record`'s metrics ([metric][token, layer, head] in store::standard_metrics() order), flow,

@@ -36,6 +36,7 @@ struct CaptureCommand {
   bool resume = false;
   bool overwrite = false;
   bool add_bos = true;
+  double progress_every = 10;              // seconds between progress lines when stderr is not a terminal
 
   bool operator==(const CaptureCommand& o) const;
 
@@ -74,6 +75,10 @@ struct CaptureCommand {
           &C::mantissa_bits);
     visit(OptionSpec{"--resume", "Continue an interrupted store, skipping the samples it holds"}, &C::resume);
     visit(OptionSpec{"--overwrite", "Replace an existing store"}, &C::overwrite);
+    visit(OptionSpec{"--progress-every",
+                     "Seconds between plain progress lines when stderr is a file or pipe (a terminal gets one updating line)"}
+              .in(0.1, 1e6),
+          &C::progress_every);
     visit(OptionSpec{"--no-bos", "Do not prepend the tokenizer's BOS token", false, false, true}, &C::add_bos);
   }
 };

@@ -1,7 +1,11 @@
 // `headscope capture`: run a model over a prompt set and stream every head's per-token metrics into a
-// store, with progress (samples, tokens/s, ETA) on the terminal; Ctrl-C stops after the current sample,
+// store, with progress (samples, tokens/s, ETA, the layer within a long sample): one updating line on a
+// terminal, a plain line every --progress-every seconds in a log; Ctrl-C stops after the current sample,
 // leaves an incomplete store that `--resume` continues and exits 130 (an error exits 1, likewise resumable).
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -38,23 +42,34 @@ void setup(CLI::App& app) {
     session.start();
     std::fprintf(stderr, "capturing %s -> %s\n", (settings.prompts_path.empty() ? settings.shards_path : settings.prompts_path).c_str(),
                  settings.out_path.c_str());
+    // A terminal gets one updating line; a log file gets a plain line every --progress-every seconds.
+    const bool terminal = isatty(fileno(stderr));
+    auto last_line = std::chrono::steady_clock::now();
     while (session.progress().running) {
       if (interrupted) {
         session.cancel();
         interrupted = 0;
-        std::fprintf(stderr, "\nstopping after the current sample...\n");
+        std::fprintf(stderr, "%sstopping after the current sample...\n", terminal ? "\n" : "");
       }
       const auto p = session.progress();
-      const std::string skipped = p.samples_skipped ? " (+" + std::to_string(p.samples_skipped) + " already stored)" : "";
-      std::fprintf(stderr, "\r  %lld/%lld samples%s  %.0f tokens/s  elapsed %s  eta %s   ", static_cast<long long>(p.samples_done),
-                   static_cast<long long>(p.samples_total), skipped.c_str(), p.tokens_per_second,
-                   format_seconds(p.elapsed_seconds).c_str(), format_seconds(p.eta_seconds).c_str());
+      const auto now = std::chrono::steady_clock::now();
+      if (terminal || now - last_line >= std::chrono::duration<double>(command->progress_every)) {
+        last_line = now;
+        const std::string skipped = p.samples_skipped ? " (+" + std::to_string(p.samples_skipped) + " already stored)" : "";
+        const std::string layers = p.current_tokens > 0 ? "  sample of " + std::to_string(p.current_tokens) + " tokens: layer " +
+                                                             std::to_string(p.current_layers_done) + "/" + std::to_string(p.layer_count)
+                                                       : std::string();
+        std::fprintf(stderr, "%s  %lld/%lld samples%s  %.0f tokens/s  elapsed %s  eta %s%s%s", terminal ? "\r\033[K" : "",
+                     static_cast<long long>(p.samples_done), static_cast<long long>(p.samples_total), skipped.c_str(),
+                     p.tokens_per_second, format_seconds(p.elapsed_seconds).c_str(), format_seconds(p.eta_seconds).c_str(),
+                     layers.c_str(), terminal ? "" : "\n");
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     session.wait();
     auto p = session.progress();
-    std::fprintf(stderr, "\n%s %lld samples, %lld tokens in %s (%.1f tokens/s) -> %s\n",
-                 p.cancelled ? "cancelled after" : "captured", static_cast<long long>(p.samples_done),
+    std::fprintf(stderr, "%s%s %lld samples, %lld tokens in %s (%.1f tokens/s) -> %s\n",
+                 terminal ? "\n" : "", p.cancelled ? "cancelled after" : "captured", static_cast<long long>(p.samples_done),
                  static_cast<long long>(p.tokens_done), format_seconds(p.elapsed_seconds).c_str(),
                  p.elapsed_seconds > 0 ? static_cast<double>(p.tokens_done) / p.elapsed_seconds : 0.0,
                  settings.out_path.c_str());
