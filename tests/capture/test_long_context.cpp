@@ -6,12 +6,15 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <random>
 
 #include "capture/model/model_torch.h"
+#include "capture/session/capture_session.h"
 #include "capture/session/measure_torch.h"
 #include "capture/session/sequence_bounds.h"
+#include "core/store/reader.h"
 #include "test_support.h"
 
 namespace hm = headscope::model;
@@ -170,4 +173,41 @@ TEST(LongContext, MemoryBoundIsLinearInLengthWithoutPinnedHeads) {
   EXPECT_NO_THROW(hc::check_sequence_length(config, 32768, "p:1: ", four_gib));
   EXPECT_THROW(hc::check_sequence_length(config, 32768, "p:1: ", four_gib, 1), std::runtime_error);  // 4 GiB pinned
   EXPECT_NO_THROW(hc::check_sequence_length(config, 8192, "p:1: ", four_gib, 1));
+}
+
+// The capture session passes its memory budget to the forward pass: a whole capture in 16-row blocks
+// stores the same arrays as the default (one block at this length), metric by metric, layer by layer.
+TEST(LongContext, CaptureWithASmallBudgetStoresTheSameRun) {
+  const auto dir = headscope::test::temp_dir();
+  const auto prompts = (dir / "prompts.jsonl").string();
+  {
+    auto model = hm::Model::load(model_dir("qwen2"));
+    const at::Tensor ids = random_ids(model->config(), 110, 11);
+    std::ofstream out(prompts);
+    out << "{\"id\": \"long\", \"ids\": [";
+    for (int t = 0; t < ids.size(1); ++t) out << (t ? "," : "") << ids[0][t].item<std::int64_t>();
+    out << "]}\n";
+  }
+  std::vector<std::unique_ptr<hs::StoreReader>> stores;
+  for (const std::uint64_t budget : {std::uint64_t{0}, std::uint64_t{1}}) {
+    hc::CaptureSettings settings;
+    settings.model_dir = model_dir("qwen2").string();
+    settings.prompts_path = prompts;
+    settings.out_path = (dir / ("budget" + std::to_string(budget) + ".h5")).string();
+    settings.float32_metrics = true;
+    settings.threads = 2;
+    settings.attention_budget_bytes = budget;
+    settings.pinned_heads = {{1, 1}};
+    hc::CaptureSession session(settings);
+    session.start();
+    session.wait();
+    stores.push_back(hs::StoreReader::open(settings.out_path));
+  }
+  const auto& layout = stores[0]->layout();
+  for (const auto& metric : layout.metrics)
+    for (int layer = 0; layer < layout.layer_count; ++layer)
+      expect_same(stores[0]->layer_slice(metric.name, 0, layer), stores[1]->layer_slice(metric.name, 0, layer),
+                  metric.name + " layer " + std::to_string(layer));
+  expect_same(stores[0]->flow(0), stores[1]->flow(0), "flow");
+  expect_same(*stores[0]->pinned_attention(0, {1, 1}), *stores[1]->pinned_attention(0, {1, 1}), "pinned");
 }
