@@ -22,6 +22,10 @@ void setup(CLI::App& app) {
   cmd->add_option("--samples", options->sample_count, "Samples (default 4)")->check(headscope::cli::in_range("--samples", 0, 1e6));
   cmd->add_option("--tokens", options->token_count, "Tokens of the first sample (default 1024)")
       ->check(headscope::cli::in_range("--tokens", 1, 1 << 20));
+  cmd->add_option("--sample-tokens", options->sample_tokens,
+                  "Tokens of each sample, comma-separated (overrides --samples and --tokens), e.g. 512,32768")
+      ->delimiter(',')
+      ->check(headscope::cli::in_range("--sample-tokens", 1, 1 << 20));
   cmd->add_option("--delay-ms", options->delay_between_samples_ms, "Sleep between samples (plays a live capture)")
       ->check(headscope::cli::in_range("--delay-ms", 0, 1e6));
   cmd->callback([out, options] {

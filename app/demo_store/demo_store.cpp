@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "core/store/schema_table.h"
 #include "core/store/writer.h"
 
 namespace headscope::app {
@@ -49,13 +50,18 @@ void attention_row(HeadKind kind, int q, int prompt_length, std::mt19937& rng, f
 }  // namespace
 
 void write_demo_store(const std::string& path, const DemoStoreOptions& options, const std::function<void(int)>& progress) {
+  std::vector<int> lengths = options.sample_tokens;
+  if (lengths.empty())
+    for (int s = 0; s < options.sample_count; ++s) lengths.push_back(std::max(8, options.token_count - s * 37));
+  const int longest = lengths.empty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
   store::StoreLayout layout;
+  layout.chunk_tokens = store::schema::chunk_tokens_for_samples(longest);
   layout.kind = store::RunKind::capture;
   layout.layer_count = options.layer_count;
   layout.head_count = options.head_count;
   layout.metrics = store::standard_metrics();
   for (const auto& head : options.pinned)
-    if (head.layer < options.layer_count && head.head < options.head_count) layout.pinned_heads.push_back(head);
+    if (longest <= options.max_pinned_tokens && head.layer < options.layer_count && head.head < options.head_count) layout.pinned_heads.push_back(head);
   store::Provenance provenance;
   provenance.command_line = "headscope make-demo-store " + path;
   provenance.model_name = "synthetic-" + std::to_string(options.layer_count) + "x" + std::to_string(options.head_count);
@@ -68,8 +74,8 @@ void write_demo_store(const std::string& path, const DemoStoreOptions& options, 
   const int L = options.layer_count, H = options.head_count, metric_count = static_cast<int>(layout.metrics.size());
   std::mt19937 rng(options.seed);
   std::normal_distribution<float> noise(0.0f, 1.0f);
-  for (int s = 0; s < options.sample_count; ++s) {
-    const int T = std::max(8, options.token_count - s * 37);
+  for (int s = 0; s < static_cast<int>(lengths.size()); ++s) {
+    const int T = std::max(1, lengths[static_cast<std::size_t>(s)]);
     const int prompt_length = T * 3 / 5;
     store::SampleRecord record;
     record.id = "demo-" + std::to_string(s);
@@ -120,7 +126,7 @@ void write_demo_store(const std::string& path, const DemoStoreOptions& options, 
     }
     writer->append(record);
     if (progress) progress(s);
-    if (options.delay_between_samples_ms > 0 && s + 1 < options.sample_count)
+    if (options.delay_between_samples_ms > 0 && s + 1 < static_cast<int>(lengths.size()))
       std::this_thread::sleep_for(std::chrono::milliseconds(options.delay_between_samples_ms));
   }
   writer->close();

@@ -2,6 +2,7 @@
 // written into every file, so an HDF5 client reads the same words docs/store-format.md gives.
 #include "core/store/schema_table.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/store/schema.h"
@@ -74,6 +75,40 @@ std::size_t dimension_size(const char* dimension, const StoreLayout& layout) {
   if (name == "layer_head") return 2;
   if (name == "pinned") return layout.pinned_heads.size();
   throw StoreError("schema: dimension '" + name + "' has no size in the layout");
+}
+
+std::vector<unsigned long long> chunk_shape(const DatasetSpec& spec, const StoreLayout& layout) {
+  std::vector<unsigned long long> inner;
+  unsigned long long row_values = 1;
+  for (std::size_t d = 1; d < spec.dims.size(); ++d) {
+    inner.push_back(dimension_size(spec.dims[d], layout));
+    row_values *= inner.back();
+  }
+  const unsigned long long rows = spec.chunk_rows == 0  ? static_cast<unsigned long long>(std::max(1, layout.chunk_tokens))
+                                  : spec.chunk_rows < 0 ? std::max<unsigned long long>(1, 65536 / std::max<unsigned long long>(row_values, 1))
+                                                        : static_cast<unsigned long long>(spec.chunk_rows);
+  const std::size_t value_bytes = spec.type == ElementType::metric && layout.metric_type == ValueType::float16 ? 2 : 4;
+  std::vector<unsigned long long> chunk{rows};
+  for (std::size_t d = 1; d < spec.dims.size(); ++d) {
+    const std::string name = spec.dims[d];
+    unsigned long long extent = std::max<unsigned long long>(inner[d - 1], 1);
+    if (spec.chunk_by_layer && name == "layer") extent = 1;
+    if (spec.chunk_by_layer && name == "head") {  // as many heads as fit kMaxChunkBytes, in equal groups
+      const unsigned long long fit = std::max<unsigned long long>(1, kMaxChunkBytes / (rows * value_bytes));
+      const unsigned long long groups = (extent + fit - 1) / fit;
+      extent = (extent + groups - 1) / groups;
+    }
+    chunk.push_back(extent);
+  }
+  return chunk;
+}
+
+int chunk_tokens_for_samples(std::int64_t longest_sample_tokens) {
+  const int standard = StoreLayout{}.chunk_tokens;
+  if (longest_sample_tokens <= 2048) return standard;
+  int tokens = standard;
+  while (tokens < longest_sample_tokens && tokens < 65536) tokens *= 2;
+  return tokens;
 }
 
 bool is_present(const DatasetSpec& spec, const StoreLayout& layout) {

@@ -4,6 +4,7 @@
 // tests/core/test_store_schema.cpp checks that docs/store-format.md documents every entry. The dimension
 // names are also the names HDF5 dimension scales will carry.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,13 @@ struct DatasetSpec {
                                     // an uncompressed chunk is rewritten in place (see writer.cpp)
   Presence presence = Presence::always;
   Repeat repeat = Repeat::once;
-  bool chunk_by_layer = false;      // chunk extent 1 along "layer" (a metric chunk is [chunk_tokens, 1, H])
+  bool chunk_by_layer = false;      // chunk extent 1 along "layer", and along "head" as many heads as keep
+                                    // the chunk within kMaxChunkBytes (a metric chunk is [chunk_tokens, 1, h])
 };
+
+// A metric chunk's bytes stay under this: with long-sample chunking (chunk_tokens_for_samples) a chunk
+// then holds a subset of a layer's heads, [chunk_tokens, 1, h].
+inline constexpr std::size_t kMaxChunkBytes = std::size_t(1) << 20;
 
 // Every dataset of a capture store, in creation order. /attention/heads is the one `fixed` entry.
 const std::vector<DatasetSpec>& capture_datasets();
@@ -42,6 +48,12 @@ const std::vector<DatasetSpec>& capture_datasets();
 // The size of a named dimension other than the first: layer, head, position/attending/attended (K),
 // feature (embedding width), layer_head (2). Throws StoreError for a name it does not know.
 std::size_t dimension_size(const char* dimension, const StoreLayout& layout);
+// The chunk shape (rank = dims.size()) of an entry in this layout: the one place chunking is decided.
+std::vector<unsigned long long> chunk_shape(const DatasetSpec& spec, const StoreLayout& layout);
+// The layout's chunk_tokens for a run whose longest sample has this many tokens: the default (256) for
+// short samples; past 2,048 tokens the next power of two at or above it (at most 65,536), so one head's
+// trace over a sample is one or two chunk reads (the sample may straddle a chunk boundary).
+int chunk_tokens_for_samples(std::int64_t longest_sample_tokens);
 bool is_present(const DatasetSpec& spec, const StoreLayout& layout);
 // The concrete dataset paths of an entry in this layout (one, one per metric or one per pinned head).
 std::vector<std::string> dataset_paths(const DatasetSpec& spec, const StoreLayout& layout);

@@ -140,24 +140,15 @@ static h5::ExtendibleSpec extendible_spec(const sc::DatasetSpec& spec, const std
   h5::ExtendibleSpec out;
   out.name = name;
   out.file_type = file_type(spec.type, l);
-  hsize_t row_values = 1;
-  for (std::size_t d = 1; d < spec.dims.size(); ++d) {
-    out.inner_dims.push_back(sc::dimension_size(spec.dims[d], l));
-    row_values *= out.inner_dims.back();
-  }
-  const hsize_t chunk_rows = spec.chunk_rows == 0   ? static_cast<hsize_t>(std::max(1, l.chunk_tokens))
-                             : spec.chunk_rows < 0 ? std::max<hsize_t>(1, 65536 / row_values)
-                                                   : static_cast<hsize_t>(spec.chunk_rows);
-  out.chunk.push_back(chunk_rows);
-  for (std::size_t d = 1; d < spec.dims.size(); ++d)
-    out.chunk.push_back(spec.chunk_by_layer && std::string(spec.dims[d]) == "layer" ? 1 : out.inner_dims[d - 1]);
+  for (std::size_t d = 1; d < spec.dims.size(); ++d) out.inner_dims.push_back(sc::dimension_size(spec.dims[d], l));
+  for (unsigned long long extent : sc::chunk_shape(spec, l)) out.chunk.push_back(static_cast<hsize_t>(extent));
   out.deflate_level = spec.compressed ? l.deflate_level : 0;
   out.dim_labels.assign(spec.dims.begin(), spec.dims.end());
   out.units = metric && spec.units[0] == '\0' ? metric->units : spec.units;
   out.description = metric ? spec.description + metric->description : spec.description;
   if (spec.type == sc::ElementType::metric) {  // appends touch every layer's chunk of the current tokens
-    const std::size_t chunk_bytes = chunk_rows * l.head_count * (l.metric_type == ValueType::float16 ? 2 : 4);
-    out.chunk_cache_bytes = std::max<std::size_t>(1 << 20, 4 * static_cast<std::size_t>(l.layer_count) * chunk_bytes);
+    const std::size_t layer_bytes = out.chunk[0] * l.head_count * (l.metric_type == ValueType::float16 ? 2 : 4);
+    out.chunk_cache_bytes = std::max<std::size_t>(1 << 20, 4 * static_cast<std::size_t>(l.layer_count) * layer_bytes);
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include "core/store/h5.h"
 #include "core/store/inspect.h"
 #include "core/store/reader.h"
+#include "core/store/schema_table.h"
 #include "core/store/writer.h"
 #include "core/util/half.h"
 #include "store_test_data.h"
@@ -317,4 +318,71 @@ TEST(Store, ReadableByH5dump) {
   std::string dump((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(dump.find("\"headscope\""), std::string::npos);
   EXPECT_NE(dump.find("DATASET \"entropy\""), std::string::npos);
+}
+
+// Issue 16: a 32k-token sample's trace of one head is one or two chunk reads, whatever sample precedes it,
+// and the values read back are those written (reading does not depend on the chunk shape).
+TEST(Store, LongSampleChunkingKeepsOneHeadTraceWithinTwoChunks) {
+  StoreLayout layout;
+  layout.layer_count = 3;
+  layout.head_count = 14;  // Qwen2.5-0.5B's heads
+  layout.metrics = {standard_metric("entropy")};
+  layout.chunk_tokens = schema::chunk_tokens_for_samples(32768);
+  ASSERT_EQ(layout.chunk_tokens, 32768);
+  const std::string path = (test::temp_dir() / "long.h5").string();
+  auto writer = StoreWriter::create(path, layout, Provenance{});
+  const int lengths[] = {700, 32768};
+  for (int length : lengths) {
+    SampleRecord record;
+    record.id = "s" + std::to_string(length);
+    record.prompt_length = length;
+    record.tokens.assign(static_cast<std::size_t>(length), 5);
+    std::vector<float> values(std::size_t(length) * 3 * 14);
+    for (std::size_t v = 0; v < values.size(); ++v) values[v] = static_cast<float>(v % 1009) / 64.0f;
+    record.metrics.push_back(values);
+    writer->append(record);
+  }
+  writer->close();
+
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t metric = H5Dopen2(file, "/metrics/entropy", H5P_DEFAULT);
+  const hid_t create = H5Dget_create_plist(metric);
+  hsize_t chunk[3] = {0, 0, 0};
+  ASSERT_EQ(H5Pget_chunk(create, 3, chunk), 3);
+  H5Pclose(create);
+  H5Dclose(metric);
+  H5Fclose(file);
+  EXPECT_EQ(chunk[1], 1u);
+  auto reader = StoreReader::open(path);
+  const auto info = reader->sample(1);
+  const hsize_t first_chunk = static_cast<hsize_t>(info.token_start) / chunk[0];
+  const hsize_t last_chunk = static_cast<hsize_t>(info.token_start + info.token_count - 1) / chunk[0];
+  EXPECT_LE(last_chunk - first_chunk + 1, 2u) << "chunk tokens " << chunk[0];
+  const auto trace = reader->head_trace("entropy", 1, {2, 13});
+  ASSERT_EQ(trace.size(), 32768u);
+  for (std::size_t t = 0; t < trace.size(); t += 997)
+    EXPECT_EQ(trace[t], stored(static_cast<float>(((t * 3 + 2) * 14 + 13) % 1009) / 64.0f, ValueType::float16));
+}
+
+static const schema::DatasetSpec& metric_spec() {
+  for (const auto& spec : schema::capture_datasets())
+    if (spec.type == schema::ElementType::metric) return spec;
+  throw StoreError("no metric entry in the schema table");
+}
+
+TEST(Store, LongSampleChunksOfManyHeadsStayWithinTheChunkByteBound) {
+  StoreLayout layout;
+  layout.layer_count = 2;
+  layout.head_count = 40;
+  layout.metrics = {standard_metric("entropy")};
+  layout.chunk_tokens = schema::chunk_tokens_for_samples(32768);
+  const auto chunk = schema::chunk_shape(metric_spec(), layout);
+  ASSERT_EQ(chunk.size(), 3u);
+  EXPECT_LE(chunk[0] * chunk[1] * chunk[2] * 2, schema::kMaxChunkBytes);
+  EXPECT_EQ(chunk[1], 1u);
+  EXPECT_GE(chunk[2] * ((40 + chunk[2] - 1) / chunk[2]), 40u);
+  EXPECT_EQ(schema::chunk_tokens_for_samples(512), StoreLayout{}.chunk_tokens);  // short runs keep the tuned default
+  layout.chunk_tokens = StoreLayout{}.chunk_tokens;
+  const auto standard = schema::chunk_shape(metric_spec(), layout);
+  EXPECT_EQ(standard[2], 40u);  // the default chunk holds a layer's every head, as before
 }
