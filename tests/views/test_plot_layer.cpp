@@ -8,6 +8,7 @@
 
 #include "views/plot/colormap.h"
 #include "views/plot/figure_export.h"
+#include "views/plot/lod.h"
 #include "views/plot/plot.h"
 #include "views/plot/ticks.h"
 
@@ -183,4 +184,74 @@ TEST(Plot, WheelZoomsAboutThePointerAndDoubleClickFitsAgain) {
   plot::end_plot();
   EXPECT_TRUE(state.x_zoomed);
   EXPECT_LT(state.x.size(), 9.5 * 0.8);
+}
+
+// Issue 16: the per-pixel-column reductions equal a brute-force reduction, NaNs skipped, for bin counts
+// that do and do not divide the value count.
+TEST(PlotLod, MinMaxAndMaxPerColumnEqualBruteForce) {
+  std::vector<float> ys(10007);
+  for (std::size_t i = 0; i < ys.size(); ++i) ys[i] = i % 113 == 5 ? NAN : static_cast<float>(std::sin(0.37 * i) * (1 + i % 7));
+  for (int i = 200; i < 260; ++i) ys[static_cast<std::size_t>(i)] = NAN;  // an all-NaN stretch
+  for (int bins : {1, 7, 640, 1600, 5000}) {
+    const std::int64_t first = 13, count = 9900;
+    std::vector<float> mins(static_cast<std::size_t>(bins)), maxs(static_cast<std::size_t>(bins));
+    plot::min_max_per_bin(ys.data(), 1, first, count, bins, mins.data(), maxs.data());
+    std::int64_t covered = 0;
+    for (int p = 0; p < bins; ++p) {
+      float lo = INFINITY, hi = -INFINITY;
+      const auto begin = p * count / bins, end = (p + 1) * count / bins;
+      covered += end - begin;
+      for (auto i = begin; i < end; ++i)
+        if (!std::isnan(ys[static_cast<std::size_t>(first + i)])) lo = std::min(lo, ys[static_cast<std::size_t>(first + i)]), hi = std::max(hi, ys[static_cast<std::size_t>(first + i)]);
+      if (std::isinf(lo)) {
+        EXPECT_TRUE(std::isnan(mins[static_cast<std::size_t>(p)]) && std::isnan(maxs[static_cast<std::size_t>(p)]));
+      } else {
+        EXPECT_EQ(mins[static_cast<std::size_t>(p)], lo) << "bins " << bins << " bin " << p;
+        EXPECT_EQ(maxs[static_cast<std::size_t>(p)], hi) << "bins " << bins << " bin " << p;
+      }
+    }
+    EXPECT_EQ(covered, count);
+  }
+  const int rows = 3, cols = 1000;
+  std::vector<float> matrix(std::size_t(rows) * cols);
+  for (std::size_t i = 0; i < matrix.size(); ++i) matrix[i] = i % 17 == 0 ? NAN : static_cast<float>((i * 7919) % 1013);
+  std::vector<float> reduced(std::size_t(rows) * 97);
+  plot::max_per_column_bin(matrix.data(), rows, cols, 50, 900, 97, reduced.data());
+  for (int r = 0; r < rows; ++r)
+    for (int p = 0; p < 97; ++p) {
+      float hi = -INFINITY;
+      for (int c = 50 + p * 900 / 97; c < 50 + (p + 1) * 900 / 97; ++c)
+        if (!std::isnan(matrix[std::size_t(r) * cols + c])) hi = std::max(hi, matrix[std::size_t(r) * cols + c]);
+      EXPECT_EQ(reduced[std::size_t(r) * 97 + p], hi);
+    }
+}
+
+// A 32k-value line over an 800-pixel plot draws about two points per pixel column, not one per value;
+// zoomed in to 100 values it draws those values exactly.
+TEST(PlotLod, LongLinesDrawPerPixelColumnAndZoomReachesValues) {
+  std::vector<float> ys(32768);
+  for (std::size_t i = 0; i < ys.size(); ++i) ys[i] = static_cast<float>(std::sin(0.01 * i));
+  CountingCanvas canvas;
+  plot::begin_plot(canvas, "long", {{0, 0}, {800, 300}}, nullptr, plot::plot_no_legend);
+  plot::plot_line("trace", ys.data(), static_cast<int>(ys.size()));
+  plot::end_plot();
+  EXPECT_GT(canvas.polyline_points, 200);
+  EXPECT_LE(canvas.polyline_points, 2 * 800);
+  CountingCanvas zoomed;
+  plot::PlotState state;
+  state.x_zoomed = true;
+  state.x = {1000 - 0.5, 1100 - 0.5};
+  plot::begin_plot(zoomed, "long", {{0, 0}, {800, 300}}, &state, plot::plot_no_legend);
+  plot::plot_line("trace", ys.data(), static_cast<int>(ys.size()));
+  plot::end_plot();
+  EXPECT_GE(zoomed.polyline_points, 100);
+  EXPECT_LE(zoomed.polyline_points, 102);  // the visible values and one either side
+  // A 14 × 32768 heatmap is one texture no wider than the plot.
+  std::vector<float> cells(14 * 32768, 0.5f);
+  CountingCanvas heat;
+  plot::begin_plot(heat, "heat", {{0, 0}, {800, 300}});
+  plot::plot_heatmap("v", cells.data(), 14, 32768, plot::Colormap::get(plot::ColormapId::viridis), 0, 1, 1);
+  plot::end_plot();
+  EXPECT_EQ(heat.images, 1);
+  EXPECT_LE(heat.pixels.size(), std::size_t(14) * 800);
 }

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "views/plot/lod.h"
 #include "views/plot/ticks.h"
 
 namespace headscope::plot {
@@ -286,12 +287,38 @@ void add_series_item(const std::string& label, Series series, bool draw_line) {
   item.fit = [series](Bounds& b) { fit_series(series, b); };
   item.draw = [series, item_style, draw_line](Canvas& canvas, const Transform& transform) {
     std::vector<Vec2> run;
-    run.reserve(static_cast<std::size_t>(series.count));
     auto flush = [&] {
       if (draw_line && run.size() >= 2) canvas.polyline(run.data(), static_cast<int>(run.size()), item_style.color, item_style.line_width);
       run.clear();
     };
-    for (int i = 0; i < series.count; ++i) {
+    // x = index: only the visible indices (and one either side) are drawn, and when they outnumber the
+    // pixel columns, one min-max stroke per column (lod.h) instead of one segment per value.
+    IndexRange drawn{0, series.count};
+    if (!series.xs) {
+      drawn = visible_indices(std::min(transform.x.min, transform.x.max) - 1, std::max(transform.x.min, transform.x.max) + 1,
+                              series.count);
+      const int columns = std::max(1, static_cast<int>(std::ceil(std::abs(transform.area.width()))));
+      if (draw_line && item_style.marker_radius <= 0 && series.stride % sizeof(float) == 0 && drawn.count > 2 * columns) {
+        std::vector<float> mins(static_cast<std::size_t>(columns)), maxs(static_cast<std::size_t>(columns));
+        min_max_per_bin(series.ys, series.stride / static_cast<int>(sizeof(float)), drawn.first, drawn.count, columns,
+                        mins.data(), maxs.data());
+        run.reserve(2 * static_cast<std::size_t>(columns));
+        for (int p = 0; p < columns; ++p) {
+          if (std::isnan(mins[static_cast<std::size_t>(p)])) {
+            flush();
+            continue;
+          }
+          const double x = drawn.first + 0.5 * (bin_begin(p, drawn.count, columns) + bin_begin(p + 1, drawn.count, columns) - 1);
+          const float lo = mins[static_cast<std::size_t>(p)], hi = maxs[static_cast<std::size_t>(p)];
+          run.push_back(transform.to_canvas(x, p % 2 ? lo : hi));  // zig-zag: each column a vertical stroke
+          run.push_back(transform.to_canvas(x, p % 2 ? hi : lo));
+        }
+        flush();
+        return;
+      }
+    }
+    run.reserve(static_cast<std::size_t>(drawn.count));
+    for (int i = static_cast<int>(drawn.first); i < drawn.first + drawn.count; ++i) {
       const double y = series.y(i);
       if (!std::isfinite(y)) {  // NaN breaks the line (e.g. IAF over prompt tokens)
         flush();
@@ -472,17 +499,30 @@ void plot_heatmap(const std::string& label, const float* values, int rows, int c
   image.width = cols;
   image.height = rows;
   const Colormap* map = &colormap;
-  image.fill = [values, rows, cols, map, vmin, vmax](std::uint32_t* rgba) {
-    const std::size_t total = std::size_t(rows) * std::size_t(cols);
-    for (std::size_t i = 0; i < total; ++i) rgba[i] = map->rgba(values[i], vmin, vmax);
-  };
-  item.draw = [image, rows, cols](Canvas& canvas, const Transform& t) {
+  // The texture holds the visible columns only; when they outnumber the pixel columns, one texel per
+  // pixel column holding each row's max over the column's cells (lod.h), so a 32k-token row stays within
+  // texture limits and costs what a 1k-token one does. Export reduces the same way at its resolution.
+  item.draw = [image, values, rows, cols, map, vmin, vmax](Canvas& canvas, const Transform& t) {
+    const IndexRange visible = visible_indices(t.x.min, t.x.max, cols);
+    if (visible.count == 0 || rows <= 0) return;
+    const int pixels = std::max(1, static_cast<int>(std::ceil(std::abs(t.area.width()))));
+    const int bins = static_cast<int>(std::min<std::int64_t>(visible.count, pixels));
+    ImageSource shown = image;
+    shown.width = bins;
+    for (std::int64_t part : {visible.first, visible.count, static_cast<std::int64_t>(bins)})
+      shown.version = shown.version * 1099511628211ull ^ static_cast<std::uint64_t>(part);
+    const int first = static_cast<int>(visible.first), count = static_cast<int>(visible.count);
+    shown.fill = [values, rows, cols, map, vmin, vmax, first, count, bins](std::uint32_t* rgba) {
+      std::vector<float> reduced(std::size_t(rows) * bins);
+      max_per_column_bin(values, rows, cols, first, count, bins, reduced.data());
+      for (std::size_t i = 0; i < reduced.size(); ++i) rgba[i] = map->rgba(reduced[i], vmin, vmax);
+    };
     // Row 0 is the image's top row; where the y axis grows upwards it belongs at the bottom.
-    const Vec2 a = t.to_canvas(-0.5, -0.5), b = t.to_canvas(cols - 0.5, rows - 0.5);
+    const Vec2 a = t.to_canvas(visible.first - 0.5, -0.5), b = t.to_canvas(visible.first + visible.count - 0.5, rows - 0.5);
     const Rect rect{{std::min(a.x, b.x), std::min(a.y, b.y)}, {std::max(a.x, b.x), std::max(a.y, b.y)}};
     const bool row0_at_top = a.y < b.y;
     const bool col0_at_left = a.x < b.x;
-    canvas.image(image, rect, {col0_at_left ? 0.0f : 1.0f, row0_at_top ? 0.0f : 1.0f},
+    canvas.image(shown, rect, {col0_at_left ? 0.0f : 1.0f, row0_at_top ? 0.0f : 1.0f},
                  {col0_at_left ? 1.0f : 0.0f, row0_at_top ? 1.0f : 0.0f});
   };
   const PlotContext* owner = &plot;
