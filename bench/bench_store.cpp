@@ -137,7 +137,37 @@ TraceTiming time_trace_reads(const std::string& path, std::int64_t samples) {
 
 }  // namespace
 
+// `--trace-of FILE`: the chunk shape of /metrics/entropy and cold / warm reads of 20 heads' traces over
+// the file's longest sample (a 32k-token demo store: headscope make-demo-store --sample-tokens 512,32768).
+int time_long_traces(const std::string& path) {
+  auto reader = StoreReader::open(path);
+  std::int64_t longest = 0;
+  for (std::int64_t s = 0; s < reader->sample_count(); ++s)
+    if (reader->sample(s).token_count > reader->sample(longest).token_count) longest = s;
+  const auto& layout = reader->layout();
+  std::mt19937 rng(11);
+  double cold = 0, warm = 0;
+  const int reads = 20;
+  for (int r = 0; r < reads; ++r) {
+    auto fresh = StoreReader::open(path);
+    const HeadRef head{static_cast<int>(rng() % layout.layer_count), static_cast<int>(rng() % layout.head_count)};
+    auto start = Clock::now();
+    auto trace = fresh->head_trace("entropy", longest, head);
+    cold += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    start = Clock::now();
+    trace = fresh->head_trace("entropy", longest, head);
+    warm += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  }
+  const auto info = reader->sample(longest);
+  const std::int64_t chunks = (info.token_start + info.token_count - 1) / layout.chunk_tokens - info.token_start / layout.chunk_tokens + 1;
+  std::printf("%s: sample %lld (%d tokens), chunk_tokens %d: one head's trace spans %lld chunks; read cold %.2f ms, warm %.2f ms\n",
+              path.c_str(), static_cast<long long>(longest), info.token_count, layout.chunk_tokens, static_cast<long long>(chunks),
+              cold / reads, warm / reads);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 3 && !std::strcmp(argv[1], "--trace-of")) return time_long_traces(argv[2]);
   int samples = 100, long_samples = 1000, deflate = 1;
   std::string dir = "/tmp/headscope-bench-store";
   std::vector<int> chunks{64, 256, 512};

@@ -55,7 +55,7 @@ void write_demo_store(const std::string& path, const DemoStoreOptions& options, 
     for (int s = 0; s < options.sample_count; ++s) lengths.push_back(std::max(8, options.token_count - s * 37));
   const int longest = lengths.empty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
   store::StoreLayout layout;
-  layout.chunk_tokens = store::schema::chunk_tokens_for_samples(longest);
+  layout.chunk_tokens = options.chunk_tokens > 0 ? options.chunk_tokens : store::schema::chunk_tokens_for_samples(longest);
   layout.kind = store::RunKind::capture;
   layout.layer_count = options.layer_count;
   layout.head_count = options.head_count;

@@ -39,8 +39,9 @@ struct DatasetSpec {
 };
 
 // A metric chunk's bytes stay under this: with long-sample chunking (chunk_tokens_for_samples) a chunk
-// then holds a subset of a layer's heads, [chunk_tokens, 1, h].
-inline constexpr std::size_t kMaxChunkBytes = std::size_t(1) << 20;
+// then holds a subset of a layer's heads, [chunk_tokens, 1, h] (one head at 32k float16 tokens), so a
+// trace read decompresses its own head only and the reader's default 1 MiB chunk cache holds it.
+inline constexpr std::size_t kMaxChunkBytes = std::size_t(64) << 10;
 
 // Every dataset of a capture store, in creation order. /attention/heads is the one `fixed` entry.
 const std::vector<DatasetSpec>& capture_datasets();
