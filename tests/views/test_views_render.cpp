@@ -12,6 +12,7 @@
 
 #include "core/store/reader.h"
 #include "view_test_support.h"
+#include "views/data/attention_tiles.h"
 #include "views/data/live_run_data.h"
 #include "views/plot/canvas_imgui.h"
 #include "views/view_registry.h"
@@ -187,4 +188,72 @@ TEST(AttentionQueue, ANewerRequestWithTheSameTagReplacesTheQueuedOne) {
   EXPECT_EQ(first.tag, "matrix");
   EXPECT_EQ(first.sample, 3);
   EXPECT_EQ(first.head, (store::HeadRef{4, 5}));
+}
+
+namespace {
+
+// Answers each tile at once (no thread), recording what was asked: rows × bins cells of ones on the diagonal.
+class ImmediateTileSource : public views::AttentionSource {
+ public:
+  explicit ImmediateTileSource(int tokens) : tokens_(tokens) {}
+  bool available() const override { return true; }
+  std::string reason() const override { return {}; }
+  void request(const views::AttentionRequest& request) override {
+    ++requests;
+    auto result = std::make_shared<views::AttentionResult>();
+    result->request = request;
+    result->token_count = tokens_;
+    const auto spec = views::attention_tile(tokens_, request.level, request.tile_row, request.tile_col);
+    result->rows = spec.row_count;
+    result->cols = spec.key_bins();
+    result->values.assign(std::size_t(result->rows) * result->cols, 0.5f);
+    cells += std::int64_t(result->rows) * result->cols;
+    result->serial = static_cast<std::uint64_t>(requests);
+    latest_ = result;
+  }
+  std::shared_ptr<const views::AttentionResult> latest(const std::string&) const override { return latest_; }
+  bool busy(const std::string&) const override { return false; }
+  int requests = 0;
+  std::int64_t cells = 0;
+
+ private:
+  int tokens_;
+  std::shared_ptr<const views::AttentionResult> latest_;
+};
+
+}  // namespace
+
+// Issue 16: a 32k-token sample, zoomed out: the view asks for no more cells than the plot has pixels
+// (never the 32k² matrix), and zoomed in to 100 tokens it asks for exact cells of that region only.
+TEST(ViewsRender, AttentionOfALongSampleRequestsOnlyTheVisibleCells) {
+  const auto dir = test::temp_dir();
+  app::DemoStoreOptions options;
+  options.layer_count = 1;
+  options.head_count = 2;
+  options.sample_tokens = {32768};
+  options.pinned = {};
+  const auto path = (dir / "long.h5").string();
+  app::write_demo_store(path, options);
+  test::HeadlessImGui imgui(1000, 800);
+  views::DirectRunData run(path);
+  views::Selection selection{{0, 1}, 0};
+  views::ViewStates states;
+  const views::FigureView& view = *views::find_figure_view("attention-matrix");
+  plot::RecordingTextureProvider textures;
+  ImmediateTileSource source(32768);
+  views::ViewContext context{&run, &selection, &source};
+  for (int frame = 0; frame < 60; ++frame) render_frame(imgui, textures, view, context, states);
+  const std::int64_t pixels = 1000 * 800;
+  EXPECT_GT(source.requests, 0);
+  EXPECT_LE(source.cells, pixels);
+  EXPECT_EQ(states.attention_matrix.requested_cells, source.cells);
+  const int zoomed_out_requests = source.requests;
+  states.attention_matrix.plot.x_zoomed = states.attention_matrix.plot.y_zoomed = true;
+  states.attention_matrix.plot.x = {20000 - 0.5, 20100 - 0.5};
+  states.attention_matrix.plot.y = {20000 - 0.5, 20100 - 0.5};
+  const std::int64_t before = source.cells;
+  for (int frame = 0; frame < 30; ++frame) render_frame(imgui, textures, view, context, states);
+  EXPECT_GT(source.requests, zoomed_out_requests);
+  EXPECT_LE(source.cells - before, 4 * std::int64_t(views::kTileCells) * views::kTileCells);  // level 0: at most 2×2 tiles
+  EXPECT_EQ(source.latest("")->request.level, 0);
 }

@@ -28,7 +28,8 @@ bool LatestRequestQueue::contains(const std::string& tag) const {
   return std::any_of(queue_.begin(), queue_.end(), [&](const AttentionRequest& q) { return q.tag == tag; });
 }
 
-QueuedAttentionSource::QueuedAttentionSource(Compute compute) : compute_(std::move(compute)) {
+QueuedAttentionSource::QueuedAttentionSource(Compute compute, std::function<std::string()> status)
+    : compute_(std::move(compute)), status_(std::move(status)) {
   worker_ = std::thread([this] { run(); });
 }
 
@@ -60,6 +61,11 @@ std::shared_ptr<const AttentionResult> QueuedAttentionSource::latest(const std::
 bool QueuedAttentionSource::busy(const std::string& tag) const {
   std::lock_guard<std::mutex> lock(mutex_);
   return running_tag_ == tag || queue_.contains(tag);
+}
+
+std::string QueuedAttentionSource::status(const std::string& tag) const {
+  if (!status_ || !busy(tag)) return {};
+  return status_();
 }
 
 void QueuedAttentionSource::run() {

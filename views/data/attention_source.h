@@ -24,15 +24,21 @@ struct AttentionRequest {
   std::string run_path;       // the store whose sample is meant (its model and tokens)
   std::int64_t sample = 0;
   store::HeadRef head;
+  // level >= 0: one tile of the matrix at that zoom level (attention_tiles.h), never the full S×S;
+  // level -1: the full [query, key] matrix (short samples, tests).
+  int level = -1;
+  int tile_row = 0, tile_col = 0;
   bool operator==(const AttentionRequest& o) const {
-    return tag == o.tag && run_path == o.run_path && sample == o.sample && head == o.head;
+    return tag == o.tag && run_path == o.run_path && sample == o.sample && head == o.head && level == o.level &&
+           tile_row == o.tile_row && tile_col == o.tile_col;
   }
 };
 
 struct AttentionResult {
   AttentionRequest request;
   int token_count = 0;
-  std::vector<float> values;  // [query, key]
+  int rows = 0, cols = 0;     // the shape of `values`: token_count² for the full matrix, a tile's otherwise
+  std::vector<float> values;  // [rows, cols]: [query, key], or a tile (attention_tiles.h)
   std::string error;          // non-empty: the computation failed, with the reason
   std::uint64_t serial = 0;
 };
@@ -49,6 +55,8 @@ class AttentionSource {
   virtual std::shared_ptr<const AttentionResult> latest(const std::string& tag) const = 0;
   // True while a request with `tag` is queued or being computed.
   virtual bool busy(const std::string& tag) const = 0;
+  // What the source is doing for `tag` while busy, for a progress line ("running the model over …"); "".
+  virtual std::string status(const std::string&) const { return {}; }
 };
 
 class NoModelAttentionSource : public AttentionSource {
@@ -82,17 +90,20 @@ class LatestRequestQueue {
 class QueuedAttentionSource : public AttentionSource {
  public:
   using Compute = std::function<AttentionResult(const AttentionRequest&)>;
-  explicit QueuedAttentionSource(Compute compute);
+  // status: called from the UI thread while a request runs (must be thread-safe); may be null.
+  explicit QueuedAttentionSource(Compute compute, std::function<std::string()> status = nullptr);
   ~QueuedAttentionSource() override;
   bool available() const override { return true; }
   std::string reason() const override { return {}; }
   void request(const AttentionRequest& request) override;
   std::shared_ptr<const AttentionResult> latest(const std::string& tag) const override;
   bool busy(const std::string& tag) const override;
+  std::string status(const std::string& tag) const override;
 
  private:
   void run();
   Compute compute_;
+  std::function<std::string()> status_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   LatestRequestQueue queue_;

@@ -541,6 +541,47 @@ void plot_heatmap(const std::string& label, const float* values, int rows, int c
   plot.items.push_back(std::move(item));
 }
 
+void plot_heatmap_in(const std::string& label, const float* values, int rows, int cols, const Colormap& colormap,
+                     double vmin, double vmax, std::uint64_t content_version, Range x, Range y) {
+  PlotContext& plot = require_plot("plot_heatmap_in");
+  Item item;
+  item.label = label;
+  item.legend = LegendKind::none;
+  item.exact_fit = true;
+  item.fit = [x, y](Bounds& b) { b.add_x(x.min), b.add_x(x.max), b.add_y(y.min), b.add_y(y.max); };
+  ImageSource image;
+  image.key = std::hash<std::string>{}(plot.id + "\x1f" + label);
+  image.version = content_version;
+  for (std::uint64_t part : {static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(values)),
+                             static_cast<std::uint64_t>(rows), static_cast<std::uint64_t>(cols),
+                             static_cast<std::uint64_t>(colormap.id()), std::hash<double>{}(vmin), std::hash<double>{}(vmax)})
+    image.version = image.version * 1099511628211ull ^ part;
+  image.width = cols;
+  image.height = rows;
+  const Colormap* map = &colormap;
+  image.fill = [values, rows, cols, map, vmin, vmax](std::uint32_t* rgba) {
+    for (std::size_t i = 0; i < std::size_t(rows) * std::size_t(cols); ++i) rgba[i] = map->rgba(values[i], vmin, vmax);
+  };
+  item.draw = [image, x, y](Canvas& canvas, const Transform& t) {
+    const Vec2 a = t.to_canvas(x.min, y.min), b = t.to_canvas(x.max, y.max);
+    const Rect rect{{std::min(a.x, b.x), std::min(a.y, b.y)}, {std::max(a.x, b.x), std::max(a.y, b.y)}};
+    canvas.image(image, rect, {a.x < b.x ? 0.0f : 1.0f, a.y < b.y ? 0.0f : 1.0f}, {a.x < b.x ? 1.0f : 0.0f, a.y < b.y ? 1.0f : 0.0f});
+  };
+  const PlotContext* owner = &plot;
+  item.hover = [owner, values, rows, cols, label, x, y](const Transform& t, Vec2 mouse) {
+    std::optional<HoverHit> hit;
+    const double dx = t.from_x(mouse.x), dy = t.from_y(mouse.y);
+    const int c = static_cast<int>(std::floor((dx - x.min) / x.size() * cols)), r = static_cast<int>(std::floor((dy - y.min) / y.size() * rows));
+    if (c < 0 || r < 0 || c >= cols || r >= rows) return hit;
+    std::string text = (visible_label(label) ? label + ": " : std::string()) + format_number(values[std::size_t(r) * cols + c]) + "\n";
+    text += (owner->x_axis.label.empty() ? "x" : owner->x_axis.label) + ": " + owner->x_axis.value_label(std::round(dx)) + "\n";
+    text += (owner->y_axis.label.empty() ? "y" : owner->y_axis.label) + ": " + owner->y_axis.value_label(std::round(dy));
+    hit = HoverHit{0, std::round(dx), std::round(dy), text};
+    return hit;
+  };
+  plot.items.push_back(std::move(item));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // 4. layout: limits, ticks, margins
 // ---------------------------------------------------------------------------------------------------

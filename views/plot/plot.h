@@ -134,6 +134,11 @@ void plot_reference_line(const std::string& label, Axis axis, double value);
 void plot_heatmap(const std::string& label, const float* values, int rows, int cols, const Colormap& colormap,
                   double vmin, double vmax, std::uint64_t content_version);
 
+// The same matrix filling the data rectangle x × y (a tile of a larger matrix: cell (r, c) spans
+// x.min + c·w .. x.min + (c+1)·w with w = x.size() / cols). Drawn as given: no level-of-detail reduction.
+void plot_heatmap_in(const std::string& label, const float* values, int rows, int cols, const Colormap& colormap,
+                     double vmin, double vmax, std::uint64_t content_version, Range x, Range y);
+
 PlotResult end_plot();
 
 // A centred message in place of a figure ("no samples yet", "loading …").
