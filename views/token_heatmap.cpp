@@ -41,8 +41,9 @@ void draw_token_heatmap(plot::Canvas& canvas, plot::Rect frame, ViewContext& con
     for (int t = 0; t < tokens; ++t)
       for (int h = 0; h < heads; ++h) state.transposed[std::size_t(h) * tokens + t] = slice->values[std::size_t(t) * heads + h];
     state.transposed_serial = slice->serial;
+    state.range = finite_range(state.transposed.data(), state.transposed.size());
   }
-  const ValueRange range = finite_range(state.transposed.data(), state.transposed.size());
+  const ValueRange& range = state.range;
   const plot::Colormap& colormap = plot::Colormap::get(state.colormap);
   const std::vector<std::string>* text = texts.get();
   if (plot::begin_plot(canvas, "token-heatmap", frame, &state.plot)) {

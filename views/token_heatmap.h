@@ -16,6 +16,7 @@ struct TokenHeatmapState {
   plot::PlotState plot;
   std::vector<float> transposed;  // [head, token], cached from the [token, head] slice
   std::uint64_t transposed_serial = 0;
+  ValueRange range;               // finite range of `transposed`, computed with it
 };
 
 void token_heatmap_controls(TokenHeatmapState& state, const RunInfo& info);

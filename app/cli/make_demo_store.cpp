@@ -28,6 +28,7 @@ void setup(CLI::App& app) {
       ->check(headscope::cli::in_range("--sample-tokens", 1, 1 << 20));
   cmd->add_option("--chunk-tokens", options->chunk_tokens, "Metric chunk tokens (default: as a capture of these lengths)")
       ->check(headscope::cli::in_range("--chunk-tokens", 1, 1 << 20));
+  cmd->add_option("--model", options->model_path, "Record this model folder as the run's model (attention recompute)");
   cmd->add_option("--delay-ms", options->delay_between_samples_ms, "Sleep between samples (plays a live capture)")
       ->check(headscope::cli::in_range("--delay-ms", 0, 1e6));
   cmd->callback([out, options] {

@@ -65,7 +65,7 @@ void write_demo_store(const std::string& path, const DemoStoreOptions& options, 
   store::Provenance provenance;
   provenance.command_line = "headscope make-demo-store " + path;
   provenance.model_name = "synthetic-" + std::to_string(options.layer_count) + "x" + std::to_string(options.head_count);
-  provenance.model_path = "(synthetic: no model)";
+  provenance.model_path = options.model_path.empty() ? "(synthetic: no model)" : options.model_path;
   provenance.model_config_json = "{\"n_layer\": " + std::to_string(options.layer_count) +
                                  ", \"n_head\": " + std::to_string(options.head_count) + "}";
   provenance.settings_json = "{\"source\": \"synthetic demo store\", \"seed\": " + std::to_string(options.seed) + "}";

@@ -20,6 +20,8 @@ struct DemoStoreOptions {
   int token_count = 1024;                 // tokens of the first sample; later ones are a little shorter
   std::vector<int> sample_tokens;         // non-empty: the tokens of each sample (sample_count = its size)
   std::vector<store::HeadRef> pinned = {{0, 0}, {5, 1}, {15, 3}, {31, 7}};  // out-of-range ones are dropped
+  std::string model_path;                 // non-empty: recorded as the run's model, so the workbench can
+                                          // recompute unpinned heads (token ids are < 41: any vocabulary)
   int chunk_tokens = 0;                   // metric chunk token extent; 0 = as a capture of these lengths would
   int max_pinned_tokens = 4096;           // a longer sample stores no pinned heads (T² values each): none pinned
   std::uint32_t seed = 7;
