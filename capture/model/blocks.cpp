@@ -149,8 +149,9 @@ bool fused_softmax_applies(const at::Tensor& q, const BlockContext& context) {
 
 // Query rows per block for this layer: all of them when the whole [batch, head, query, key] block fits
 // the budget (or autograd needs one graph, or the observer wants the pattern whole), else as many as fit.
-// Bytes per score entry: the fused softmax writes float32 probabilities in place (float32 runs) or beside
-// the bfloat16 scores with a bfloat16 copy for P·V (8); the torch-op path keeps about four copies (16).
+// Bytes per score entry: the fused softmax writes float32 probabilities in place (float32 runs: 4); a
+// bfloat16 run keeps bfloat16 scores, float32 probabilities and a bfloat16 copy for P·V (8), and its GEMMs
+// convert to float32 on CPUs without native bfloat16 (8 more: 16); the torch-op path keeps about four copies (16).
 std::int64_t query_block_rows(int layer, std::int64_t batch, std::int64_t heads, std::int64_t query_count,
                               std::int64_t key_count, bool fused, bool bf16, const BlockContext& context) {
   const ForwardOptions& options = *context.options;
@@ -158,7 +159,7 @@ std::int64_t query_block_rows(int layer, std::int64_t batch, std::int64_t heads,
   if (context.wants(ProbePoint::pattern, layer) && !options.observer->takes_pattern_blocks()) return query_count;
   const double budget = static_cast<double>(options.attention_budget_bytes ? options.attention_budget_bytes
                                                                            : default_attention_budget());
-  const double bytes_per_row = static_cast<double>(batch * heads * key_count) * (fused ? (bf16 ? 8 : 4) : 16);
+  const double bytes_per_row = static_cast<double>(batch * heads * key_count) * (fused && !bf16 ? 4 : 16);
   const auto rows = static_cast<std::int64_t>(budget / bytes_per_row);
   return std::clamp<std::int64_t>(rows, std::min(kMinimumQueryBlock, query_count), query_count);
 }

@@ -131,7 +131,7 @@ Model::RopeTables Model::rope_tables(std::int64_t first, std::int64_t count) con
 std::uint64_t default_attention_budget() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   const std::uint64_t physical = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
-  return std::clamp<std::uint64_t>(physical / 16, std::uint64_t{256} << 20, std::uint64_t{1} << 30);
+  return std::clamp<std::uint64_t>(physical / 16, std::uint64_t{128} << 20, std::uint64_t{512} << 20);
 }
 
 double Model::score_divisor(int layer) const {

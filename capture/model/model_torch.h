@@ -89,7 +89,8 @@ struct ForwardOptions {
 };
 
 inline constexpr std::int64_t kMinimumQueryBlock = 16;
-// The default attention budget: 1/16 of physical memory, between 256 MiB and 1 GiB.
+// The default attention budget: 1/16 of physical memory, between 128 and 512 MiB (so that a 32k-token
+// sample stays within 2 GiB of a 2k-token one: the budget, half of it for MLP chunks, and linear terms).
 std::uint64_t default_attention_budget();
 
 struct ForwardResult {

@@ -30,6 +30,7 @@
 #include "core/io/sample_source.h"
 #include "core/store/file_replace.h"
 #include "core/store/reader.h"
+#include "core/store/schema_table.h"
 #include "core/store/writer.h"
 
 namespace headscope::capture {
@@ -64,6 +65,7 @@ struct CaptureSession::Impl {
   void setup();
   std::string where(const io::PromptRecord& prompt) const;
   std::int64_t check_samples() const;
+  std::int64_t longest_sample_tokens() const;
   bool choose_store_path();
   void finish_store();
   std::string resume_advice() const;
@@ -191,6 +193,29 @@ std::string CaptureSession::Impl::where(const io::PromptRecord& prompt) const {
 
 // Reads every requested sample once, before a store is replaced: duplicate ids, text with no tokenizer to
 // read it, token ids outside the vocabulary. Returns how many samples the run takes.
+// The longest sample of the run in tokens (prompt plus generated or latent steps), for the store's chunk
+// layout. Only a text longer than the long-sample threshold in bytes is tokenized: a token is at least a
+// byte, so a shorter text cannot be a long sample.
+std::int64_t CaptureSession::Impl::longest_sample_tokens() const {
+  constexpr std::size_t kLongSample = 2048;
+  const std::int64_t extra = settings.mode == CaptureMode::generate ? settings.generate_tokens
+                             : settings.mode == CaptureMode::latent ? settings.latent_steps : 0;
+  io::SampleReader reader(sample_paths(settings));
+  std::int64_t longest = 0, count = 0;
+  while (settings.max_samples < 0 || count < settings.max_samples) {
+    const auto prompt = reader.next();
+    if (!prompt) break;
+    ++count;
+    std::int64_t tokens = static_cast<std::int64_t>(prompt->ids.size());
+    if (prompt->ids.empty() && tokenizer) {
+      tokens = static_cast<std::int64_t>(prompt->text.size()) + 1;
+      if (prompt->text.size() > kLongSample) tokens = static_cast<std::int64_t>(tokenizer->encode(prompt->text).size()) + 1;
+    }
+    longest = std::max(longest, tokens + extra);
+  }
+  return longest;
+}
+
 std::int64_t CaptureSession::Impl::check_samples() const {
   io::SampleReader reader(sample_paths(settings));
   std::set<std::string> seen;
@@ -304,6 +329,7 @@ void CaptureSession::Impl::setup() {
   layout.flow_size = std::max(0, s.flow_size);
   layout.pinned_heads = s.pinned_heads;
   layout.embedding_dim = config.hidden_size;
+  layout.chunk_tokens = store::schema::chunk_tokens_for_samples(longest_sample_tokens());  // one head's trace: 1-2 chunks
   store::Provenance provenance;
   provenance.command_line = s.command_line;
   provenance.model_name = fs::absolute(folder).lexically_normal().filename().string();

@@ -62,7 +62,7 @@ struct CaptureCommand {
     visit(OptionSpec{"--threads", "CPU threads (0: all cores; more than the cores are capped at them)"}.in(0, kManySteps), &C::threads);
     visit(OptionSpec{"--memory-budget",
                      "MiB for one layer's attention: long sequences run it in blocks of query rows that fit "
-                     "(0: 1/16 of memory, 256 MiB to 1 GiB)"}.in(0, std::int64_t{1} << 30),
+                     "(0: 1/16 of memory, 128 to 512 MiB)"}.in(0, std::int64_t{1} << 30),
           &C::memory_budget_mib);
     visit(OptionSpec{"--jsd-window", "w of the windowed JSD"}.in(1, kManySteps), &C::jsd_window);
     visit(OptionSpec{"--connectivity-threshold", "theta of the connectivity metric"}.in(0, 1), &C::connectivity_threshold);

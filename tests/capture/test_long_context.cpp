@@ -211,3 +211,44 @@ TEST(LongContext, CaptureWithASmallBudgetStoresTheSameRun) {
   expect_same(stores[0]->flow(0), stores[1]->flow(0), "flow");
   expect_same(*stores[0]->pinned_attention(0, {1, 1}), *stores[1]->pinned_attention(0, {1, 1}), "pinned");
 }
+
+// A capture whose samples are long chunks its metrics for them (one head's trace in one or two chunk
+// reads); a run of short samples keeps the default. The fixture's config is copied with a longer
+// max_position_embeddings so that 2,100 tokens are covered.
+TEST(LongContext, CaptureOfLongSamplesChunksForThem) {
+  const auto dir = headscope::test::temp_dir();
+  const auto long_model = dir / "qwen2-long";
+  std::filesystem::create_directories(long_model);
+  for (const auto& entry : std::filesystem::directory_iterator(model_dir("qwen2")))
+    if (entry.path().extension() == ".safetensors") std::filesystem::copy(entry.path(), long_model / entry.path().filename());
+  {
+    std::ifstream in(model_dir("qwen2") / "config.json");
+    std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto at = config.find("\"max_position_embeddings\": 128");
+    ASSERT_NE(at, std::string::npos);
+    config.replace(at, std::string("\"max_position_embeddings\": 128").size(), "\"max_position_embeddings\": 4096");
+    std::ofstream(long_model / "config.json") << config;
+  }
+  auto model = hm::Model::load(long_model);
+  for (const int tokens : {100, 2100}) {
+    const auto prompts = (dir / ("prompts" + std::to_string(tokens) + ".jsonl")).string();
+    {
+      const at::Tensor ids = random_ids(model->config(), tokens, 5);
+      std::ofstream out(prompts);
+      out << "{\"id\": \"s\", \"ids\": [";
+      for (int t = 0; t < tokens; ++t) out << (t ? "," : "") << ids[0][t].item<std::int64_t>();
+      out << "]}\n";
+    }
+    hc::CaptureSettings settings;
+    settings.model_dir = long_model.string();
+    settings.prompts_path = prompts;
+    settings.out_path = (dir / ("run" + std::to_string(tokens) + ".h5")).string();
+    settings.threads = 2;
+    hc::CaptureSession session(settings);
+    session.start();
+    session.wait();
+    const auto reader = hs::StoreReader::open(settings.out_path);
+    EXPECT_EQ(reader->layout().chunk_tokens, tokens > 2048 ? 4096 : 256) << tokens << " tokens";
+    EXPECT_EQ(reader->head_trace("entropy", 0, {1, 2}).size(), static_cast<std::size_t>(tokens));
+  }
+}
