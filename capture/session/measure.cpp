@@ -317,7 +317,10 @@ void measure_sample(model::Model& model, const MeasureInput& input, const Measur
   const std::size_t K = input.flow_positions.size();
   record.flow.assign(K ? per_token * K * K : 0, 0.0f);
   record.flow_positions.assign(input.flow_positions.begin(), input.flow_positions.end());
-  record.pinned_attention.assign(options.pinned_heads.size(), std::vector<float>(static_cast<std::size_t>(tokens) * tokens, 0.0f));
+  // One tokens x tokens matrix per pinned head (none without pins: a prototype matrix for assign() would
+  // itself be tokens² floats, 4 GiB at 32k tokens).
+  record.pinned_attention.resize(options.pinned_heads.size());
+  for (auto& matrix : record.pinned_attention) matrix.assign(static_cast<std::size_t>(tokens) * tokens, 0.0f);
   MeasuringObserver observer(model, input, options, record, tokens);
   model::ForwardOptions forward;
   forward.observer = &observer;
