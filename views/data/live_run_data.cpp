@@ -158,15 +158,18 @@ void LiveRunData::run_worker() {
   if (!reader) return;
 
   auto next_poll = std::chrono::steady_clock::now();
+  int failures = 0;  // consecutive failed reads of a live file
+  auto retry_after = std::chrono::steady_clock::time_point::min();  // after a failed read: requests wait until then
   for (;;) {
     std::optional<RunRead> read;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       busy_ = false;
       idle_.notify_all();
-      wake_.wait_until(lock, next_poll, [this] { return stop_ || !requests_.empty(); });
+      const auto may_serve = [&] { return !requests_.empty() && std::chrono::steady_clock::now() >= retry_after; };
+      wake_.wait_until(lock, std::max(next_poll, retry_after), [&] { return stop_ || may_serve(); });
       if (stop_) return;
-      if (!requests_.empty()) {
+      if (may_serve()) {
         read = requests_.back();  // the newest first: it is what the user looks at now
         requests_.pop_back();
         busy_ = true;
@@ -177,6 +180,7 @@ void LiveRunData::run_worker() {
     try {
       if (read) {
         serve(*reader, *read, *next);
+        failures = 0;
       } else {
         next_poll = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_interval_ms_);
         const bool was_live = next->info.live;
@@ -199,9 +203,21 @@ void LiveRunData::run_worker() {
             if (shown.kind == RunRead::Kind::summary) block = read_floats(*reader, shown);
         }
         next->info.complete = reader->complete();
-        if (!grew && was_live == next->info.live) continue;  // nothing new: publish nothing
+        const bool had_error = !next->info.error.empty();
+        next->info.error.clear();  // this poll read the file whole again
+        failures = 0;
+        if (!grew && was_live == next->info.live && !had_error) continue;  // nothing new: publish nothing
       }
     } catch (const std::exception& e) {
+      // A read beside a live writer can fail while the writer is extending a dataset (HDF5 1.10's SWMR
+      // reader then sees chunk index and extent out of step): retry at the next poll, a request too, and
+      // report only a failure that persists.
+      if (reader && reader->live() && ++failures < 5) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (read) requests_.push_back(*read);
+        retry_after = next_poll = std::chrono::steady_clock::now() + std::chrono::milliseconds(poll_interval_ms_);
+        continue;
+      }
       next->info.error = e.what();
     }
     current = next;
