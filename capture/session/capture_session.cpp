@@ -195,7 +195,8 @@ std::string CaptureSession::Impl::where(const io::PromptRecord& prompt) const {
 // read it, token ids outside the vocabulary. Returns how many samples the run takes.
 // The longest sample of the run in tokens (prompt plus generated or latent steps), for the store's chunk
 // layout. Only a text longer than the long-sample threshold in bytes is tokenized: a token is at least a
-// byte, so a shorter text cannot be a long sample.
+// byte, so a shorter text cannot be a long sample. A bad line ends the scan quietly: the capture meets it
+// at its own sample, keeping the samples before it.
 std::int64_t CaptureSession::Impl::longest_sample_tokens() const {
   constexpr std::size_t kLongSample = 2048;
   const std::int64_t extra = settings.mode == CaptureMode::generate ? settings.generate_tokens
@@ -203,13 +204,21 @@ std::int64_t CaptureSession::Impl::longest_sample_tokens() const {
   io::SampleReader reader(sample_paths(settings));
   std::int64_t longest = 0, count = 0;
   while (settings.max_samples < 0 || count < settings.max_samples) {
-    const auto prompt = reader.next();
+    std::optional<io::PromptRecord> prompt;
+    try {
+      prompt = reader.next();
+    } catch (const std::exception&) {
+      break;
+    }
     if (!prompt) break;
     ++count;
     std::int64_t tokens = static_cast<std::int64_t>(prompt->ids.size());
     if (prompt->ids.empty() && tokenizer) {
       tokens = static_cast<std::int64_t>(prompt->text.size()) + 1;
-      if (prompt->text.size() > kLongSample) tokens = static_cast<std::int64_t>(tokenizer->encode(prompt->text).size()) + 1;
+      try {
+        if (prompt->text.size() > kLongSample) tokens = static_cast<std::int64_t>(tokenizer->encode(prompt->text).size()) + 1;
+      } catch (const std::exception&) {  // met again, with its error, at its sample
+      }
     }
     longest = std::max(longest, tokens + extra);
   }
