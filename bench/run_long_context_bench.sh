@@ -73,4 +73,12 @@ printf '%s\n' "${rows[@]}" | awk '
       printf "%-14s %7d %10.1f %8.2f %12.2f %9.0f %9d %14s\n", name[i], seq[i], rate[i], rss[i], rss[i] - rss[first], wall[i], store[i], exponent;
     }
     print "exponent: d log(seconds per token) / d log(tokens) from the row above; attention FLOPs per token give 1, the rest 0";
+    for (i = 1; i <= NR; ++i) {  # least-squares fit of log(seconds per token) on log(tokens), per model
+      x = log(seq[i]); y = log(1 / rate[i]);
+      count[name[i]]++; sx[name[i]] += x; sy[name[i]] += y; sxx[name[i]] += x * x; sxy[name[i]] += x * y;
+    }
+    for (m in count)
+      if (count[m] > 1)
+        printf "%s: fitted exponent over all lengths %.2f\n", m,
+               (count[m] * sxy[m] - sx[m] * sy[m]) / (count[m] * sxx[m] - sx[m] * sx[m]);
   }'
