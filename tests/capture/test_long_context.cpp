@@ -139,13 +139,20 @@ TEST(BlockedAttention, BlocksTileTheQueriesWithinTheBudget) {
   }
 }
 
-// Positions past max_position_embeddings are refused unless the config's rope scaling covers them.
-TEST(LongContext, PositionsPastTheRopeRangeAreRefused) {
+namespace {
+hm::ModelConfig llama_config(int layers, int heads, int max_positions) {
   hm::ModelConfig config;
   config.family = hm::Family::llama;
-  config.head_count = 4;
-  config.layer_count = 2;
-  config.max_positions = 128;
+  config.layer_count = layers;
+  config.head_count = heads;
+  config.max_positions = max_positions;
+  return config;
+}
+}  // namespace
+
+// Positions past max_position_embeddings are refused unless the config's rope scaling covers them.
+TEST(LongContext, PositionsPastTheRopeRangeAreRefused) {
+  auto config = llama_config(2, 4, 128);
   const std::uint64_t plenty = std::uint64_t{1} << 40;
   EXPECT_NO_THROW(hc::check_sequence_length(config, 128, "p:1: ", plenty));
   EXPECT_THROW(hc::check_sequence_length(config, 129, "p:1: ", plenty), std::runtime_error);
@@ -164,11 +171,7 @@ TEST(LongContext, PositionsPastTheRopeRangeAreRefused) {
 // Memory: the bound counts the per-sample arrays and one minimal block, not [heads, S, S]; a pinned head
 // (its whole S × S matrix is kept) counts S² floats.
 TEST(LongContext, MemoryBoundIsLinearInLengthWithoutPinnedHeads) {
-  hm::ModelConfig config;
-  config.family = hm::Family::llama;
-  config.head_count = 14;
-  config.layer_count = 24;
-  config.max_positions = 32768;
+  const auto config = llama_config(24, 14, 32768);  // Qwen2.5-0.5B's layers x heads
   const std::uint64_t four_gib = std::uint64_t{4} << 30;
   EXPECT_NO_THROW(hc::check_sequence_length(config, 32768, "p:1: ", four_gib));
   EXPECT_THROW(hc::check_sequence_length(config, 32768, "p:1: ", four_gib, 1), std::runtime_error);  // 4 GiB pinned
