@@ -63,6 +63,11 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
   return x * cos + rotated * sin;
 }
 
+// The forward pass's attention budget in bytes (ForwardOptions::attention_budget_bytes, or the default).
+static std::uint64_t attention_budget(const ForwardOptions& options) {
+  return options.attention_budget_bytes ? options.attention_budget_bytes : default_attention_budget();
+}
+
 at::Tensor over_token_chunks(const at::Tensor& x, std::int64_t chunk, const std::function<at::Tensor(const at::Tensor&)>& f) {
   const std::int64_t tokens = x.size(1);
   if (chunk <= 0 || tokens <= chunk) return f(x);
@@ -74,8 +79,7 @@ at::Tensor over_token_chunks(const at::Tensor& x, std::int64_t chunk, const std:
 std::int64_t token_chunk(const BlockContext& context, std::int64_t bytes_per_token) {
   const ForwardOptions& options = *context.options;
   if (options.autograd || bytes_per_token <= 0) return 0;
-  const std::uint64_t budget = options.attention_budget_bytes ? options.attention_budget_bytes : default_attention_budget();
-  return std::max<std::int64_t>(kMinimumQueryBlock, static_cast<std::int64_t>(budget / 2 / static_cast<std::uint64_t>(bytes_per_token)));
+  return std::max<std::int64_t>(kMinimumQueryBlock, static_cast<std::int64_t>(attention_budget(options) / 2 / static_cast<std::uint64_t>(bytes_per_token)));
 }
 
 at::Tensor attention_block_mask(std::int64_t first, std::int64_t query_count, std::optional<int> window,
@@ -157,8 +161,7 @@ std::int64_t query_block_rows(int layer, std::int64_t batch, std::int64_t heads,
   const ForwardOptions& options = *context.options;
   if (options.autograd) return query_count;
   if (context.wants(ProbePoint::pattern, layer) && !options.observer->takes_pattern_blocks()) return query_count;
-  const double budget = static_cast<double>(options.attention_budget_bytes ? options.attention_budget_bytes
-                                                                           : default_attention_budget());
+  const double budget = static_cast<double>(attention_budget(options));
   const double bytes_per_row = static_cast<double>(batch * heads * key_count) * (fused && !bf16 ? 4 : 16);
   const auto rows = static_cast<std::int64_t>(budget / bytes_per_row);
   return std::clamp<std::int64_t>(rows, std::min(kMinimumQueryBlock, query_count), query_count);

@@ -128,10 +128,13 @@ Model::RopeTables Model::rope_tables(std::int64_t first, std::int64_t count) con
   return tables;
 }
 
-std::uint64_t default_attention_budget() {
+std::uint64_t physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  const std::uint64_t physical = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
-  return std::clamp<std::uint64_t>(physical / 16, std::uint64_t{128} << 20, std::uint64_t{512} << 20);
+  return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+}
+
+std::uint64_t default_attention_budget() {
+  return std::clamp<std::uint64_t>(physical_memory_bytes() / 16, std::uint64_t{128} << 20, std::uint64_t{512} << 20);
 }
 
 double Model::score_divisor(int layer) const {

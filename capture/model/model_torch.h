@@ -92,6 +92,8 @@ inline constexpr std::int64_t kMinimumQueryBlock = 16;
 // The default attention budget: 1/16 of physical memory, between 128 and 512 MiB (so that a 32k-token
 // sample stays within 2 GiB of a 2k-token one: the budget, half of it for MLP chunks, and linear terms).
 std::uint64_t default_attention_budget();
+// This machine's physical memory in bytes (0 when unknown).
+std::uint64_t physical_memory_bytes();
 
 struct ForwardResult {
   at::Tensor logits;        // [batch, token or 1, vocab] float32; undefined for LogitsMode::none

@@ -6,8 +6,6 @@
 // sample needs its reduced arrays (9 metrics × tokens × layers × heads floats), a few hidden-state copies,
 // one minimal block of scores, and the whole tokens × tokens matrix of each pinned head.
 #pragma once
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
@@ -18,10 +16,7 @@
 
 namespace headscope::capture {
 
-inline std::uint64_t physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
-}
+using model::physical_memory_bytes;
 
 // Bytes one sample of `tokens` tokens needs beyond the weights (see above).
 inline double sample_bytes(const model::ModelConfig& config, std::int64_t tokens, std::size_t pinned_heads) {
