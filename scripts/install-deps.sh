@@ -11,6 +11,7 @@ packages=(
   libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libfreetype-dev libstb-dev fonts-dejavu-core
   xvfb xauth libgl1-mesa-dri time
   python3-h5py python3-numpy python3-torch
+  libopenmpi-dev openmpi-bin
 )
 
 . "$(dirname "$0")/apt-install.sh"

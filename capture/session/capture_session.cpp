@@ -15,6 +15,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -29,9 +30,13 @@
 #include "capture/tokenizer/tokenizer.h"
 #include "core/io/sample_source.h"
 #include "core/store/file_replace.h"
+#include "core/store/h5.h"
+#include "core/store/master.h"
 #include "core/store/reader.h"
+#include "core/store/schema.h"
 #include "core/store/schema_table.h"
 #include "core/store/writer.h"
+#include "core/util/shares.h"
 
 namespace headscope::capture {
 
@@ -47,6 +52,10 @@ struct CaptureSession::Impl {
   std::unique_ptr<store::WriterLock> target_lock;  // out_path's while the partial that replaces it is written
   std::set<std::string> done_ids;
   MeasureOptions measure;
+  // A sharded run: the master's path (settings.out_path then names this shard's store) and this share of
+  // the requested samples, [share_begin, share_end) in prompt order.
+  std::string master_path;
+  std::int64_t share_begin = 0, share_end = std::numeric_limits<std::int64_t>::max(), share_planned = -1;
 
   std::thread model_thread, writer_thread;
   std::atomic<bool> cancel_requested{false};
@@ -65,7 +74,8 @@ struct CaptureSession::Impl {
   void setup();
   std::string where(const io::PromptRecord& prompt) const;
   std::int64_t check_samples() const;
-  std::int64_t longest_sample_tokens() const;
+  std::vector<std::int64_t> sample_tokens(bool exact) const;
+  void take_share();
   bool choose_store_path();
   void finish_store();
   std::string resume_advice() const;
@@ -193,17 +203,19 @@ std::string CaptureSession::Impl::where(const io::PromptRecord& prompt) const {
 
 // Reads every requested sample once, before a store is replaced: duplicate ids, text with no tokenizer to
 // read it, token ids outside the vocabulary. Returns how many samples the run takes.
-// The longest sample of the run in tokens (prompt plus generated or latent steps), for the store's chunk
-// layout. Only a text longer than the long-sample threshold in bytes is tokenized: a token is at least a
-// byte, so a shorter text cannot be a long sample. A bad line ends the scan quietly: the capture meets it
+// The tokens of each requested sample (prompt plus generated or latent steps): for the store's chunk
+// layout (the longest) and for a sharded run's balanced shares. Not `exact`: only a text longer than the
+// long-sample threshold in bytes is tokenized (a token is at least a byte, so a shorter text cannot be a
+// long sample) and a shorter one counts its bytes. A bad line ends the scan quietly: the capture meets it
 // at its own sample, keeping the samples before it.
-std::int64_t CaptureSession::Impl::longest_sample_tokens() const {
+std::vector<std::int64_t> CaptureSession::Impl::sample_tokens(bool exact) const {
   constexpr std::size_t kLongSample = 2048;
   const std::int64_t extra = settings.mode == CaptureMode::generate ? settings.generate_tokens
                              : settings.mode == CaptureMode::latent ? settings.latent_steps : 0;
+  const bool bos = settings.add_bos && tokenizer && tokenizer->bos_id().has_value();
   io::SampleReader reader(sample_paths(settings));
-  std::int64_t longest = 0, count = 0;
-  while (settings.max_samples < 0 || count < settings.max_samples) {
+  std::vector<std::int64_t> tokens;
+  while (settings.max_samples < 0 || static_cast<std::int64_t>(tokens.size()) < settings.max_samples) {
     std::optional<io::PromptRecord> prompt;
     try {
       prompt = reader.next();
@@ -211,18 +223,44 @@ std::int64_t CaptureSession::Impl::longest_sample_tokens() const {
       break;
     }
     if (!prompt) break;
-    ++count;
-    std::int64_t tokens = static_cast<std::int64_t>(prompt->ids.size());
+    std::int64_t count = static_cast<std::int64_t>(prompt->ids.size());
     if (prompt->ids.empty() && tokenizer) {
-      tokens = static_cast<std::int64_t>(prompt->text.size()) + 1;
+      count = static_cast<std::int64_t>(prompt->text.size()) + 1;
       try {
-        if (prompt->text.size() > kLongSample) tokens = static_cast<std::int64_t>(tokenizer->encode(prompt->text).size()) + 1;
+        if (exact || prompt->text.size() > kLongSample)
+          count = static_cast<std::int64_t>(tokenizer->encode(prompt->text).size()) + (bos ? 1 : 0);
       } catch (const std::exception&) {  // met again, with its error, at its sample
       }
     }
-    longest = std::max(longest, tokens + extra);
+    tokens.push_back(count + extra);
   }
-  return longest;
+  return tokens;
+}
+
+// A sharded run: this process's share of the samples, its store beside the master, and the master
+// checked first (an existing file is replaced only with --overwrite, and resumed only if it is a master).
+void CaptureSession::Impl::take_share() {
+  auto& s = settings;
+  master_path = s.out_path;
+  std::error_code ec;
+  if (fs::exists(master_path, ec) && !s.overwrite) {
+    if (!s.resume) store::check_replaceable(master_path, false);
+    h5::quiet_errors();
+    const auto master = store::read_master(master_path);
+    if (!master)
+      throw std::runtime_error(master_path + ": exists and is not the master of a sharded run; cannot resume shards into it "
+                               "(--overwrite replaces it)");
+    if (static_cast<int>(master->shards.size()) != s.shard_count)
+      throw std::runtime_error(master_path + ": is the master of " + std::to_string(master->shards.size()) +
+                               " shards; this run has " + std::to_string(s.shard_count) + " (resume with as many)");
+  } else if (fs::exists(master_path, ec)) {
+    store::check_replaceable(master_path, true);
+  }
+  const auto bounds = util::balanced_shares(sample_tokens(true), s.shard_count);
+  share_begin = bounds[static_cast<std::size_t>(s.shard_index)];
+  share_end = bounds[static_cast<std::size_t>(s.shard_index) + 1];
+  share_planned = share_end - share_begin;
+  s.out_path = store::shard_path(master_path, s.shard_index, s.shard_count);
 }
 
 std::int64_t CaptureSession::Impl::check_samples() const {
@@ -285,6 +323,8 @@ void CaptureSession::Impl::setup() {
     s.flow_size = s.latent_steps;
   }
   if (s.flow_select == FlowSelect::explicit_positions) s.flow_size = static_cast<int>(s.flow_positions.size());
+  if (s.shard_count > 0 && s.local_rank >= 0 && s.device == "cuda")  // one GPU per rank on a machine
+    s.device = "cuda:" + std::to_string(s.local_rank % std::max<int>(1, static_cast<int>(at::getNumGPUs())));
   for (std::size_t a = 0; a < s.pinned_heads.size(); ++a)
     for (std::size_t b = 0; b < a; ++b)
       if (s.pinned_heads[a] == s.pinned_heads[b])
@@ -303,6 +343,7 @@ void CaptureSession::Impl::setup() {
     if (head.layer < 0 || head.layer >= config.layer_count || head.head < 0 || head.head >= config.head_count)
       throw std::runtime_error("pinned head " + store::head_name(head) + " is outside the model (" +
                                std::to_string(config.layer_count) + " layers x " + std::to_string(config.head_count) + " heads)");
+  if (s.shard_count > 0) take_share();
   measure.pinned_heads = s.pinned_heads;
   measure.jsd_window = s.jsd_window;
   measure.attention_budget_bytes = s.attention_budget_bytes;
@@ -324,7 +365,8 @@ void CaptureSession::Impl::setup() {
     total = io::SampleReader(sample_paths(s)).count();
     if (s.max_samples >= 0) total = std::min(total, s.max_samples);
   }
-  if (total == 0)
+  if (s.shard_count > 0) total = share_planned;
+  if (total == 0 && s.shard_count == 0)
     throw std::runtime_error((s.prompts_path.empty() ? s.shards_path : s.prompts_path) + ": no samples to capture" +
                              (s.max_samples == 0 ? " (--max-samples 0)" : " (an empty prompt set?)"));
 
@@ -338,7 +380,10 @@ void CaptureSession::Impl::setup() {
   layout.flow_size = std::max(0, s.flow_size);
   layout.pinned_heads = s.pinned_heads;
   layout.embedding_dim = config.hidden_size;
-  layout.chunk_tokens = store::schema::chunk_tokens_for_samples(longest_sample_tokens());  // one head's trace: 1-2 chunks
+  {  // one head's trace: 1-2 chunks
+    const auto tokens = sample_tokens(false);
+    layout.chunk_tokens = store::schema::chunk_tokens_for_samples(tokens.empty() ? 0 : *std::max_element(tokens.begin(), tokens.end()));
+  }
   store::Provenance provenance;
   provenance.command_line = s.command_line;
   provenance.model_name = fs::absolute(folder).lexically_normal().filename().string();
@@ -351,6 +396,8 @@ void CaptureSession::Impl::setup() {
   }
   auto settings_record = nlohmann::json::parse(settings_json(s, measure.embed_layer));
   settings_record["weights_fingerprint"] = weights_fingerprint(s.model_dir);
+  if (s.shard_count > 0)  // its place in the run (store/master.h): a master checks it, a resume must match it
+    settings_record[store::schema::kShardSetting] = {{"index", s.shard_index}, {"count", s.shard_count}, {"samples", share_planned}};
   provenance.settings_json = settings_record.dump();
 
   if (choose_store_path()) {
@@ -531,10 +578,10 @@ void CaptureSession::Impl::run_model() {
     std::int64_t taken = 0;  // ids were checked unique by check_samples()
     bool took_all = false;
     while (!cancel_requested) {
-      if (settings.max_samples >= 0 && taken >= settings.max_samples) { took_all = true; break; }
+      if ((settings.max_samples >= 0 && taken >= settings.max_samples) || taken >= share_end) { took_all = true; break; }
       auto prompt = reader.next();
       if (!prompt) { took_all = true; break; }
-      ++taken;
+      if (taken++ < share_begin) continue;  // an earlier shard's sample
       if (done_ids.count(prompt->id)) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         ++progress.samples_skipped;

@@ -45,6 +45,10 @@ struct CaptureSettings {
   std::uint64_t attention_budget_bytes = 0;  // one layer's attention working set; 0 = model::default_attention_budget()
   bool resume = false;             // continue an interrupted store, skipping the ids it holds
   bool overwrite = false;
+  // A sharded run (shard_count > 0): this process captures share shard_index of shard_count of the samples
+  // (util::balanced_shares by tokens) into store::shard_path(out_path, ...); out_path names the master.
+  int shard_index = 0, shard_count = 0;
+  int local_rank = -1;             // an MPI rank's index on its machine: device "cuda" becomes its own GPU
   bool add_bos = true;             // prepend the tokenizer's BOS when it has one
   int jsd_window = 3;              // w of the windowed JSD
   double connectivity_threshold = 0.1;

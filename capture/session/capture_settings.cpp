@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "capture/session/capture_session.h"
+#include "core/util/shares.h"
 
 namespace headscope::capture {
 
@@ -64,6 +65,12 @@ CaptureSettings capture_settings(const commands::CaptureCommand& command, const 
   s.attention_budget_bytes = static_cast<std::uint64_t>(command.memory_budget_mib) << 20;
   s.resume = command.resume;
   s.overwrite = command.overwrite;
+  if (!command.shard.empty()) {
+    const auto shard = util::parse_shard(command.shard);
+    if (!shard) throw std::runtime_error("--shard " + command.shard + ": expected I/N with 0 <= I < N (e.g. 0/4)");
+    s.shard_index = shard->index;
+    s.shard_count = shard->count;
+  }
   s.add_bos = command.add_bos;
   s.jsd_window = command.jsd_window;
   s.connectivity_threshold = command.connectivity_threshold;

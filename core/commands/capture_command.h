@@ -35,6 +35,7 @@ struct CaptureCommand {
   int mantissa_bits = -1;
   bool resume = false;
   bool overwrite = false;
+  std::string shard;                       // "I/N": capture share I of N into OUT.shard-I-of-N.h5 (MPI sets it per rank)
   bool add_bos = true;
   double progress_every = 10;              // seconds between progress lines when stderr is not a terminal
 
@@ -75,6 +76,10 @@ struct CaptureCommand {
           &C::mantissa_bits);
     visit(OptionSpec{"--resume", "Continue an interrupted store, skipping the samples it holds"}, &C::resume);
     visit(OptionSpec{"--overwrite", "Replace an existing store"}, &C::overwrite);
+    visit(OptionSpec{"--shard",
+                     "I/N: capture share I (from 0) of N, balanced by tokens, into OUT.shard-I-of-N.h5; "
+                     "`headscope merge OUT SHARD...` joins the shards (under mpirun each rank takes its own)"},
+          &C::shard);
     visit(OptionSpec{"--progress-every",
                      "Seconds between plain progress lines when stderr is a file or pipe (a terminal gets one updating line)"}
               .in(0.1, 1e6),

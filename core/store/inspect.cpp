@@ -10,6 +10,7 @@
 #include "core/store/file_header.h"
 #include "core/store/h5.h"
 #include "core/store/ib_file.h"
+#include "core/store/master.h"
 #include "core/store/read_access.h"
 #include "core/store/reader.h"
 #include "core/store/schema.h"
@@ -77,6 +78,25 @@ static nlohmann::json result_file_json(const std::string& path, Id file, const s
   return j;
 }
 
+// A master's shards (master.h), each with its state now: what `inspect` reports of a sharded run.
+static nlohmann::json shards_json(const MasterInfo& master) {
+  nlohmann::json shards = nlohmann::json::array();
+  for (const auto& shard : master.shards) {
+    const bool whole = shard.place.planned_samples < 0 || shard.place.planned_samples == shard.mapped_samples;
+    const std::string state = !shard.exists            ? "missing"
+                              : !shard.problem.empty() ? "unreadable: " + shard.problem
+                              : shard.live             ? "live (a rank is writing it)"
+                              : shard.complete && whole ? "complete"
+                              : shard.complete ? "complete, but the master maps " + std::to_string(shard.mapped_samples) + " of its " +
+                                                     std::to_string(shard.committed_samples) + " samples: merge again"
+                                               : "incomplete (resume it with --resume)";
+    shards.push_back({{"file", shard.file}, {"index", shard.place.index}, {"planned_samples", shard.place.planned_samples},
+                      {"mapped_samples", shard.mapped_samples}, {"committed_samples", shard.committed_samples},
+                      {"exists", shard.exists}, {"live", shard.live}, {"complete", shard.complete}, {"state", state}});
+  }
+  return shards;
+}
+
 nlohmann::json inspect_json(const std::string& path) {
   if (H5Fis_hdf5(path.c_str()) > 0) {  // a sweep result has no /samples for StoreReader to read
     Id file = open_for_reading(path).file;
@@ -87,7 +107,18 @@ nlohmann::json inspect_json(const std::string& path) {
     }
     H5Eclear2(H5E_DEFAULT);
   }
-  auto reader = StoreReader::open(path);
+  std::optional<MasterInfo> master;
+  try {
+    master = read_master(path);
+  } catch (const StoreError&) {  // not readable as a master: StoreReader says why
+  }
+  std::unique_ptr<StoreReader> reader;
+  try {
+    reader = StoreReader::open(path);
+  } catch (const StoreError& e) {
+    if (!master) throw;  // a master that cannot be read as a run still lists its shards, and why
+    return {{"file", path}, {"kind", "capture"}, {"state", std::string("unreadable: ") + e.what()}, {"shards", shards_json(*master)}};
+  }
   const auto& layout = reader->layout();
   const auto& provenance = reader->provenance();
   const std::int64_t samples = reader->sample_count(), tokens = reader->token_count();
@@ -101,6 +132,10 @@ nlohmann::json inspect_json(const std::string& path) {
   j["tool_version"] = reader->tool_version();
   j["command_line"] = provenance.command_line;
   j["state"] = reader->complete() ? "complete" : (reader->live() ? "live (a writer is appending)" : "interrupted (resume to continue)");
+  if (master) {
+    j["state"] = reader->complete() ? "complete" : reader->live() ? "live (ranks are writing its shards)" : "incomplete (resume its shards)";
+    j["shards"] = shards_json(*master);
+  }
   j["model"] = {{"name", provenance.model_name}, {"path", provenance.model_path},
                 {"layers", layout.layer_count}, {"heads", layout.head_count},
                 {"tokenizer", provenance.tokenizer_format.empty() ? "none" : provenance.tokenizer_format}};
@@ -156,6 +191,21 @@ static std::string human_bytes(double bytes) {
 std::string inspect_text(const std::string& path) {
   const auto j = inspect_json(path);
   std::ostringstream out;
+  auto print_shards = [&] {
+    if (!j.contains("shards")) return;
+    out << "  master of    " << j["shards"].size() << " shards (virtual datasets over them)\n";
+    for (const auto& shard : j["shards"])
+      out << "    " << shard["index"].get<int>() << "  " << shard["file"].get<std::string>() << "  "
+          << shard["mapped_samples"].get<std::int64_t>() << (shard["planned_samples"].get<std::int64_t>() >= 0
+                                                                  ? "/" + std::to_string(shard["planned_samples"].get<std::int64_t>())
+                                                                  : std::string())
+          << " samples mapped, " << shard["state"].get<std::string>() << "\n";
+  };
+  if (j.contains("shards") && !j.contains("samples")) {  // a master that cannot be read as a run
+    out << j["file"].get<std::string>() << "\n  state        " << j["state"].get<std::string>() << "\n";
+    print_shards();
+    return out.str();
+  }
   if (!j.contains("samples")) {  // a result file (sweep, ib): provenance, the ib summary and datasets
     out << j["file"].get<std::string>() << "\n"
         << "  kind         " << j["kind"].get<std::string>() << " (schema " << j["schema_version"].get<int>()
@@ -189,6 +239,7 @@ std::string inspect_text(const std::string& path) {
       << j["model"]["tokenizer"].get<std::string>() << "\n"
       << "  samples      " << j["samples"].get<std::int64_t>() << " (" << j["tokens"].get<std::int64_t>() << " tokens)\n"
       << "  command      " << j["command_line"].get<std::string>() << "\n";
+  print_shards();
   if (j.contains("import")) {
     const auto& sources = j["import"]["sources"];
     out << "  imported     " << j["import"]["importer"].get<std::string>() << ": " << j["import"]["format"].get<std::string>()

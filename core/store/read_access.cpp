@@ -87,4 +87,11 @@ OpenedFile open_for_reading(const std::string& path) {
   }
 }
 
+OpenedFile open_master_for_reading(const std::string& path) {
+  h5::quiet_errors();
+  std::string error;
+  if (hid_t file = try_open(path, true, kLiveMetadataReadAttempts, &error); file >= 0) return {Id(file), true};
+  fail(path, error);
+}
+
 }  // namespace headscope::store

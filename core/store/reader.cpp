@@ -8,12 +8,15 @@
 //   4. slices: traces, layers, summaries, flow, pinned attention, embeddings
 #include "core/store/reader.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
 
 #include "core/store/file_header.h"
 #include "core/store/h5.h"
+#include "core/store/master.h"
 #include "core/store/read_access.h"
 #include "core/store/schema.h"
 #include "core/store/schema_table.h"
@@ -40,6 +43,11 @@ struct StoreReader::Impl {
   SampleColumns columns;               // cached per-sample columns, checked. [samples]
   RowExtents extents;                  // rows of each axis at the last refresh; no read goes past them
   std::int64_t samples = 0, tokens = 0, spans = 0;  // committed and checked
+  // A master over shard files (master.h): its shards, and the identity of the file opened, since a live
+  // run replaces the master as a whole (a new file renamed over it) rather than growing it.
+  std::vector<ShardState> shards;
+  bool master = false;
+  std::uintmax_t file_identity[2] = {0, 0};  // device, inode
 
   hid_t dataset(const char* name) const { return datasets.at(name); }
   void open_all();
@@ -145,6 +153,33 @@ bool StoreReader::Impl::read_new_rows() {
   return true;
 }
 
+// The device and inode of `path` now ({0, 0} when it cannot be read).
+static void identify(const std::string& path, std::uintmax_t (&identity)[2]) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) identity[0] = identity[1] = 0;
+  else identity[0] = status.st_dev, identity[1] = status.st_ino;
+}
+
+// A master: every shard it maps rows of must be there (else those rows would read as fill values), and it
+// is read in SWMR mode so that shards being written (or left by a killed writer) open as sources.
+static void open_master(StoreReader::Impl& r) {
+  r.master = true;
+  r.shards = master_shards(r.file, r.path);
+  for (const auto& shard : r.shards) {
+    std::error_code ec;
+    if (shard.mapped_samples > 0 && !std::filesystem::exists(shard.path, ec))
+      throw StoreError(r.path + ": its shard " + shard.file + " is missing, so its " + std::to_string(shard.mapped_samples) +
+                       " samples cannot be read (`headscope inspect " + r.path + "` lists the shards)");
+  }
+  identify(r.path, r.file_identity);
+  if (!r.swmr) {
+    r.file = h5::Id();  // HDF5 opens a file once per process: close the plain open first
+    OpenedFile opened = open_master_for_reading(r.path);
+    r.file = std::move(opened.file);
+    r.swmr = true;
+  }
+}
+
 std::unique_ptr<StoreReader> StoreReader::open(const std::string& path) {
   h5::quiet_errors();
   std::error_code ec;
@@ -170,6 +205,7 @@ std::unique_ptr<StoreReader> StoreReader::open(const std::string& path) {
   impl->tool_version = root.tool_version;
   impl->complete = root.complete;
   impl->provenance = read_provenance(impl->file, path);
+  if (is_master(impl->file)) open_master(*impl);
   impl->open_all();
   impl->read_new_rows();
   return std::unique_ptr<StoreReader>(new StoreReader(std::move(impl)));
@@ -185,12 +221,27 @@ int StoreReader::schema_version() const { return impl_->schema_version; }
 std::string StoreReader::created() const { return impl_->created; }
 std::string StoreReader::tool_version() const { return impl_->tool_version; }
 bool StoreReader::complete() const { return impl_->complete; }
-bool StoreReader::live() const { return !impl_->complete && writer_lock_held(impl_->path); }
+bool StoreReader::live() const {
+  if (impl_->complete) return false;
+  if (!impl_->master) return writer_lock_held(impl_->path);
+  for (const auto& shard : impl_->shards)
+    if (writer_lock_held(shard.path)) return true;
+  return false;
+}
 
 // 3. Refresh -----------------------------------------------------------------------------------------
 bool StoreReader::refresh() {
   auto& r = *impl_;
   if (r.complete || !r.swmr) return false;  // a file opened without a live writer does not grow
+  if (r.master) {  // a live run's master is replaced whole: reopen the new one
+    std::uintmax_t now[2];
+    identify(r.path, now);
+    if ((now[0] == r.file_identity[0] && now[1] == r.file_identity[1]) || now[1] == 0) return false;
+    const std::int64_t before = r.samples;
+    auto fresh = StoreReader::open(r.path);
+    r = std::move(*fresh->impl_);
+    return r.samples > before;
+  }
   return r.read_new_rows();
 }
 

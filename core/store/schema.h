@@ -25,6 +25,12 @@ inline constexpr const char* kDeflateLevel = "deflate_level";
 inline constexpr const char* kMetricMantissaBits = "metric_mantissa_bits";
 inline constexpr const char* kMetricNames = "metrics";
 
+// Root attributes of a master over shard files (master.h): how many shards, and a JSON list of them
+// ({"file", "index", "samples" planned, "mapped"}); the key of a shard's place in /run/settings_json.
+inline constexpr const char* kShardCount = "shard_count";
+inline constexpr const char* kShards = "shards";
+inline constexpr const char* kShardSetting = "shard";
+
 // Attributes every dataset carries (h5.h writes them with the H5DS dimension labels).
 inline constexpr const char* kUnits = "units";
 inline constexpr const char* kDescription = "description";

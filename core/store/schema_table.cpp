@@ -66,6 +66,16 @@ const std::vector<DatasetSpec>& capture_datasets() {
   return table;
 }
 
+const std::vector<OffsetColumn>& offset_columns() {
+  using R = RowAxis;
+  static const std::vector<OffsetColumn> columns = {
+      {kTokenStart, R::token},           {kIdStart, R::sample_text_byte},         {kMetadataStart, R::sample_text_byte},
+      {kEmbeddingStart, R::span},        {kTokenTextStart, R::token_text_byte},   {kAttentionOffset, R::attention_value},
+      {kEmbeddingSample, R::sample},     {kEmbeddingLabelStart, R::label_text_byte},
+  };
+  return columns;
+}
+
 std::size_t dimension_size(const char* dimension, const StoreLayout& layout) {
   const std::string name = dimension;
   if (name == "layer") return static_cast<std::size_t>(layout.layer_count);

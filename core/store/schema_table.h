@@ -46,6 +46,15 @@ inline constexpr std::size_t kMaxChunkBytes = std::size_t(64) << 10;
 // Every dataset of a capture store, in creation order. /attention/heads is the one `fixed` entry.
 const std::vector<DatasetSpec>& capture_datasets();
 
+// The columns whose values are offsets on another row axis (token_start on the token axis, id_start on the
+// sample text bytes, ...). A master over shard files (master.h) rebases each by the rows of that axis in
+// the shards before it; every other dataset it maps unchanged.
+struct OffsetColumn {
+  const char* path;
+  RowAxis indexes;  // the axis its values count along
+};
+const std::vector<OffsetColumn>& offset_columns();
+
 // The size of a named dimension other than the first: layer, head, position/attending/attended (K),
 // feature (embedding width), layer_head (2). Throws StoreError for a name it does not know.
 std::size_t dimension_size(const char* dimension, const StoreLayout& layout);

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 
+#include "core/store/committed_rows.h"
 #include "core/store/file_header.h"
 #include "core/store/file_replace.h"
 #include "core/store/h5.h"
@@ -28,14 +29,7 @@ namespace headscope::store {
 namespace sc = schema;
 using h5::Id;
 
-
 // ---------------------------------------------------------------------------------------------------
-// Committed extent of each row axis of the table (schema_table.h): what resume trims back to.
-struct CommittedRows {
-  std::int64_t rows[sc::kRowAxisCount] = {};
-  std::int64_t& operator[](sc::RowAxis axis) { return rows[static_cast<int>(axis)]; }
-  std::int64_t operator[](sc::RowAxis axis) const { return rows[static_cast<int>(axis)]; }
-};
 
 struct StoreWriter::Impl {
   std::string path;
@@ -43,7 +37,7 @@ struct StoreWriter::Impl {
   std::unique_ptr<WriterLock> lock;
   Id file;
   std::map<std::string, Id> datasets;  // every dataset of the table, by path, kept open for appends
-  CommittedRows committed;
+  RowCounts committed;  // committed rows of each axis (committed_rows.h): what resume trims back to
   std::vector<std::string> ids;
   bool closed = false;
 
@@ -234,39 +228,9 @@ std::unique_ptr<StoreWriter> StoreWriter::create(const std::string& path, const 
 // (start, length) pair per pool, so resume cuts each dataset back to exactly what committed samples use.
 void StoreWriter::Impl::read_committed() {
   using R = sc::RowAxis;
-  committed = {};
-  std::int64_t& samples = committed[R::sample];
-  std::int64_t& tokens = committed[R::token];
-  samples = static_cast<std::int64_t>(h5::extent0(dataset(sc::kTokenStart)));
+  committed = committed_rows([this](const char* name) { return dataset(name); }, layout, path);
+  const std::int64_t samples = committed[R::sample];
   if (samples == 0) return;
-  // start + length at `row` of two int64 / int32 columns.
-  auto end_of = [&](const char* start_name, const char* length_name, std::int64_t row) {
-    std::int64_t start = 0;
-    std::int32_t length = 0;
-    const hsize_t at = static_cast<hsize_t>(row);
-    h5::read_slab(dataset(start_name), H5T_NATIVE_INT64, {at}, {1}, &start, path + " " + start_name);
-    h5::read_slab(dataset(length_name), H5T_NATIVE_INT32, {at}, {1}, &length, path + " " + length_name);
-    return std::pair<std::int64_t, std::int32_t>{start, length};
-  };
-  const std::int64_t last = samples - 1;
-  const auto [token_start, token_count] = end_of(sc::kTokenStart, sc::kTokenCount, last);
-  tokens = token_start + token_count;
-  const auto [metadata_start, metadata_length] = end_of(sc::kMetadataStart, sc::kMetadataLength, last);
-  committed[R::sample_text_byte] = metadata_start + metadata_length;
-  const auto [text_start, text_length] = end_of(sc::kTokenTextStart, sc::kTokenTextLength, tokens - 1);
-  committed[R::token_text_byte] = text_start + text_length;
-  const auto [span_start, span_count] = end_of(sc::kEmbeddingStart, sc::kEmbeddingCount, last);
-  committed[R::span] = span_start + span_count;
-  if (layout.embedding_dim > 0 && committed[R::span] > 0) {
-    const auto [label_start, label_length] = end_of(sc::kEmbeddingLabelStart, sc::kEmbeddingLabelLength, committed[R::span] - 1);
-    committed[R::label_text_byte] = label_start + label_length;
-  }
-  if (!layout.pinned_heads.empty()) {
-    std::int64_t offset = 0;
-    h5::read_slab(dataset(sc::kAttentionOffset), H5T_NATIVE_INT64, {static_cast<hsize_t>(last)}, {1}, &offset,
-                  path + " " + sc::kAttentionOffset);
-    committed[R::attention_value] = offset + static_cast<std::int64_t>(token_count) * token_count;
-  }
   // Ids, to let a resumed capture skip what is done.
   const hsize_t n = static_cast<hsize_t>(samples);
   std::vector<std::int64_t> id_starts(n);
