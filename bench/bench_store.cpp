@@ -3,6 +3,7 @@
 // bytes per stored metric value, the latency of reading one head's 512-token trace (cold: first read
 // by a fresh reader; warm: read again), and resident memory after 100 and 1,000 samples.
 //   bench_store [--samples N] [--dir DIR] [--chunks 64,256,512] [--deflate 1] [--mantissa-bits 8,7,6]
+//   bench_store --trace-of FILE | --compare-traces FILE_A FILE_B   (see those functions)
 // The metric values are synthetic but shaped like real ones (per-head levels, smooth drift over tokens,
 // integer k90/connectivity, NaN IAF on prompt tokens), since compression depends on that structure.
 #include <algorithm>
@@ -166,8 +167,41 @@ int time_long_traces(const std::string& path) {
   return 0;
 }
 
+// `--compare-traces A B`: the same 200 (sample, head) entropy traces read through two stores of the same
+// run, cold (a fresh reader each, so every chunk comes from the file) and warm, interleaved A, B, A, B so
+// the machine's noise falls on both: a single file against a master of virtual datasets over shards.
+int compare_traces(const std::string& a, const std::string& b) {
+  const auto probe = StoreReader::open(a);
+  const auto& layout = probe->layout();
+  std::mt19937 rng(17);
+  const int reads = 200;
+  double open_ms[2] = {0, 0}, cold[2] = {0, 0}, warm[2] = {0, 0};
+  for (int r = 0; r < reads; ++r) {
+    const std::int64_t sample = static_cast<std::int64_t>(rng() % static_cast<unsigned>(probe->sample_count()));
+    const HeadRef head{static_cast<int>(rng() % layout.layer_count), static_cast<int>(rng() % layout.head_count)};
+    const std::string* paths[2] = {&a, &b};
+    for (int f = 0; f < 2; ++f) {
+      auto start = Clock::now();
+      auto reader = StoreReader::open(*paths[f]);
+      open_ms[f] += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      start = Clock::now();
+      auto trace = reader->head_trace("entropy", sample, head);
+      cold[f] += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      start = Clock::now();
+      trace = reader->head_trace("entropy", sample, head);
+      warm[f] += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    }
+  }
+  for (int f = 0; f < 2; ++f)
+    std::printf("%-40s open %.2f ms, trace read cold %.3f ms, warm %.3f ms\n", (f ? b : a).c_str(), open_ms[f] / reads, cold[f] / reads,
+                warm[f] / reads);
+  std::printf("second / first: open %.2fx, cold read %.2fx, warm read %.2fx\n", open_ms[1] / open_ms[0], cold[1] / cold[0], warm[1] / warm[0]);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc == 3 && !std::strcmp(argv[1], "--trace-of")) return time_long_traces(argv[2]);
+  if (argc == 4 && !std::strcmp(argv[1], "--compare-traces")) return compare_traces(argv[2], argv[3]);
   int samples = 100, long_samples = 1000, deflate = 1;
   std::string dir = "/tmp/headscope-bench-store";
   std::vector<int> chunks{64, 256, 512};

@@ -21,7 +21,17 @@ void Id::reset() {
   id_ = H5I_INVALID_HID;
 }
 
+// HeadScope opens every HDF5 file without HDF5's own file locks (readers never block a writer, and the
+// writer lock of file_replace.h marks a live writer). HDF5 opens a file once per process and refuses a
+// second open whose locking setting differs; the shard files a master's virtual datasets open take the
+// library default, not our file-access list, so the default itself is set, before main, for every open
+// in this process (the variable is HDF5's own, read at each open; a value set by the user is kept).
+namespace {
+const bool file_locking_off = [] { return ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0) == 0; }();
+}  // namespace
+
 void quiet_errors() {
+  (void)file_locking_off;
   static std::once_flag once;
   // HEADSCOPE_HDF5_ERRORS=1 keeps HDF5's own error stack printing (for diagnosing a damaged file).
   std::call_once(once, [] {
