@@ -98,6 +98,7 @@ static nlohmann::json shards_json(const MasterInfo& master) {
 }
 
 nlohmann::json inspect_json(const std::string& path) {
+  h5::quiet_errors();
   if (H5Fis_hdf5(path.c_str()) > 0) {  // a sweep result has no /samples for StoreReader to read
     Id file = open_for_reading(path).file;
     if (h5::has_attribute(file, schema::kKind) && !h5::link_exists(file, schema::kSamples)) {

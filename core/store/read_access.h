@@ -28,7 +28,8 @@ struct OpenedFile {
 // reads in SWMR mode with kLiveMetadataReadAttempts. Throws StoreError "<path>: cannot open it as an HDF5
 // file ..." when nothing works. Does not check the HDF5 signature (callers say what they expected).
 OpenedFile open_for_reading(const std::string& path);
-// A master over shard files (master.h) in SWMR read mode, whoever writes it: HDF5 opens a virtual
+// A master over shard files (master.h), or one of its shards, in SWMR read mode, whoever writes it
+// (a file needs a version-3 superblock, which every HeadScope store has): HDF5 opens a virtual
 // dataset's source files in the mode of the file that holds it, and a shard that a live (or killed) writer
 // has open for SWMR writing opens only so; opened plainly its rows would read as fill values.
 OpenedFile open_master_for_reading(const std::string& path);

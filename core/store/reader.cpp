@@ -48,6 +48,13 @@ struct StoreReader::Impl {
   std::vector<ShardState> shards;
   bool master = false;
   std::uintmax_t file_identity[2] = {0, 0};  // device, inode
+  std::vector<std::string> shard_files() const {  // the shards that exist
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto& shard : shards)
+      if (std::filesystem::exists(shard.path, ec)) files.push_back(shard.path);
+    return files;
+  }
 
   hid_t dataset(const char* name) const { return datasets.at(name); }
   void open_all();
@@ -421,14 +428,29 @@ std::vector<std::int64_t> StoreReader::embedding_sample() const {
   return out;
 }
 
+// A master's bytes are its own plus its shards' (the data is in the shards).
 std::uint64_t StoreReader::file_bytes() const {
+  std::uint64_t bytes = 0;
   std::error_code ec;
-  auto size = std::filesystem::file_size(impl_->path, ec);
-  return ec ? 0 : size;
+  for (const auto& path : impl_->master ? impl_->shard_files() : std::vector<std::string>{}) {
+    const auto size = std::filesystem::file_size(path, ec);
+    bytes += ec ? 0 : size;
+  }
+  const auto size = std::filesystem::file_size(impl_->path, ec);
+  return bytes + (ec ? 0 : size);
 }
 
 std::uint64_t StoreReader::metric_storage_bytes(const std::string& metric) const {
-  return H5Dget_storage_size(impl_->metric_sets[static_cast<std::size_t>(require_metric(*this, metric))]);
+  const std::size_t m = static_cast<std::size_t>(require_metric(*this, metric));
+  if (!impl_->master) return H5Dget_storage_size(impl_->metric_sets[m]);
+  std::uint64_t bytes = 0;  // a virtual dataset stores nothing itself: its shards' storage
+  for (const auto& path : impl_->shard_files()) {
+    OpenedFile shard = open_master_for_reading(path);  // in the mode the master's sources are open in
+    h5::Id dataset(H5Dopen2(shard.file, (std::string(sc::kMetrics) + "/" + metric).c_str(), H5P_DEFAULT));
+    if (dataset.valid()) bytes += H5Dget_storage_size(dataset);
+    H5Eclear2(H5E_DEFAULT);
+  }
+  return bytes;
 }
 
 }  // namespace headscope::store

@@ -3,8 +3,10 @@
 // so no rank ever waits on another until the final barrier.
 #include "app/cli/torch/capture_job.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 #ifdef HEADSCOPE_WITH_MPI
 #include <mpi.h>
@@ -126,7 +128,16 @@ bool CaptureJob::all_others_finished() {
 
 void CaptureJob::barrier() {
 #ifdef HEADSCOPE_WITH_MPI
-  if (mpi_) MPI_Barrier(MPI_COMM_WORLD);
+  if (!mpi_) return;
+  // Not MPI_Barrier: MPI libraries spin in it, and a rank that finished early would take a core from the
+  // ranks still capturing (rank 0 among them) until the job ends.
+  MPI_Request request;
+  MPI_Ibarrier(MPI_COMM_WORLD, &request);
+  for (int done = 0;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 #endif
 }
 
