@@ -5,6 +5,7 @@
 # with --resume. Each master is checked with `headscope inspect` and h5diff against the others.
 #   bench/run_slurm_check.sh [BUILD_DIR]     env: SAMPLES (12), RANKS (3), MODEL (samples/models/arith-gpt2)
 set -euo pipefail
+PATH=$PATH:/usr/sbin:/sbin  # slurmctld, slurmd and munged live in sbin
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-${HEADSCOPE_BUILD_DIR:-$root/build}}" && pwd)
 headscope=$build/headscope
@@ -47,7 +48,7 @@ teardown() {
 trap teardown EXIT
 
 step "munged"
-mkdir -p "$work/munge" "$work/log" "$work/state" "$work/spool" "$work/out"
+mkdir -p "$work/munge" "$work/log" "$work/state" "$work/spool" "$work/tmp" "$work/out"
 dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
 chmod 700 "$work/munge"; chmod 600 "$work/munge/munge.key"
 munged --force --socket="$work/munge/socket" --key-file="$work/munge/munge.key" --pid-file="$work/munge/munged.pid" \
@@ -71,6 +72,7 @@ AuthInfo=socket=$work/munge/socket
 CredType=cred/munge
 StateSaveLocation=$work/state
 SlurmdSpoolDir=$work/spool
+TmpFS=$work/tmp
 SlurmctldPidFile=$work/slurmctld.pid
 SlurmdPidFile=$work/slurmd.pid
 SlurmctldLogFile=$work/log/slurmctld.log
@@ -98,11 +100,11 @@ done
 sinfo -N -o '%N %t %c'
 
 step "srun hostname"
-[ "$(timeout 60 srun -n 2 hostname | sort -u)" = "$(hostname)" ] || fail "srun -n 2 hostname"
+[ "$(timeout 30 srun -n 2 hostname | sort -u)" = "$(hostname)" ] || fail "srun -n 2 hostname"
 echo "srun -n 2 hostname: ok"
 
 step "MPI under srun"
-srun --mpi=list 2>&1 | tr '\n\t' '  '; echo
+srun --mpi=list 2>&1 | tr '\n\t' '  ' | sed 's/ *$//'; echo
 if command -v mpicc >/dev/null; then
   cat > "$work/hello.c" <<'EOF'
 #include <mpi.h>
@@ -120,7 +122,7 @@ int main(int argc, char** argv) {
 EOF
   mpicc -o "$work/hello" "$work/hello.c"
   for plugin in pmix pmi2 none; do
-    if timeout 60 srun -n 2 --mpi="$plugin" "$work/hello" >"$work/log/hello-$plugin.log" 2>&1; then
+    if timeout 30 srun -n 2 --mpi="$plugin" "$work/hello" >"$work/log/hello-$plugin.log" 2>&1; then
       echo "srun --mpi=$plugin: MPI initialises ($(tail -n 1 "$work/log/hello-$plugin.log"))"
     else
       echo "srun --mpi=$plugin: MPI_Init fails"
@@ -146,8 +148,13 @@ wait_job() {
   [ "$states" = "COMPLETED " ] || fail "job $job ended as '$states' (or ran past the check's ${CHECK_LIMIT:-240} s): $(scontrol -o show job "$job" | grep -o 'ExitCode=[0-9:]*' | sort -u | tr '\n' ' ')"
 }
 submit() { local job; job=$(sbatch --parsable --chdir="$work/out" "$@") || fail "sbatch $* refused the job"; echo "${job%%;*}"; }
+# The last line of each log a job wrote (its --output= among the arguments, %a: every array task).
+show_logs() {
+  local pattern; pattern=$(printf '%s\n' "$@" | sed -n 's/^--output=//p' | sed 's/%a/*/')
+  tail -q -n 1 $pattern | sed 's/^/  log: /'
+}
 # Runs one batch job to its end; fails unless it exits 0.
-run_job() { wait_job "$(submit "$@")"; }
+run_job() { wait_job "$(submit "$@")"; show_logs "$@"; }
 capture_options=(--max-samples "$samples")
 export HEADSCOPE=$headscope
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # this check runs its jobs as root
@@ -167,15 +174,18 @@ merge_job=$(submit --dependency="afterok:$array_job" --kill-on-invalid-dep=yes -
   "$examples/slurm-merge.sbatch" "$work/out/array.h5" "$ranks")
 wait_job "$array_job"
 wait_job "$merge_job"
+show_logs --output="$work/out/array-%a.log" --output="$work/out/merge.log"
 
-# The master's sample count as `inspect` prints it ("samples  12 (1835 tokens)"); fails unless it holds all.
+# `headscope inspect` on a master: complete, every sample ("samples  12 (1835 tokens)"), every shard complete.
 check_master() {
-  local master=$1 report
+  local master=$1 report held shards_complete
   report=$("$headscope" inspect "$master") || fail "headscope inspect $master exits non-zero"
-  local held; held=$(awk '$1 == "samples" {print $2; exit}' <<<"$report")
+  held=$(awk '$1 == "samples" {print $2; exit}' <<<"$report")
   [ "$held" = "$samples" ] || fail "$master holds ${held:-no} samples, not $samples: $report"
   grep -q 'state *complete' <<<"$report" || fail "$master is not complete: $report"
-  echo "$(basename "$master"): inspect ok, $held samples, complete"
+  shards_complete=$(grep -c 'shard-[0-9]*-of-[0-9]*\.h5 .*samples mapped, complete' <<<"$report" || true)
+  [ "$shards_complete" = "$ranks" ] || fail "$master lists $shards_complete complete shards, not $ranks: $report"
+  echo "$(basename "$master"): inspect ok: complete, $held samples, $shards_complete of $ranks shards complete"
 }
 # Every metric array of two masters equal value by value (h5diff reads through the virtual datasets).
 check_equal() {
@@ -196,8 +206,8 @@ step "a lost shard: inspect reports it, its task alone is rerun, the master is w
 lost=$work/out/array.shard-1-of-$ranks.h5
 rm -f "$lost"
 if report=$("$headscope" inspect "$work/out/array.h5" 2>&1); then missing_status=0; else missing_status=$?; fi
-grep -q "$(basename "$lost")" <<<"$report" || fail "inspect does not name the missing shard $(basename "$lost"): $report"
-echo "inspect with shard 1 missing: exit $missing_status, names $(basename "$lost")"
+grep -q "$(basename "$lost") .*missing" <<<"$report" || fail "inspect does not report $(basename "$lost") missing: $report"
+echo "inspect with shard 1 deleted (exit $missing_status):"; grep -E 'state|missing' <<<"$report" | sed 's/^/  /'
 SHARDS=$ranks run_job --array=1 --output="$work/out/rerun-%a.log" "$examples/slurm-array.sbatch" "$model" "$prompts" \
   "$work/out/array.h5" "${capture_options[@]}"
 check_master "$work/out/array.h5"
