@@ -29,6 +29,10 @@ chmod 755 "$work"  # munged wants its socket's folder searchable by every user
 teardown() {
   local status=$?
   local pids=() pid
+  if [ -n "${SLURM_CONF:-}" ] && [ -n "$(squeue -h 2>/dev/null)" ]; then  # jobs left by a failure: their steps
+    scancel --user=root 2>/dev/null || true                                   # and ranks would outlive slurmd
+    for _ in $(seq 100); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.1; done
+  fi
   for pid_file in "$work/slurmd.pid" "$work/slurmctld.pid" "$work/munge/munged.pid"; do
     [ -s "$pid_file" ] && pids+=("$(cat "$pid_file")")
   done
@@ -46,6 +50,7 @@ teardown() {
   exit "$status"
 }
 trap teardown EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM  # a stopped check tears down too
 
 step "munged"
 mkdir -p "$work/munge" "$work/log" "$work/state" "$work/spool" "$work/tmp" "$work/out"
