@@ -58,7 +58,8 @@ dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
 chmod 700 "$work/munge"; chmod 600 "$work/munge/munge.key"
 munged --force --socket="$work/munge/socket" --key-file="$work/munge/munge.key" --pid-file="$work/munge/munged.pid" \
   --log-file="$work/log/munged.log" --seed-file="$work/munge/seed"
-munge --socket="$work/munge/socket" --no-input | unmunge --socket="$work/munge/socket" >/dev/null || fail "munge credential round trip"
+munge --socket="$work/munge/socket" --no-input | unmunge --socket="$work/munge/socket" >/dev/null ||
+  fail "munged ($work/log/munged.log): a credential does not round-trip"
 
 step "slurmctld + slurmd"
 node=$(hostname -s)
@@ -150,7 +151,9 @@ wait_job() {
       *) break ;;
     esac
   done
-  [ "$states" = "COMPLETED " ] || fail "job $job ended as '$states' (or ran past the check's ${CHECK_LIMIT:-240} s): $(scontrol -o show job "$job" | grep -o 'ExitCode=[0-9:]*' | sort -u | tr '\n' ' ')"
+  [ "$states" = "COMPLETED " ] && return
+  local exits; exits=$(scontrol -o show job "$job" | grep -o 'ExitCode=[0-9:]*' | sort -u | tr '\n' ' ')
+  fail "job $job ended as '$states' (or ran past the check's ${CHECK_LIMIT:-240} s): $exits"
 }
 submit() { local job; job=$(sbatch --parsable --chdir="$work/out" "$@") || fail "sbatch $* refused the job"; echo "${job%%;*}"; }
 # The last line of each log a job wrote (its --output= among the arguments, %a: every array task).
