@@ -10,8 +10,8 @@ packages=(
   libtorch-dev libopenblas0-openmp libtcmalloc-minimal4 libsentencepiece-dev libprotobuf-dev libpcre2-dev libutf8proc-dev
   libimgui-dev libglfw3-dev libgl-dev libcairo2-dev libfreetype-dev libstb-dev fonts-dejavu-core
   xvfb xauth libgl1-mesa-dri time
-  python3-h5py python3-numpy python3-torch
-  libopenmpi-dev openmpi-bin
+  python3-h5py python3-numpy python3-torch python3-xarray python3-h5netcdf
+  libopenmpi-dev openmpi-bin slurm-wlm munge
 )
 
 . "$(dirname "$0")/apt-install.sh"

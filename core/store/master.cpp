@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/store/committed_rows.h"
+#include "core/store/dimension_scales.h"
 #include "core/store/file_header.h"
 #include "core/store/file_replace.h"
 #include "core/store/h5.h"
@@ -114,7 +115,9 @@ void open_source(Source& source, int index, int count) {
   source.file = std::move(opened.file);
   const StoreLayout& layout = source.reader->layout();
   for (const auto& spec : sc::capture_datasets())
-    for (const auto& name : sc::dataset_paths(spec, layout)) source.datasets.emplace(name, h5::open_dataset(source.file, name, path));
+    for (const auto& name : sc::dataset_paths(spec, layout))
+      if (spec.role == sc::Role::data || h5::link_exists(source.file, name))  // scales: newer shards only
+        source.datasets.emplace(name, h5::open_dataset(source.file, name, path));
   source.rows = committed_rows([&](const char* name) { return source.dataset(name); }, layout, path);
   // The reader checked the rows it saw; a live writer may have committed more since, which are as whole.
   source.state.committed_samples = source.rows[sc::RowAxis::sample];
@@ -132,6 +135,10 @@ void copy_attributes(hid_t from, hid_t to, const std::string& context) {
     if (!attribute.valid()) continue;
     char name[256] = {};
     H5Aget_name(attribute, sizeof name, name);
+    // Dimension-scale bookkeeping holds references into the source file: attach_dimension_scales redoes it.
+    const std::string attribute_name = name;
+    if (attribute_name == "DIMENSION_LIST" || attribute_name == "REFERENCE_LIST" || attribute_name == "CLASS" || attribute_name == "NAME")
+      continue;
     Id type(H5Aget_type(attribute)), space(H5Aget_space(attribute));
     const auto points = static_cast<std::size_t>(std::max<hssize_t>(1, H5Sget_simple_extent_npoints(space)));
     std::vector<unsigned char> buffer(points * H5Tget_size(type));
@@ -292,7 +299,9 @@ MasterInfo build_master(const std::string& master_path, const std::vector<std::s
     for (const auto& column : sc::offset_columns()) offsets.emplace(column.path, column.indexes);
     for (const auto& spec : sc::capture_datasets())
       for (const auto& name : sc::dataset_paths(spec, layout)) {
-        if (spec.rows == sc::RowAxis::fixed) {
+        if ((spec.rows == sc::RowAxis::fixed && spec.role == sc::Role::scale) || !first->datasets.count(name)) {
+          continue;  // fixed scales: write_fixed_scales, below; a scale or coordinate older shards lack: none
+        } else if (spec.rows == sc::RowAxis::fixed) {
           Id links = intermediate_groups();
           h5::check_status(H5Ocopy(first->file, name.c_str(), file, name.c_str(), H5P_DEFAULT, links), context, "cannot copy " + name);
         } else if (const auto offset = offsets.find(name); offset != offsets.end()) {
@@ -301,6 +310,8 @@ MasterInfo build_master(const std::string& master_path, const std::vector<std::s
           write_virtual(file, name, spec.rows, ordered, *first, master_folder, context);
         }
       }
+    write_fixed_scales(file, layout, context);
+    attach_dimension_scales(file, layout, context);
     h5::check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), context, "cannot flush the master");
   }
   temporary.commit();

@@ -76,7 +76,9 @@ struct StoreReader::Impl {
 void StoreReader::Impl::open_all() {
   for (const auto& spec : sc::capture_datasets())
     if (spec.rows != sc::RowAxis::fixed)
-      for (const auto& name : sc::dataset_paths(spec, layout)) datasets.emplace(name, h5::open_dataset(file, name, path));
+      for (const auto& name : sc::dataset_paths(spec, layout))
+        if (spec.role == sc::Role::data || h5::link_exists(file, name))  // scales and coordinates: newer stores only
+          datasets.emplace(name, h5::open_dataset(file, name, path));
   check_dataset_shapes(datasets, layout, path);
   for (const auto& metric : layout.metrics) {
     metric_sets.push_back(datasets.at(std::string(sc::kMetrics) + "/" + metric.name).get());

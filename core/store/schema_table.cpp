@@ -12,6 +12,9 @@ namespace headscope::store::schema {
 const std::vector<DatasetSpec>& capture_datasets() {
   using T = ElementType;
   using R = RowAxis;
+  using P = Presence;
+  using O = Repeat;
+  constexpr Role S = Role::scale, C = Role::coordinate;
   static const std::vector<DatasetSpec> table = {
       // /samples: one row per sample; token_start is written last and its length is the sample count.
       {kTokenStart, T::int64, R::sample, {"sample"}, "tokens",
@@ -62,6 +65,38 @@ const std::vector<DatasetSpec>& capture_datasets() {
       {kEmbeddingLabelLength, T::int32, R::span, {"span"}, "bytes", "length of the label", 4096, false, Presence::embeddings},
       {kEmbeddingLabelText, T::uint8, R::label_text_byte, {"byte"}, "", "UTF-8 pool of span labels", 16384, false,
        Presence::embeddings},
+      // Dimension scales and coordinates, so netCDF-aware tools (xarray) name every axis (docs/notebooks.md).
+      {"/samples/sample", T::int64, R::sample, {"sample"}, "", "sample index (dimension scale)", 1024, false, P::always, O::once, false, S},
+      {"/tokens/token", T::int64, R::token, {"token"}, "", "index on the flat token axis (dimension scale)", 16384, false, P::always, O::once, false, S},
+      {"/metrics/token", T::int64, R::token, {"token"}, "", "index on the flat token axis (dimension scale)", 16384, false, P::always, O::once, false, S},
+      {"/metrics/layer", T::int32, R::fixed, {"layer"}, "", "layer number (dimension scale)", 0, false, P::always, O::once, false, S},
+      {"/metrics/head", T::int32, R::fixed, {"head"}, "", "head number (dimension scale)", 0, false, P::always, O::once, false, S},
+      {"/metrics/token_sample", T::int64, R::token, {"token"}, "", "sample index of the token", 16384, false, P::always, O::once, false, C},
+      {"/metrics/token_position", T::int32, R::token, {"token"}, "tokens", "position of the token in its sample", 16384, false,
+       P::always, O::once, false, C},
+      {"/metrics/token_text", T::text, R::token, {"token"}, "", "display text of the token (UTF-8, cut at 32 bytes; whole in /tokens/text)",
+       16384, true, P::always, O::once, false, C, 32},
+      {"/summaries/sample", T::int64, R::sample, {"sample"}, "", "sample index (dimension scale)", 1024, false, P::always, O::once, false, S},
+      {"/summaries/layer", T::int32, R::fixed, {"layer"}, "", "layer number (dimension scale)", 0, false, P::always, O::once, false, S},
+      {"/summaries/head", T::int32, R::fixed, {"head"}, "", "head number (dimension scale)", 0, false, P::always, O::once, false, S},
+      {"/summaries/sample_id", T::text, R::sample, {"sample"}, "", "the sample's id (UTF-8, cut at 64 bytes; whole in /samples/text)",
+       1024, true, P::always, O::once, false, C, 64},
+      {"/summaries/level", T::int32, R::sample, {"sample"}, "", "the sample's difficulty level (its metadata's level; -1 when none)",
+       1024, false, P::always, O::once, false, C},
+      {"/summaries/prompt_length", T::int32, R::sample, {"sample"}, "tokens", "tokens before generation began", 1024, false,
+       P::always, O::once, false, C},
+      {"/flow/sample", T::int64, R::sample, {"sample"}, "", "sample index (dimension scale)", 256, false, P::flow, O::once, false, S},
+      {"/flow/layer", T::int32, R::fixed, {"layer"}, "", "layer number (dimension scale)", 0, false, P::flow, O::once, false, S},
+      {"/flow/head", T::int32, R::fixed, {"head"}, "", "head number (dimension scale)", 0, false, P::flow, O::once, false, S},
+      {"/flow/position", T::int32, R::fixed, {"position"}, "", "flow position number, 0..K-1 (dimension scale)", 0, false, P::flow,
+       O::once, false, S},
+      {"/flow/attending", T::int32, R::fixed, {"attending"}, "", "attending flow position, 0..K-1 (dimension scale)", 0, false,
+       P::flow, O::once, false, S},
+      {"/flow/attended", T::int32, R::fixed, {"attended"}, "", "attended flow position, 0..K-1 (dimension scale)", 0, false, P::flow,
+       O::once, false, S},
+      {"/embeddings/span", T::int64, R::span, {"span"}, "", "span index (dimension scale)", 4096, false, P::embeddings, O::once, false, S},
+      {"/embeddings/feature", T::int32, R::fixed, {"feature"}, "", "hidden-state feature number (dimension scale)", 0, false,
+       P::embeddings, O::once, false, S},
   };
   return table;
 }
@@ -72,6 +107,10 @@ const std::vector<OffsetColumn>& offset_columns() {
       {kTokenStart, R::token},           {kIdStart, R::sample_text_byte},         {kMetadataStart, R::sample_text_byte},
       {kEmbeddingStart, R::span},        {kTokenTextStart, R::token_text_byte},   {kAttentionOffset, R::attention_value},
       {kEmbeddingSample, R::sample},     {kEmbeddingLabelStart, R::label_text_byte},
+      // The growing dimension scales count their own axis; a token's sample counts samples.
+      {"/samples/sample", R::sample},    {"/tokens/token", R::token},             {"/metrics/token", R::token},
+      {"/summaries/sample", R::sample},  {"/flow/sample", R::sample},             {"/embeddings/span", R::span},
+      {"/metrics/token_sample", R::sample},
   };
   return columns;
 }
@@ -98,6 +137,7 @@ std::vector<unsigned long long> chunk_shape(const DatasetSpec& spec, const Store
                                   : spec.chunk_rows < 0 ? std::max<unsigned long long>(1, 65536 / std::max<unsigned long long>(row_values, 1))
                                                         : static_cast<unsigned long long>(spec.chunk_rows);
   const std::size_t value_bytes = spec.type == ElementType::metric && layout.metric_type == ValueType::float16 ? 2 : 4;
+  if (spec.rows == RowAxis::fixed) return {static_cast<unsigned long long>(dimension_size(spec.dims[0], layout))};
   std::vector<unsigned long long> chunk{rows};
   for (std::size_t d = 1; d < spec.dims.size(); ++d) {
     const std::string name = spec.dims[d];
@@ -120,6 +160,8 @@ int chunk_tokens_for_samples(std::int64_t longest_sample_tokens) {
   while (tokens < longest_sample_tokens && tokens < 65536) tokens *= 2;
   return tokens;
 }
+
+std::string group_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 bool is_present(const DatasetSpec& spec, const StoreLayout& layout) {
   switch (spec.presence) {

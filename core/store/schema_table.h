@@ -12,7 +12,8 @@
 
 namespace headscope::store::schema {
 
-enum class ElementType { int32, int64, uint8, float32, metric };  // metric: the layout's metric_type
+// metric: the layout's metric_type; text: fixed-width UTF-8 strings (DatasetSpec::text_bytes, NUL-padded)
+enum class ElementType { int32, int64, uint8, float32, metric, text };
 
 // What the first dimension of a dataset counts. Resume cuts each dataset back to the committed count of
 // its axis; `fixed` datasets are written once at creation and never grow.
@@ -21,6 +22,11 @@ inline constexpr int kRowAxisCount = 8;
 
 enum class Presence { always, flow, pinned, embeddings };
 enum class Repeat { once, per_metric, per_pinned_head };  // per_*: one dataset per metric / pinned head
+// What a dataset is to netCDF-aware readers (xarray with h5netcdf): data, an HDF5 dimension scale of its
+// group (named like the dimension it indexes: row numbers of a growing axis, 0..n-1 of a fixed one), or an
+// auxiliary coordinate along its group's first dimension (named in the data's "coordinates" attribute).
+// Scales and coordinates came after schema version 1's first files, so readers skip them when absent.
+enum class Role { data, scale, coordinate };
 
 struct DatasetSpec {
   const char* path;                 // per_metric / per_pinned_head: the group; the name is the metric's / "L3H5"
@@ -36,6 +42,8 @@ struct DatasetSpec {
   Repeat repeat = Repeat::once;
   bool chunk_by_layer = false;      // chunk extent 1 along "layer", and along "head" as many heads as keep
                                     // the chunk within kMaxChunkBytes (a metric chunk is [chunk_tokens, 1, h])
+  Role role = Role::data;
+  int text_bytes = 0;               // ElementType::text: the width; longer texts are cut at a UTF-8 boundary
 };
 
 // A metric chunk's bytes stay under this: with long-sample chunking (chunk_tokens_for_samples) a chunk
@@ -65,6 +73,8 @@ std::vector<unsigned long long> chunk_shape(const DatasetSpec& spec, const Store
 // trace over a sample is one or two chunk reads (the sample may straddle a chunk boundary).
 int chunk_tokens_for_samples(std::int64_t longest_sample_tokens);
 bool is_present(const DatasetSpec& spec, const StoreLayout& layout);
+// The group a dataset path lives in ("/metrics" for "/metrics/entropy").
+std::string group_of(const std::string& path);
 // The concrete dataset paths of an entry in this layout (one, one per metric or one per pinned head).
 std::vector<std::string> dataset_paths(const DatasetSpec& spec, const StoreLayout& layout);
 // The entry with this exact path (only `once` entries); throws StoreError when there is none.

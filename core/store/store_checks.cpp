@@ -74,6 +74,7 @@ void check_dataset_shapes(const std::map<std::string, h5::Id>& datasets, const S
     if (spec.rows == sc::RowAxis::fixed) continue;
     for (const auto& name : sc::dataset_paths(spec, layout)) {
       const auto found = datasets.find(name);
+      if (found == datasets.end() && spec.role != sc::Role::data) continue;  // scales and coordinates: newer stores only
       if (found == datasets.end()) throw StoreError(path + ": missing dataset '" + name + "'");
       const auto dims = h5::extent(found->second);
       std::string expected = "[rows";
@@ -91,9 +92,12 @@ void check_dataset_shapes(const std::map<std::string, h5::Id>& datasets, const S
       }
       h5::Id type(H5Dget_type(found->second));
       const H5T_class_t type_class = H5Tget_class(type);
-      if (type_class != (integer_element(spec.type) ? H5T_INTEGER : H5T_FLOAT))
+      const H5T_class_t expected_class = spec.type == sc::ElementType::text ? H5T_STRING
+                                         : integer_element(spec.type)        ? H5T_INTEGER
+                                                                             : H5T_FLOAT;
+      if (type_class != expected_class)
         throw StoreError(path + ": " + name + " has the wrong element type (" +
-                         (integer_element(spec.type) ? "integers" : "floats") + " expected)");
+                         (expected_class == H5T_STRING ? "strings" : expected_class == H5T_INTEGER ? "integers" : "floats") + " expected)");
     }
   }
 }

@@ -17,6 +17,8 @@
 #include <map>
 
 #include "core/store/committed_rows.h"
+#include "core/store/dimension_scales.h"
+#include "core/store/facts.h"
 #include "core/store/file_header.h"
 #include "core/store/file_replace.h"
 #include "core/store/h5.h"
@@ -51,7 +53,9 @@ struct StoreWriter::Impl {
     h5::write_rows(dataset(name), memory_type(type), at, count, data, path);
   }
   void write(const char* name, hsize_t at, hsize_t count, const void* data) {
-    write(name, sc::dataset_spec(name).type, at, count, data);
+    const auto& spec = sc::dataset_spec(name);
+    if (spec.type == sc::ElementType::text) h5::write_rows(dataset(name), text_type(spec.text_bytes), at, count, data, path);
+    else write(name, spec.type, at, count, data);
   }
   hid_t memory_type(sc::ElementType type) const;
 
@@ -60,6 +64,7 @@ struct StoreWriter::Impl {
   void open_datasets();
   void read_committed();
   void trim_to_committed();
+  void write_optional(const char* name, hsize_t at, hsize_t count, const void* data);
   void append(const SampleRecord& s);
 };
 
@@ -70,6 +75,7 @@ hid_t StoreWriter::Impl::memory_type(sc::ElementType type) const {
     case sc::ElementType::uint8: return H5T_NATIVE_UINT8;
     case sc::ElementType::float32: return H5T_NATIVE_FLOAT;
     case sc::ElementType::metric: return layout.metric_type == ValueType::float16 ? h5::float16_type() : H5T_NATIVE_FLOAT;
+    case sc::ElementType::text: break;  // sized per entry: write(name, ...) uses text_type(spec.text_bytes)
   }
   return H5T_NATIVE_FLOAT;
 }
@@ -123,6 +129,7 @@ static hid_t file_type(sc::ElementType type, const StoreLayout& l) {
     case sc::ElementType::uint8: return H5T_STD_U8LE;
     case sc::ElementType::float32: return H5T_IEEE_F32LE;
     case sc::ElementType::metric: return l.metric_type == ValueType::float16 ? h5::float16_type() : H5T_IEEE_F32LE;
+    case sc::ElementType::text: return H5T_C_S1;  // sized per entry: text_type(spec.text_bytes)
   }
   return H5T_IEEE_F32LE;
 }
@@ -133,7 +140,7 @@ static h5::ExtendibleSpec extendible_spec(const sc::DatasetSpec& spec, const std
                                           const MetricSpec* metric) {
   h5::ExtendibleSpec out;
   out.name = name;
-  out.file_type = file_type(spec.type, l);
+  out.file_type = spec.type == sc::ElementType::text ? text_type(spec.text_bytes) : file_type(spec.type, l);
   for (std::size_t d = 1; d < spec.dims.size(); ++d) out.inner_dims.push_back(sc::dimension_size(spec.dims[d], l));
   for (unsigned long long extent : sc::chunk_shape(spec, l)) out.chunk.push_back(static_cast<hsize_t>(extent));
   out.deflate_level = spec.compressed ? l.deflate_level : 0;
@@ -154,6 +161,7 @@ void StoreWriter::Impl::create_datasets() {
     const std::string group = spec.repeat == sc::Repeat::once ? std::string(spec.path).substr(0, std::string(spec.path).rfind('/'))
                                                               : std::string(spec.path);
     if (!h5::link_exists(file, group)) h5::create_group(file, group, path);
+    if (spec.rows == sc::RowAxis::fixed && spec.role == sc::Role::scale) continue;  // write_fixed_scales, below
     if (spec.rows == sc::RowAxis::fixed) {  // /attention/heads
       std::vector<std::int32_t> heads;
       for (const auto& head : l.pinned_heads) { heads.push_back(head.layer); heads.push_back(head.head); }
@@ -165,6 +173,7 @@ void StoreWriter::Impl::create_datasets() {
     for (std::size_t i = 0; i < names.size(); ++i) {
       const MetricSpec* metric = spec.repeat == sc::Repeat::per_metric ? &l.metrics[i] : nullptr;
       Id created = h5::create_extendible(file, extendible_spec(spec, names[i], l, metric), path);
+      if (spec.type == sc::ElementType::text) h5::write_attribute(created, "_Encoding", std::string("utf-8"));  // xarray: str, not bytes
       if (spec.type == sc::ElementType::metric && l.mantissa_bits >= 0)
         h5::write_attribute(created, sc::kPrecision,
                             "lossy: values rounded to " + std::to_string(l.mantissa_bits) +
@@ -172,12 +181,22 @@ void StoreWriter::Impl::create_datasets() {
       datasets.emplace(names[i], std::move(created));
     }
   }
+  write_fixed_scales(file, l, path);
+  attach_dimension_scales(file, l, path);
 }
 
 void StoreWriter::Impl::open_datasets() {
   for (const auto& spec : sc::capture_datasets())
     if (spec.rows != sc::RowAxis::fixed)
-      for (const auto& name : sc::dataset_paths(spec, layout)) datasets.emplace(name, h5::open_dataset(file, name, path));
+      for (const auto& name : sc::dataset_paths(spec, layout))
+        if (spec.role == sc::Role::data || h5::link_exists(file, name))  // a store from before scales: none added
+          datasets.emplace(name, h5::open_dataset(file, name, path));
+}
+
+// Rows [at, at + count) of a growing dimension scale (their own row numbers) or of a coordinate, when the
+// store has it (one resumed from before scales has not).
+void StoreWriter::Impl::write_optional(const char* name, hsize_t at, hsize_t count, const void* data) {
+  if (datasets.count(name)) write(name, at, count, data);
 }
 
 StoreWriter::StoreWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -388,6 +407,28 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
     write(sc::kEmbeddingLabelText, static_cast<hsize_t>(label_text_bytes),
                    label_pool.size(), label_pool.data());
     label_text_bytes += static_cast<std::int64_t>(label_pool.size());
+  }
+
+  // Dimension scales and coordinates (dimension_scales.h).
+  {
+    std::vector<std::int64_t> token_rows(n), token_sample(n, samples);
+    std::vector<std::int32_t> position(n);
+    for (hsize_t i = 0; i < n; ++i) token_rows[i] = tokens + static_cast<std::int64_t>(i), position[i] = static_cast<std::int32_t>(i);
+    for (const char* scale : {"/tokens/token", "/metrics/token"}) write_optional(scale, at_token, n, token_rows.data());
+    write_optional("/metrics/token_sample", at_token, n, token_sample.data());
+    write_optional("/metrics/token_position", at_token, n, position.data());
+    const auto& text_spec = sc::dataset_spec("/metrics/token_text");
+    std::vector<std::string> pieces(n);
+    for (hsize_t i = 0; i < n && !s.token_text.empty(); ++i) pieces[i] = s.token_text[i];
+    write_optional(text_spec.path, at_token, n, pack_text(pieces, text_spec.text_bytes).data());
+    for (const char* scale : {"/samples/sample", "/summaries/sample", "/flow/sample"}) write_optional(scale, at_sample, 1, &samples);
+    write_optional("/summaries/sample_id", at_sample, 1, pack_text({s.id}, sc::dataset_spec("/summaries/sample_id").text_bytes).data());
+    const std::int32_t level = decode_sample_facts(s.metadata_json).level.value_or(-1);
+    write_optional("/summaries/level", at_sample, 1, &level);
+    write_optional("/summaries/prompt_length", at_sample, 1, &s.prompt_length);
+    std::vector<std::int64_t> span_rows(spans);
+    for (hsize_t i = 0; i < spans; ++i) span_rows[i] = embeddings + static_cast<std::int64_t>(i);
+    if (spans > 0) write_optional("/embeddings/span", static_cast<hsize_t>(embeddings), spans, span_rows.data());
   }
 
   // Per-sample columns; token_start last: once it is on disk, the sample is committed.

@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "core/store/inspect.h"
 #include "core/store/master.h"
 #include "core/store/reader.h"
 #include "core/store/writer.h"
 #include "core/util/shares.h"
+#include "shard_test_data.h"
 #include "store_equality.h"
 #include "store_test_data.h"
 #include "test_support.h"
@@ -23,34 +23,9 @@ using hs::store::StoreError;
 using hs::store::StoreReader;
 using hs::store::StoreWriter;
 
-namespace {
-
-hs::store::Provenance shard_provenance(int index, int count, std::int64_t samples) {
-  hs::store::Provenance provenance;
-  provenance.command_line = "test";
-  provenance.model_name = "synthetic";
-  provenance.model_config_json = "{\"model_type\":\"gpt2\"}";
-  nlohmann::json settings{{"mode", "teacher_forced"}};
-  if (count > 0) settings["shard"] = {{"index", index}, {"count", count}, {"samples", samples}};
-  provenance.settings_json = settings.dump();
-  return provenance;
-}
-
-// Samples [begin, end) of the run into `path`, as shard `index` of `count` (count 0: an ordinary store).
-void write_samples(const std::string& path, int begin, int end, int index, int count, bool complete = true) {
-  const auto layout = hs::test::small_layout();
-  auto writer = StoreWriter::create(path, layout, shard_provenance(index, count, end - begin), true);
-  for (int i = begin; i < end; ++i) writer->append(hs::test::make_sample(layout, i));
-  writer->close(complete);
-}
-
-std::vector<std::string> shard_paths(const std::filesystem::path& dir, int count) {
-  std::vector<std::string> paths;
-  for (int i = 0; i < count; ++i) paths.push_back(hs::store::shard_path((dir / "run.h5").string(), i, count));
-  return paths;
-}
-
-}  // namespace
+using hs::test::shard_paths;
+using hs::test::shard_provenance;
+using hs::test::write_samples;
 
 TEST(ShardShares, ContiguousBalancedAndCovering) {
   const std::vector<std::int64_t> weights{100, 1, 1, 1, 1, 100, 50, 50};
@@ -103,12 +78,14 @@ TEST(StoreMaster, ShardsReadAsOneStoreEqualToOneFile) {
   hs::test::expect_same_run(*single, *moved);
 }
 
+namespace {
 // One byte through a pipe: the two processes take turns, no sleeps.
 void signal_turn(int fd) { ASSERT_EQ(::write(fd, "x", 1), 1); }
 void wait_turn(int fd) {
   char byte;
   ASSERT_EQ(::read(fd, &byte, 1), 1);
 }
+}  // namespace
 
 TEST(StoreMaster, RebuiltWhileShardsGrowALiveReaderPicksItUp) {
   const auto dir = hs::test::temp_dir();

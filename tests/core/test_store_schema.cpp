@@ -29,6 +29,7 @@ const char* type_words(schema::ElementType type) {
     case schema::ElementType::uint8: return "uint8";
     case schema::ElementType::float32: return "float32";
     case schema::ElementType::metric: return "float16 (or float32, `metric_type`)";
+    case schema::ElementType::text: return "fixed-width UTF-8 string";
   }
   return "?";
 }
