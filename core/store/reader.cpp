@@ -137,10 +137,13 @@ void StoreReader::Impl::load_rows(std::int64_t from, std::int64_t to) {
 // The committed sample count is token_start's length (the writer appends that row last). It is read
 // first; every other dataset is refreshed after it, so each holds at least the rows those samples use.
 bool StoreReader::Impl::read_new_rows() {
-  if (swmr) h5::check_status(H5Drefresh(dataset(sc::kTokenStart)), path, "cannot refresh " + std::string(sc::kTokenStart));
+  // A master is replaced whole, never grown (refresh() reopens it), and H5Drefresh on its virtual datasets
+  // would close their source datasets under every other handle of the file in this process.
+  const bool grows = swmr && !master;
+  if (grows) h5::check_status(H5Drefresh(dataset(sc::kTokenStart)), path, "cannot refresh " + std::string(sc::kTokenStart));
   const auto now = static_cast<std::int64_t>(h5::extent0(dataset(sc::kTokenStart)));
   if (now <= samples) return false;
-  if (swmr)
+  if (grows)
     for (auto& [name, set] : datasets)
       if (name != sc::kTokenStart) h5::check_status(H5Drefresh(set), path, "cannot refresh " + name);
   extents = row_extents(datasets, layout);

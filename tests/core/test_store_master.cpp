@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "core/store/inspect.h"
 #include "core/store/master.h"
@@ -68,6 +69,11 @@ TEST(StoreMaster, ShardsReadAsOneStoreEqualToOneFile) {
   const auto single = StoreReader::open((dir / "single.h5").string());
   const auto master = StoreReader::open((dir / "run.h5").string());
   EXPECT_TRUE(master->complete());
+  hs::test::expect_same_run(*single, *master);
+  // A second reader of the master in this process (the workbench's recompute thread beside its live view)
+  // reads the same, and the first still does after it.
+  std::thread second([&] { hs::test::expect_same_run(*single, *StoreReader::open((dir / "run.h5").string())); });
+  second.join();
   hs::test::expect_same_run(*single, *master);
   // The master names its shards relative to itself: it reads the same from another folder's view.
   std::filesystem::create_directories(dir / "moved");
