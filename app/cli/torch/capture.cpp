@@ -98,7 +98,7 @@ void setup(CLI::App& app) {
   cmd->get_option("--prompts")->excludes(cmd->get_option("--shards"));
   cmd->get_option("--shards")->excludes(cmd->get_option("--prompts"));
   cmd->callback([command] {
-    auto job = CaptureJob::join();
+    auto job = CaptureJob::join(!command->shard.empty());
     auto request = *command;
     if (job->mpi()) {
       if (!request.shard.empty()) throw std::runtime_error("--shard: under MPI each rank takes its own share; leave --shard out");

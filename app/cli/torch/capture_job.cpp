@@ -32,10 +32,18 @@ struct CaptureJob::Pending {
 #endif
 };
 
-std::unique_ptr<CaptureJob> CaptureJob::join() {
+std::unique_ptr<CaptureJob> CaptureJob::join(bool sharded) {
   std::unique_ptr<CaptureJob> job(new CaptureJob());
   job->pending_ = std::make_unique<Pending>();
-  if (!launched_as_rank()) return job;
+  if (!launched_as_rank()) {
+    // srun without an MPI plugin starts N plain copies: each would capture every sample into one OUT.
+    const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+    if (!sharded && tasks && std::atoi(tasks) > 1)
+      throw std::runtime_error("started by srun as one of " + std::string(tasks) +
+                               " tasks without MPI: use `srun --mpi=pmix headscope capture ...` (one sharded capture), or give "
+                               "each task --shard $SLURM_PROCID/$SLURM_NTASKS and `headscope merge` the shards");
+    return job;
+  }
 #ifdef HEADSCOPE_WITH_MPI
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // only this thread calls MPI

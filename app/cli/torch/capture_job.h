@@ -21,8 +21,9 @@ struct RankProgress {
 class CaptureJob {
  public:
   // Joins the MPI job when this process was launched as one of its ranks (mpirun's or a PMI's environment);
-  // otherwise a job of one. Throws std::runtime_error when launched by mpirun without MPI support.
-  static std::unique_ptr<CaptureJob> join();
+  // otherwise a job of one. Throws std::runtime_error when launched by mpirun without MPI support, or as one
+  // of several srun tasks without MPI unless `sharded` (--shard given).
+  static std::unique_ptr<CaptureJob> join(bool sharded);
   ~CaptureJob();  // leaves MPI
   CaptureJob(const CaptureJob&) = delete;
   CaptureJob& operator=(const CaptureJob&) = delete;
