@@ -662,7 +662,10 @@ void CaptureSession::start() {
     std::lock_guard<std::mutex> lock(impl_->progress_mutex);
     impl_->progress.running = true;
   }
-  impl_->writer_thread = std::thread([this] { impl_->run_writer(); });
+  impl_->writer_thread = std::thread([this] {
+    h5::quiet_errors();  // per thread: HDF5's error printing is a thread's own setting
+    impl_->run_writer();
+  });
   impl_->model_thread = std::thread([this] { impl_->run_model(); });
 }
 

@@ -10,7 +10,6 @@
 
 #include <hdf5_hl.h>
 
-#include <mutex>
 
 namespace headscope::h5 {
 
@@ -30,13 +29,17 @@ namespace {
 const bool file_locking_off = [] { return ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0) == 0; }();
 }  // namespace
 
+// HDF5's automatic error printing is a setting of each thread's own error stack in a thread-safe build
+// (Debian's is: "Threadsafety: yes" in libhdf5.settings), and a new thread starts with printing on. So
+// the setting is made once per thread, not once per process: a reader thread that opened a live file
+// after the main thread had silenced only itself printed the expected SWMR retries' stacks.
 void quiet_errors() {
   (void)file_locking_off;
-  static std::once_flag once;
+  thread_local bool quiet = false;
+  if (quiet) return;
+  quiet = true;
   // HEADSCOPE_HDF5_ERRORS=1 keeps HDF5's own error stack printing (for diagnosing a damaged file).
-  std::call_once(once, [] {
-    if (!std::getenv("HEADSCOPE_HDF5_ERRORS")) H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  });
+  if (!std::getenv("HEADSCOPE_HDF5_ERRORS")) H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 
 std::string last_error_message() {

@@ -34,7 +34,8 @@ class Id {
   hid_t id_ = H5I_INVALID_HID;
 };
 
-// Silences HDF5's automatic error printing once per process (we report errors ourselves).
+// Silences HDF5's automatic error printing in the calling thread (we report errors ourselves): every
+// entry point of the store calls it first, and so does every thread of ours that reads or writes HDF5.
 void quiet_errors();
 // The innermost message of the current HDF5 error stack, or "".
 std::string last_error_message();

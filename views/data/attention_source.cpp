@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "core/store/h5.h"
 #include "views/data/run_data.h"
 
 namespace headscope::views {
@@ -30,7 +31,10 @@ bool LatestRequestQueue::contains(const std::string& tag) const {
 
 QueuedAttentionSource::QueuedAttentionSource(Compute compute, std::function<std::string()> status)
     : compute_(std::move(compute)), status_(std::move(status)) {
-  worker_ = std::thread([this] { run(); });
+  worker_ = std::thread([this] {
+    h5::quiet_errors();  // per thread: HDF5's error printing is a thread's own setting (a compute may read a store)
+    run();
+  });
 }
 
 QueuedAttentionSource::~QueuedAttentionSource() {

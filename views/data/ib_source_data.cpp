@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/store/h5.h"
 #include "core/store/reader.h"
 
 namespace headscope::views {
@@ -32,7 +33,10 @@ IbSourceData::State IbSourceData::state() {
   if (!started_) {
     started_ = true;
     if (background_) {
-      worker_ = std::thread([this] { serve(); });
+      worker_ = std::thread([this] {
+        h5::quiet_errors();  // per thread: HDF5's error printing is a thread's own setting
+        serve();
+      });
     } else {
       lock.unlock();
       start();

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 
+#include "core/store/h5.h"
 #include "core/store/reader.h"
 
 namespace headscope::views {
@@ -21,7 +22,10 @@ LiveRunData::LiveRunData(std::string path, int poll_interval_ms)
   initial->info.path = path_;
   latest_ = initial;
   frame_ = initial;
-  worker_ = std::thread([this] { run_worker(); });
+  worker_ = std::thread([this] {
+    h5::quiet_errors();  // per thread: HDF5's error printing is a thread's own setting
+    run_worker();
+  });
 }
 
 LiveRunData::~LiveRunData() {
