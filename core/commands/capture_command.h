@@ -80,10 +80,7 @@ struct CaptureCommand {
                      "I/N: capture share I (from 0) of N, balanced by tokens, into OUT.shard-I-of-N.h5; "
                      "`headscope merge OUT SHARD...` joins the shards (under mpirun each rank takes its own)"},
           &C::shard);
-    visit(OptionSpec{"--progress-every",
-                     "Seconds between plain progress lines when stderr is a file or pipe (a terminal gets one updating line)"}
-              .in(0.1, 1e6),
-          &C::progress_every);
+    visit(kProgressEveryOption, &C::progress_every);
     visit(OptionSpec{"--no-bos", "Do not prepend the tokenizer's BOS token", false, false, true}, &C::add_bos);
   }
 };

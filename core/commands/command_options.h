@@ -41,6 +41,11 @@ struct OptionSpec {
 constexpr double kManySteps = 1e6;
 constexpr double kManySamples = 9e15;
 
+// `--progress-every SECONDS`, of every long command (the tables here and app/cli/progress_line.h).
+inline constexpr OptionSpec kProgressEveryOption =
+    OptionSpec{"--progress-every", "Seconds between plain progress lines when stderr is a file or pipe (a terminal gets one updating line)"}
+        .in(0.1, 1e6);
+
 template <typename T> struct is_optional : std::false_type {};
 template <typename T> struct is_optional<std::optional<T>> : std::true_type {};
 
@@ -97,6 +102,7 @@ void visit_run_options(Visit&& visit) {
     visit(OptionSpec{"--dtype", "auto (default: as stored), float32, float16 or bfloat16"}, &C::dtype);
     visit(OptionSpec{"--out", "Result file (.h5)", true}, &C::out_path);
     visit(OptionSpec{"--overwrite", "Replace an existing file"}, &C::overwrite);
+    visit(kProgressEveryOption, &C::progress_every);
 }
 
 // argv after the executable: `subcommand`, then every option whose value differs from the default-made

@@ -28,6 +28,7 @@ struct GainScanCommand {
   std::string dtype = "auto";
   std::string out_path;
   bool overwrite = false;
+  double progress_every = 10;              // seconds between progress lines when stderr is not a terminal
 
   bool operator==(const GainScanCommand& o) const;
 

@@ -27,6 +27,7 @@ struct SweepCommand {
   std::string dtype = "auto";
   std::string out_path;
   bool overwrite = false;
+  double progress_every = 10;              // seconds between progress lines when stderr is not a terminal
 
   bool operator==(const SweepCommand& o) const;
 
