@@ -1,7 +1,8 @@
 // `headscope ib`: Information-Bottleneck template discovery on step embeddings. Reads embeddings and
 // labels (HDF5 file, NumPy pair or HeadScope store), smooths p(y|x) by embedding geometry, anneals the
 // soft IB with cluster splitting, prints every transition with its β and the AIB elbow table, and writes
-// everything to an HDF5 file of kind "ib": core/analysis/ib/run_ib.h does the work, this file prints.
+// everything to an HDF5 file of kind "ib": core/analysis/ib/run_ib.h does the work, this file prints
+// (the report on stdout; progress over the β grid on stderr, app/cli/progress_line.h).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "app/cli/bind_options.h"
+#include "app/cli/progress_line.h"
 #include "app/cli/registry.h"
 #include "core/analysis/ib/run_ib.h"
 
@@ -63,6 +65,7 @@ void print_summary(const IbSettings& settings, const IbRun& run, double seconds)
 void setup(CLI::App& app) {
   auto command = std::make_shared<IbSettings>();
   auto quiet = std::make_shared<bool>(false);
+  auto progress_every = std::make_shared<double>(10);
   command->anneal.threads = 2;
   command->anneal.tolerance = 1e-7;
   command->anneal.max_iterations = 300;
@@ -108,12 +111,27 @@ void setup(CLI::App& app) {
       ->check(headscope::cli::in_range("--threads", 0, 1e6))
       ->capture_default_str();
   cmd->add_flag("--quiet", *quiet, "Do not print each transition");
-  cmd->callback([command, quiet] {
+  headscope::cli::add_progress_every(cmd, *progress_every);
+  cmd->callback([command, quiet, progress_every] {
     const auto start = std::chrono::steady_clock::now();
     command->command_line = headscope::cli::command_line();
-    IbObserver observer{print_loaded, print_smoothed, {}};
-    if (!*quiet) observer.transition = print_event;
+    headscope::cli::ProgressLine line(*progress_every);
+    IbObserver observer{print_loaded, print_smoothed, {}, {}};
+    if (!*quiet)
+      observer.transition = [&line](const TransitionEvent& e) {
+        line.clear();  // stdout may share the terminal
+        print_event(e);
+        std::fflush(stdout);
+      };
+    observer.beta_step = [&line](const AnnealStep& step) {
+      const double elapsed = line.elapsed_seconds();
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "beta %.4g  K=%d", step.beta, step.cluster_count);
+      line.update({static_cast<double>(step.steps_done), static_cast<double>(step.step_count), "beta steps",
+                   elapsed > 0 ? static_cast<double>(step.steps_done) / elapsed : 0, "steps/s", elapsed, {}, detail});
+    };
     const IbRun run = run_ib(*command, observer);
+    line.finish();
     print_summary(*command, run, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   });
 }

@@ -1,13 +1,14 @@
 // `headscope import {jsd|iaf|csv|flow} INPUT... --out FILE.h5 [--layers N --heads N]`: turns an earlier
-// pipeline's files into a store of kind `import`, with progress on stderr and a one-screen summary.
+// pipeline's files into a store of kind `import`, with progress on stderr (app/cli/progress_line.h) and a
+// one-screen summary.
 // The hidden `headscope import --make-samples DIR` writes the sample files of samples/imports/.
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
 #include "app/cli/bind_options.h"
+#include "app/cli/progress_line.h"
 #include "app/cli/registry.h"
 #include "core/io/import_support.h"
 #include "core/io/import.h"
@@ -21,28 +22,19 @@ struct ImportArgs {
   std::string out;
   int layers = 0, heads = 0;
   bool overwrite = false, quiet = false;
+  double progress_every = 10;
   std::string make_samples;
 };
 
-std::string human_count(double n) {
-  char buffer[32];
-  if (n >= 1e6) std::snprintf(buffer, sizeof buffer, "%.1fM", n / 1e6);
-  else if (n >= 1e4) std::snprintf(buffer, sizeof buffer, "%.0fk", n / 1e3);
-  else std::snprintf(buffer, sizeof buffer, "%.0f", n);
-  return buffer;
-}
-
-// A progress line on stderr: redrawn in place on a terminal, every few seconds otherwise.
-headscope::io::ProgressCallback progress_printer() {
-  const bool terminal = isatty(fileno(stderr));
-  auto last_printed = std::make_shared<double>(-10.0);
-  return [terminal, last_printed](const headscope::io::ImportProgress& p) {
-    if (!terminal && p.seconds - *last_printed < 5.0) return;
-    *last_printed = p.seconds;
-    const double percent = p.bytes_total ? 100.0 * static_cast<double>(p.bytes_read) / p.bytes_total : 0.0;
-    std::fprintf(stderr, "%s  %5.1f%%  %s records (%s/s)  %lld samples  %s%s", terminal ? "\r\033[K" : "", percent,
-                 human_count(static_cast<double>(p.rows)).c_str(), human_count(p.seconds > 0 ? p.rows / p.seconds : 0).c_str(),
-                 static_cast<long long>(p.samples), p.file.c_str(), terminal ? "" : "\n");
+// Each progress report as one progress line: bytes read of all, records/s, ETA, samples and the file.
+headscope::io::ProgressCallback progress_printer(headscope::cli::ProgressLine& line) {
+  return [&line](const headscope::io::ImportProgress& p) {
+    const double total = static_cast<double>(p.bytes_total);
+    const double scale = total >= 1e9 ? 1e9 : total >= 1e6 ? 1e6 : 1e3;
+    const std::string samples = std::to_string(p.samples) + " samples  " + p.file;
+    line.update({std::round(static_cast<double>(p.bytes_read) / scale * 10) / 10, std::round(total / scale * 10) / 10,
+                 scale == 1e9 ? "GB" : scale == 1e6 ? "MB" : "kB", p.seconds > 0 ? static_cast<double>(p.rows) / p.seconds : 0,
+                 "records/s", p.seconds, {}, samples});
   };
 }
 
@@ -61,9 +53,10 @@ void run(const ImportArgs& args) {
   options.heads = args.heads;
   options.overwrite = args.overwrite;
   options.command_line = headscope::cli::command_line();
-  if (!args.quiet) options.progress = progress_printer();
+  headscope::cli::ProgressLine line(args.progress_every);
+  if (!args.quiet) options.progress = progress_printer(line);
   const auto summary = headscope::io::import_format(args.format, options);
-  if (!args.quiet && isatty(fileno(stderr))) std::fprintf(stderr, "\r\033[K");
+  line.clear();  // the summary replaces the progress line on a terminal
   std::printf("%s", headscope::io::format_summary(summary).c_str());
 }
 
@@ -79,6 +72,7 @@ void setup(CLI::App& app) {
       ->check(headscope::cli::in_range("--heads", 1, headscope::io::detail::kMaxImportHeads));
   cmd->add_flag("--overwrite", args->overwrite, "Replace an existing output file");
   cmd->add_flag("--quiet,-q", args->quiet, "No progress on stderr");
+  headscope::cli::add_progress_every(cmd, args->progress_every);
   cmd->add_option("--make-samples", args->make_samples, "Write the sample files of samples/imports/ into DIR")->group("");
   cmd->callback([args] { run(*args); });
 }

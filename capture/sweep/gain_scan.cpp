@@ -18,7 +18,7 @@
 
 namespace headscope::sweep {
 
-GainScanResult run_gain_scan(const GainScanSettings& settings, const LogSink& log) {
+GainScanResult run_gain_scan(const GainScanSettings& settings, const LogSink& log, const RunProgressSink& runs) {
   auto say = [&](const std::string& line) { if (log) log(line); };
   if (!is_scaling(settings.kind)) throw std::runtime_error("a gain scan scales queries or keys; ablations have no gain");
   if (settings.controls_per_head < 1) throw std::runtime_error("a gain scan needs at least 1 control per head");
@@ -49,6 +49,7 @@ GainScanResult run_gain_scan(const GainScanSettings& settings, const LogSink& lo
 
   // [head in scan order][scale] mean max attention, pooled over tokens and samples.
   std::vector<std::vector<double>> curves(static_cast<std::size_t>(scanned), std::vector<double>(result.scales.size()));
+  RunCounter counter(runs, static_cast<std::int64_t>(layers.size() * result.scales.size() * samples.size()));
   std::vector<store::HeadRef> heads;
   for (int layer : layers)
     for (int head = 0; head < config.head_count; ++head) heads.push_back({layer, head});
@@ -72,11 +73,11 @@ GainScanResult run_gain_scan(const GainScanSettings& settings, const LogSink& lo
         for (std::size_t h = 0; h < sums.size(); ++h)
           for (float value : run.metrics[h][1])
             if (std::isfinite(value)) { sums[h] += value; ++counts[h]; }
+        counter.ran(sample.ids.size(), "layer " + std::to_string(layers[l]) + ", scale " + commands::render_value(result.scales[c]));
       }
       for (std::size_t h = 0; h < sums.size(); ++h)
         curves[l * sums.size() + h][c] = counts[h] ? sums[h] / static_cast<double>(counts[h]) : std::nan("");
     }
-    say("  layer " + std::to_string(layers[l]) + " done");
   }
 
   std::vector<double> gains(heads.size());

@@ -121,10 +121,20 @@ using LogSink = std::function<void(const std::string& line)>;
 // baseline and the checks, and after each condition; the last call holds the complete result.
 using ProgressSink = std::function<void(const SweepResult& partial)>;
 
+// Where a running sweep or gain scan is, after each forward pass of the model (for progress lines).
+struct RunProgress {
+  std::int64_t runs_done = 0;
+  std::int64_t run_count = 0;    // forward passes the whole run makes
+  std::int64_t tokens_done = 0;  // tokens through the model so far
+  std::string phase;             // "baseline and checks, sample 3/10", "scale 0.75, sample 2/10", "layer 2, scale 0.5"
+};
+using RunProgressSink = std::function<void(const RunProgress&)>;
+
 // Runs the sweep. Throws std::runtime_error / model::ModelError for bad input (heads outside the model,
-// a scale <= 0, no samples) before any forward pass. `log` gets the expected directions first, then
-// progress lines.
-SweepResult run_sweep(const SweepSettings& settings, const LogSink& log = {}, const ProgressSink& progress = {});
+// a scale <= 0, no samples) before any forward pass. `log` gets the expected directions first, then the
+// checks' outcome; `runs` hears of each forward pass.
+SweepResult run_sweep(const SweepSettings& settings, const LogSink& log = {}, const ProgressSink& progress = {},
+                      const RunProgressSink& runs = {});
 // Fills gains, comparisons, trends and the null-result line from the per-condition statistics. On a
 // partial result: trends and gains over the conditions done (a gain once 3 are in), no comparisons and
 // no null-result line until the sweep is complete.
@@ -167,7 +177,7 @@ struct GainScanResult {
   std::string model_config_json, model_name;
 };
 
-GainScanResult run_gain_scan(const GainScanSettings& settings, const LogSink& log = {});
+GainScanResult run_gain_scan(const GainScanSettings& settings, const LogSink& log = {}, const RunProgressSink& runs = {});
 std::string format_gain_scan(const GainScanResult& result);
 
 // HDF5 results (docs/store-format.md, "Sweep files"): root provenance of kind "sweep", the model's config,

@@ -242,7 +242,7 @@ std::string model_short_name(const std::string& dir) {
 }
 
 // 3. run_sweep -------------------------------------------------------------------------------------------
-SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const ProgressSink& progress) {
+SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const ProgressSink& progress, const RunProgressSink& runs) {
   auto say = [&](const std::string& line) { if (log) log(line); };
   SweepResult result;
   result.kind = settings.kind;
@@ -312,6 +312,19 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const P
   };
   publish();  // nothing measured yet: a reader can open the file while the model runs
 
+  // Forward passes: the mean ablation's pre-pass, 3 per sample for the baseline and both checks, then per
+  // condition one per sample and head (the target's already counted where a check ran it).
+  const auto sample_count = static_cast<std::int64_t>(samples.size());
+  std::int64_t run_count = sample_count * (settings.kind == SweepKind::ablate_mean ? 4 : 3);
+  for (std::size_t c = 0; c < condition_count; ++c) {
+    const bool target_done = c == isolation_condition || static_cast<std::ptrdiff_t>(c) == sanity_condition;
+    run_count += sample_count * static_cast<std::int64_t>(head_count - (target_done ? 1 : 0));
+  }
+  RunCounter counter(runs, run_count);
+  auto ran = [&](const std::string& phase, std::size_t s) {
+    counter.ran(samples[s].ids.size(), phase + ", sample " + std::to_string(s + 1) + "/" + std::to_string(samples.size()));
+  };
+
   // Mean ablation needs each measured head's mean output over every token of every sample first.
   std::vector<std::vector<float>> mean_outputs(result.heads.size());
   if (settings.kind == SweepKind::ablate_mean) {
@@ -322,10 +335,11 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const P
     ProbedRunRequest request;
     request.loss = false;
     request.head_out_sum_layers = layers;
-    for (const auto& sample : samples) {
-      auto run = run_probed(*model, sample.ids, {}, request);
+    for (std::size_t s = 0; s < samples.size(); ++s) {
+      auto run = run_probed(*model, samples[s].ids, {}, request);
       for (std::size_t i = 0; i < layers.size(); ++i) sums[i] = sums[i].defined() ? sums[i] + run.head_out_sums[i] : run.head_out_sums[i];
-      tokens += static_cast<std::int64_t>(sample.ids.size());
+      tokens += static_cast<std::int64_t>(samples[s].ids.size());
+      ran("mean outputs", s);
     }
     for (std::size_t i = 0; i < result.heads.size(); ++i) {
       at::Tensor mean = (sums[i][result.heads[i].head] / static_cast<double>(tokens)).to(at::kFloat).contiguous();
@@ -348,10 +362,6 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const P
     list.heads.insert(list.heads.end(), settings.extra_interventions.begin(), settings.extra_interventions.end());
     return list;
   };
-  auto sample_done = [&](const std::string& phase, std::size_t s) {
-    say("  " + phase + ": sample " + std::to_string(s + 1) + "/" + std::to_string(samples.size()) + " (" + samples[s].id + ", " +
-        std::to_string(samples[s].ids.size()) + " tokens) done");
-  };
 
   // Phase 1, the baseline and both checks: per sample the run without interventions, then the target's
   // runs the checks compare with it (scale 1 or the identity, and the scale farthest from 1), whose
@@ -363,6 +373,7 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const P
     base_request.record_layer = settings.target.layer;
     base_request.keep_logits = true;
     const ProbedRun base = run_probed(*model, ids, {}, base_request);
+    ran("baseline and checks", s);
     for (std::size_t h = 0; h < head_count; ++h) baseline[h].add(base, h);
     baseline_nll += base.nll_sum;
     baseline_predicted += base.predicted_tokens;
@@ -375,6 +386,7 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const P
       const ProbedRun run = run_probed(*model, ids, interventions_for(0, result.scales[static_cast<std::size_t>(sanity_condition)]), check_request);
       conditions[static_cast<std::size_t>(sanity_condition)][0].add(run, 0);
       sanity.add(base, 0, run);
+      ran("baseline and checks", s);
     } else {  // the identity intervention: scale 1 / no ablation on the target
       model::HeadIntervention identity;
       identity.layer = settings.target.layer;
@@ -383,12 +395,13 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const P
       list.heads.insert(list.heads.end(), settings.extra_interventions.begin(), settings.extra_interventions.end());
       check_request.keep_logits = true;
       sanity.add(base, 0, run_probed(*model, ids, list, check_request));
+      ran("baseline and checks", s);
     }
     check_request.keep_logits = false;
     const ProbedRun run = run_probed(*model, ids, interventions_for(0, result.scales[isolation_condition]), check_request);
     conditions[isolation_condition][0].add(run, 0);
     isolation.add(base.probes, run.probes);
-    sample_done("baseline and checks", s);
+    ran("baseline and checks", s);
   }
   result.baseline_done = true;
   publish();
@@ -404,8 +417,8 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const P
         ProbedRunRequest request;
         request.measured = {result.heads[h]};
         conditions[c][h].add(run_probed(*model, samples[s].ids, interventions_for(h, result.scales[c]), request), 0);
+        ran(result.conditions[c], s);
       }
-      sample_done(result.conditions[c], s);
     }
     result.condition_done[c] = 1;
     publish();

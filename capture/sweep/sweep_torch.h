@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/model/model_torch.h"
@@ -49,6 +50,22 @@ struct ProbedRun {
 std::vector<double> validated_scales(std::vector<double> scales);
 std::unique_ptr<model::Model> load_sweep_model(const RunSettings& run);
 std::string model_short_name(const std::string& dir);
+
+// Counts the forward passes of a sweep or gain scan and tells a RunProgressSink of each.
+class RunCounter {
+ public:
+  RunCounter(const RunProgressSink& sink, std::int64_t run_count) : sink_(sink) { progress_.run_count = run_count; }
+  void ran(std::size_t tokens, std::string phase) {
+    ++progress_.runs_done;
+    progress_.tokens_done += static_cast<std::int64_t>(tokens);
+    progress_.phase = std::move(phase);
+    if (sink_) sink_(progress_);
+  }
+
+ private:
+  const RunProgressSink& sink_;
+  RunProgress progress_;
+};
 
 ProbedRun run_probed(model::Model& model, const std::vector<std::int64_t>& ids,
                      const model::Interventions& interventions, const ProbedRunRequest& request);

@@ -5,7 +5,6 @@
 // error exits 1, likewise resumable). Sharded (--shard I/N, or one MPI rank of `mpirun -n N`): the store
 // is this share's shard file; under MPI rank 0 prints the job's progress and writes the master OUT.
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +14,7 @@
 #include <thread>
 
 #include "app/cli/bind_options.h"
+#include "app/cli/progress_line.h"
 #include "app/cli/registry.h"
 #include "app/cli/torch/capture_job.h"
 #include "capture/session/capture_session.h"
@@ -32,15 +32,6 @@ void on_interrupt(int) { interrupted = 1; }
 // How often rank 0 rebuilds the master of a live MPI capture, so readers watch the run grow.
 constexpr double kMasterEverySeconds = 5;
 
-std::string format_seconds(double seconds) {
-  if (seconds < 0) return "?";
-  char buffer[32];
-  const int s = static_cast<int>(seconds + 0.5);
-  if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%dh%02dm", s / 3600, (s / 60) % 60);
-  else std::snprintf(buffer, sizeof buffer, "%dm%02ds", s / 60, s % 60);
-  return buffer;
-}
-
 RankProgress as_report(const headscope::capture::CaptureProgress& p) {
   RankProgress r;
   r.samples_done = p.samples_done;
@@ -53,7 +44,7 @@ RankProgress as_report(const headscope::capture::CaptureProgress& p) {
 }
 
 // One progress line: this process's, or under MPI the whole job's (sums; the ETA of the slowest rank).
-void print_progress(const headscope::capture::CaptureProgress& own, const std::vector<RankProgress>* ranks, bool terminal) {
+std::string progress_text(const headscope::capture::CaptureProgress& own, const std::vector<RankProgress>* ranks) {
   RankProgress sum = as_report(own);
   std::string layers;
   if (ranks) {
@@ -65,16 +56,15 @@ void print_progress(const headscope::capture::CaptureProgress& own, const std::v
       sum.tokens_per_second += p.outcome == RankProgress::running ? p.tokens_per_second : 0;
       sum.eta_seconds = sum.eta_seconds < 0 || p.eta_seconds < 0 ? -1 : std::max(sum.eta_seconds, p.eta_seconds);
     }
-    layers = "  " + std::to_string(ranks->size()) + " ranks";
+    layers = std::to_string(ranks->size()) + " ranks";
   } else if (own.current_tokens > 0) {
-    layers = "  sample of " + std::to_string(own.current_tokens) + " tokens: layer " + std::to_string(own.current_layers_done) + "/" +
+    layers = "sample of " + std::to_string(own.current_tokens) + " tokens: layer " + std::to_string(own.current_layers_done) + "/" +
              std::to_string(own.layer_count);
   }
   const std::string skipped = sum.samples_skipped ? " (+" + std::to_string(sum.samples_skipped) + " already stored)" : "";
-  std::fprintf(stderr, "%s  %lld/%lld samples%s  %.0f tokens/s  elapsed %s  eta %s%s%s", terminal ? "\r\033[K" : "",
-               static_cast<long long>(sum.samples_done), static_cast<long long>(sum.samples_total), skipped.c_str(),
-               sum.tokens_per_second, format_seconds(own.elapsed_seconds).c_str(), format_seconds(sum.eta_seconds).c_str(),
-               layers.c_str(), terminal ? "" : "\n");
+  return headscope::cli::format_progress({static_cast<double>(sum.samples_done), static_cast<double>(sum.samples_total),
+                                          "samples" + skipped, sum.tokens_per_second, "tokens/s", own.elapsed_seconds,
+                                          sum.eta_seconds, layers});
 }
 
 // Rank 0's master over every shard path; a failure (no shard file yet) is reported once it matters.
@@ -107,7 +97,7 @@ void setup(CLI::App& app) {
     auto settings = headscope::capture::capture_settings(request, headscope::cli::command_line());
     settings.local_rank = job->local_rank();
     const std::string master = settings.out_path;
-    const bool root = job->rank() == 0, terminal = isatty(fileno(stderr)) != 0;
+    const bool root = job->rank() == 0;
     const std::string who = job->mpi() ? "rank " + std::to_string(job->rank()) + ": " : "";
     headscope::capture::CaptureSession session(settings);
     std::signal(SIGINT, on_interrupt);  // before the threads start: a Ctrl-C is never the default kill
@@ -128,21 +118,21 @@ void setup(CLI::App& app) {
                    master.c_str(), job->mpi() ? (" (" + std::to_string(job->size()) + " ranks, one shard each)").c_str()
                                    : settings.shard_count > 0 ? (" shard " + store).c_str() : "");
     // A terminal gets one updating line; a log file gets a plain line every --progress-every seconds.
-    auto last_line = Clock::now(), last_master = Clock::now();
+    headscope::cli::ProgressLine line(command->progress_every);
+    auto last_master = Clock::now();
     auto own = [&] { return started ? session.progress() : headscope::capture::CaptureProgress{}; };
     auto own_running = [&] { return started && session.progress().running; };
     while (own_running() || (job->mpi() && root && !job->all_others_finished())) {
       if (interrupted) {
         if (started) session.cancel();
         interrupted = 0;
-        if (root) std::fprintf(stderr, "%sstopping after the current sample...\n", terminal ? "\n" : "");
+        if (root) line.message("stopping after the current sample...");
       }
       const auto now = Clock::now();
       if (job->mpi() && !root) {
         job->report(as_report(own()));
-      } else if (terminal || now - last_line >= std::chrono::duration<double>(command->progress_every)) {
-        last_line = now;
-        print_progress(own(), job->mpi() ? &job->reports() : nullptr, terminal);
+      } else {
+        line.update(progress_text(own(), job->mpi() ? &job->reports() : nullptr));
       }
       if (job->mpi() && root && now - last_master >= std::chrono::duration<double>(kMasterEverySeconds)) {
         last_master = now;
@@ -157,15 +147,16 @@ void setup(CLI::App& app) {
         error = e.what();
       }
     }
+    line.finish();
     const auto p = own();
     RankProgress end = as_report(p);
     end.outcome = !error.empty() ? RankProgress::failed : p.complete ? RankProgress::complete : RankProgress::stopped;
-    if (!error.empty() && job->mpi()) std::fprintf(stderr, "%s%serror: %s\n", terminal ? "\n" : "", who.c_str(), error.c_str());
+    if (!error.empty() && job->mpi()) std::fprintf(stderr, "%serror: %s\n", who.c_str(), error.c_str());
     if (!error.empty() && !job->mpi()) throw std::runtime_error(error);  // with its resume advice
     if (started && (root || !job->mpi()))
-      std::fprintf(stderr, "%s%s%s %lld samples, %lld tokens in %s (%.1f tokens/s) -> %s\n", terminal ? "\n" : "", who.c_str(),
+      std::fprintf(stderr, "%s%s %lld samples, %lld tokens in %s (%.1f tokens/s) -> %s\n", who.c_str(),
                    p.cancelled ? "cancelled after" : "captured", static_cast<long long>(p.samples_done),
-                   static_cast<long long>(p.tokens_done), format_seconds(p.elapsed_seconds).c_str(),
+                   static_cast<long long>(p.tokens_done), headscope::cli::format_seconds(p.elapsed_seconds).c_str(),
                    p.elapsed_seconds > 0 ? static_cast<double>(p.tokens_done) / p.elapsed_seconds : 0.0, store.c_str());
 
     int failed_ranks = end.outcome == RankProgress::failed, stopped_ranks = end.outcome == RankProgress::stopped;

@@ -1,12 +1,14 @@
 // `headscope sweep` and `headscope gain-scan`: intervention sweeps on a target head and controls, and a
 // ranked gain table for every head of a layer (capture/sweep/sweep.h); their options are declared in
-// core/commands/. Both print the expected directions and progress on stderr, the report on stdout, and
-// write an HDF5 file of kind "sweep" (a sweep's file grows one condition at a time while it runs).
+// core/commands/. Both print the expected directions and progress (forward passes, tokens/s, ETA; see
+// app/cli/progress_line.h) on stderr, the report on stdout, and write an HDF5 file of kind "sweep" (a
+// sweep's file grows one condition at a time while it runs).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 
 #include "app/cli/bind_options.h"
+#include "app/cli/progress_line.h"
 #include "app/cli/registry.h"
 #include "capture/sweep/sweep.h"
 #include "core/store/file_replace.h"
@@ -14,8 +16,16 @@
 namespace {
 
 namespace hw = headscope::sweep;
+using headscope::cli::ProgressLine;
 
-void log_line(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+// Each forward pass as one progress line: runs done of all, tokens/s, ETA and the phase.
+hw::RunProgressSink progress_of_runs(ProgressLine& line) {
+  return [&line](const hw::RunProgress& p) {
+    const double elapsed = line.elapsed_seconds();
+    line.update({static_cast<double>(p.runs_done), static_cast<double>(p.run_count), "runs",
+                 elapsed > 0 ? static_cast<double>(p.tokens_done) / elapsed : 0, "tokens/s", elapsed, {}, p.phase});
+  };
+}
 
 void setup_sweep(CLI::App& app) {
   auto* cmd = app.add_subcommand("sweep", "Scale a head's query (or key, or ablate it) over scales; gains, ratio and checks");
@@ -29,13 +39,19 @@ void setup_sweep(CLI::App& app) {
     // The file is rewritten after the baseline and after each condition, so a viewer watches it fill in
     // and a sweep that dies leaves the conditions it finished.
     bool first_write = true;
-    const auto result = hw::run_sweep(settings, log_line, [&](const hw::SweepResult& partial) {
-      hw::write_sweep_file(out, partial, settings.run.command_line, first_write ? command->overwrite : true);
-      first_write = false;
-      if (partial.baseline_done)
-        std::fprintf(stderr, "wrote %s (baseline and %zu of %zu conditions)\n", out.c_str(), partial.conditions_done(),
-                     partial.conditions.size());
-    });
+    ProgressLine line(command->progress_every);
+    auto log_line = [&line](const std::string& text) { line.message(text); };
+    const auto result = hw::run_sweep(
+        settings, log_line,
+        [&](const hw::SweepResult& partial) {
+          hw::write_sweep_file(out, partial, settings.run.command_line, first_write ? command->overwrite : true);
+          first_write = false;
+          if (partial.baseline_done)
+            line.message("wrote " + out + " (baseline and " + std::to_string(partial.conditions_done()) + " of " +
+                         std::to_string(partial.conditions.size()) + " conditions)");
+        },
+        progress_of_runs(line));
+    line.finish();
     std::printf("%s", hw::format_sweep_report(result).c_str());
   });
 }
@@ -49,7 +65,9 @@ void setup_gain_scan(CLI::App& app) {
   cmd->callback([command] {
     const hw::GainScanSettings settings = hw::gain_scan_settings(*command, headscope::cli::command_line());
     headscope::store::check_replaceable(command->out_path, command->overwrite);
-    const auto result = hw::run_gain_scan(settings, log_line);
+    ProgressLine line(command->progress_every);
+    const auto result = hw::run_gain_scan(settings, [&line](const std::string& text) { line.message(text); }, progress_of_runs(line));
+    line.finish();
     std::printf("%s", hw::format_gain_scan(result).c_str());
     hw::write_gain_scan_file(command->out_path, result, settings.run.command_line, command->overwrite);
     std::fprintf(stderr, "wrote %s\n", command->out_path.c_str());

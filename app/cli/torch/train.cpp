@@ -1,11 +1,12 @@
 // `headscope train --arch gpt2|llama --task chain|pause --seed S --steps N --out DIR`: trains a sample
 // model on generated arithmetic word problems with our own runtime (capture/train/trainer.h), printing
-// progress on stderr; the folder gets config.json, model.safetensors, the tokenizer files, loss.csv and
-// training.json.
+// progress on stderr (app/cli/progress_line.h); the folder gets config.json, model.safetensors, the
+// tokenizer files, loss.csv (every step) and training.json.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 
+#include "app/cli/progress_line.h"
 #include "app/cli/registry.h"
 #include "capture/train/trainer.h"
 
@@ -38,15 +39,20 @@ void setup(CLI::App& app) {
   cmd->add_option("--device", s->device, "cpu, cuda or cuda:N");
   cmd->add_option("--threads", s->threads, "CPU threads (fixed, for reproducibility)");
   cmd->add_option("--save-dtype", s->save_dtype, "float32 or float16");
-  cmd->add_option("--log-every", s->log_every, "Steps between progress lines");
+  cmd->add_option("--log-every", s->log_every, "Steps between progress updates (the loss shown is their mean)");
+  auto progress_every = std::make_shared<double>(10);
+  headscope::cli::add_progress_every(cmd, *progress_every);
   cmd->add_option("--checkpoint-every", s->checkpoint_every, "Steps between intermediate checkpoints (0: end only)");
-  cmd->callback([s] {
+  cmd->callback([s, progress_every] {
     s->command_line = headscope::cli::command_line();
-    const auto result = headscope::train::train_model(*s, [](const headscope::train::TrainProgress& p) {
-      const double eta = p.step > 0 ? p.seconds / p.step * (p.steps - p.step) : 0;
-      std::fprintf(stderr, "step %5d/%d  loss %.4f  lr %.2e  %lld tokens  %.0fs elapsed  eta %.0fs\n", p.step, p.steps, p.loss,
-                   p.learning_rate, static_cast<long long>(p.tokens), p.seconds, eta);
+    headscope::cli::ProgressLine line(*progress_every);
+    const auto result = headscope::train::train_model(*s, [&line](const headscope::train::TrainProgress& p) {
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "loss %.4f  lr %.2e", p.loss, p.learning_rate);
+      line.update({static_cast<double>(p.step), static_cast<double>(p.steps), "steps",
+                   p.seconds > 0 ? static_cast<double>(p.tokens) / p.seconds : 0, "tokens/s", p.seconds, {}, detail});
     });
+    line.finish();
     std::fprintf(stderr, "trained %lld parameters for %d steps in %.0f s, final loss %.4f -> %s\n",
                  static_cast<long long>(result.parameter_count), result.steps, result.seconds, result.final_loss,
                  s->out_dir.c_str());

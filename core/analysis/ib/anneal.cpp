@@ -116,8 +116,8 @@ namespace {
 
 class Annealer {
  public:
-  Annealer(const IbProblem& problem, const AnnealOptions& options, const EventCallback& on_event)
-      : problem_(problem), options_(options), on_event_(on_event), threads_(resolve_thread_count(options.threads)) {}
+  Annealer(const IbProblem& problem, const AnnealOptions& options, const EventCallback& on_event, const StepCallback& on_step)
+      : problem_(problem), options_(options), on_event_(on_event), on_step_(on_step), threads_(resolve_thread_count(options.threads)) {}
 
   AnnealResult run() {
     result_.info_xy = mutual_information_xy(problem_);
@@ -138,6 +138,7 @@ class Annealer {
       const IbMeasures m = measure(problem_, state_);
       result_.curve.push_back({beta_, m.info_xt, m.info_ty, m.cluster_entropy, state_.cluster_count, stats.converged,
                                stats.iterations});
+      if (on_step_) on_step_({step + 1, grid.size(), beta_, state_.cluster_count});
     }
     result_.clustering = state_;
     result_.cluster_id = ids_;
@@ -430,6 +431,7 @@ class Annealer {
   const IbProblem& problem_;
   const AnnealOptions& options_;
   const EventCallback& on_event_;
+  const StepCallback& on_step_;
   int threads_;
   AnnealResult result_;
   SoftClustering state_;
@@ -448,10 +450,11 @@ class Annealer {
 
 // ---------------------------------------------------------------------------------------------------
 // 3. entry points
-AnnealResult anneal(const IbProblem& problem, const AnnealOptions& options, const EventCallback& on_event) {
+AnnealResult anneal(const IbProblem& problem, const AnnealOptions& options, const EventCallback& on_event,
+                    const StepCallback& on_step) {
   if (problem.x_count <= 0 || problem.y_count <= 0) throw std::invalid_argument("IB annealing: empty problem");
   if (options.clusters_max < 1) throw std::invalid_argument("IB annealing: clusters_max must be at least 1");
-  return Annealer(problem, options, on_event).run();
+  return Annealer(problem, options, on_event, on_step).run();
 }
 
 }  // namespace headscope::analysis::ib

@@ -76,7 +76,17 @@ struct AnnealResult {
 
 using EventCallback = std::function<void(const TransitionEvent&)>;
 
-AnnealResult anneal(const IbProblem& problem, const AnnealOptions& options, const EventCallback& on_event = {});
+// After each step of the β grid: where the annealing is (for progress lines).
+struct AnnealStep {
+  std::size_t steps_done = 0;
+  std::size_t step_count = 0;  // of the whole grid
+  double beta = 0;
+  int cluster_count = 0;
+};
+using StepCallback = std::function<void(const AnnealStep&)>;
+
+AnnealResult anneal(const IbProblem& problem, const AnnealOptions& options, const EventCallback& on_event = {},
+                    const StepCallback& on_step = {});
 
 // The β grid anneal() walks: beta_min·ratio^k below beta_max, then beta_max.
 std::vector<double> beta_grid(const AnnealOptions& options);

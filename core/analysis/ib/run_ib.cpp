@@ -54,7 +54,7 @@ IbRun run_ib(const IbSettings& settings, const IbObserver& observer) {
   run.info_xy = mutual_information_xy(run.smoothed.problem);
   if (observer.smoothed) observer.smoothed(run.smoothed, run.smoothing, run.info_xy);
 
-  run.result = anneal(run.smoothed.problem, settings.anneal, observer.transition);
+  run.result = anneal(run.smoothed.problem, settings.anneal, observer.transition, observer.beta_step);
   const SoftClustering& final_clusters = run.result.clustering;
   run.final_measures = measure(run.smoothed.problem, final_clusters);
   run.step_assignment = hard_assignment(final_clusters, run.smoothed.step_to_x);

@@ -45,6 +45,7 @@ struct IbObserver {
   std::function<void(const StepData&)> loaded;
   std::function<void(const SmoothedProblem&, const SmoothingOptions&, double info_xy)> smoothed;
   EventCallback transition;           // each split and reabsorption as the annealing meets it
+  StepCallback beta_step;             // after each step of the β grid
 };
 
 // Throws (naming the file) on bad input; std::invalid_argument for an unknown smoothing.
