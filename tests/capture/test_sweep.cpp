@@ -506,3 +506,37 @@ TEST(SweepChild, StoppedHalfWayItLeavesTheScalesItFinished) {
   EXPECT_LT(state.conditions_done, 5);
   expect_consistent(state, 3);
 }
+
+// The progress of each forward pass (issue 21: a line per interval instead of one per sample): it counts
+// up by one to exactly the total announced, for every kind of run and for the gain scan, and the tokens
+// through the model grow with it.
+TEST(SweepProgress, EveryForwardPassCountsUpToTheTotal) {
+  const auto dir = headscope::test::temp_dir();
+  auto settings = base_settings("gpt2", write_prompts(dir, "gpt2"));
+  auto expect_counted = [](const std::vector<hw::RunProgress>& seen) {
+    ASSERT_FALSE(seen.empty());
+    for (std::size_t k = 0; k < seen.size(); ++k) {
+      EXPECT_EQ(seen[k].runs_done, static_cast<std::int64_t>(k + 1));
+      EXPECT_EQ(seen[k].run_count, seen.back().run_count);
+      EXPECT_FALSE(seen[k].phase.empty());
+      if (k > 0) {
+        EXPECT_GT(seen[k].tokens_done, seen[k - 1].tokens_done);
+      }
+    }
+    EXPECT_EQ(seen.back().runs_done, seen.back().run_count);
+  };
+  for (const auto kind : {hw::SweepKind::query_scale, hw::SweepKind::ablate_mean}) {
+    SCOPED_TRACE(hw::sweep_kind_name(kind));
+    settings.kind = kind;
+    std::vector<hw::RunProgress> seen;
+    hw::run_sweep(settings, {}, {}, [&](const hw::RunProgress& p) { seen.push_back(p); });
+    expect_counted(seen);
+  }
+  hw::GainScanSettings scan;
+  scan.run = settings.run;
+  scan.samples = settings.samples;
+  scan.layer = 1;
+  std::vector<hw::RunProgress> seen;
+  hw::run_gain_scan(scan, {}, [&](const hw::RunProgress& p) { seen.push_back(p); });
+  expect_counted(seen);
+}

@@ -247,5 +247,21 @@ TEST(IbAib, MergeCostsAddUpToInformation) {
   EXPECT_EQ(rows[1].clusters_nats, 4);
 }
 
+// The progress of the annealing (issue 21): one call per step of the β grid, in order, ending at β_max.
+TEST(IbSolver, ReportsEachStepOfTheBetaGrid) {
+  const IbProblem problem = dsbs(0.1);
+  const AnnealOptions options = small_problem_options(4.0);
+  std::vector<AnnealStep> steps;
+  anneal(problem, options, {}, [&](const AnnealStep& step) { steps.push_back(step); });
+  const std::vector<double> grid = beta_grid(options);
+  ASSERT_EQ(steps.size(), grid.size());
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    EXPECT_EQ(steps[k].steps_done, k + 1);
+    EXPECT_EQ(steps[k].step_count, grid.size());
+    EXPECT_EQ(steps[k].beta, grid[k]);
+    EXPECT_GE(steps[k].cluster_count, 1);
+  }
+}
+
 }  // namespace
 }  // namespace headscope::analysis::ib
