@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/store/dimension_scales.h"
 #include "core/store/file_header.h"
 #include "core/store/file_replace.h"
 #include "core/store/h5.h"
@@ -109,6 +110,7 @@ void write_analysis_group(const std::string& path, const AnalysisGroup& a) {
     H5Pset_libver_bounds(access, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
     Id file(h5::check(H5Fopen(copy.path().c_str(), H5F_ACC_RDWR, access), copy.path(), "cannot open the copy for writing"));
     write_groups(file, copy.path(), a);
+    attach_label_scales(file, schema::kAnalysis, copy.path());  // named dimensions for xarray
     h5::check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), copy.path(), "cannot flush");
     h5::check_status(H5Fclose(file.get()), copy.path(), "cannot close");
     file = Id();  // closed above

@@ -24,4 +24,12 @@ void write_fixed_scales(hid_t file, const StoreLayout& layout, const std::string
 // Marks the scales, attaches them and writes the coordinates attributes (see the top of this file).
 void attach_dimension_scales(hid_t file, const StoreLayout& layout, const std::string& context);
 
+// Result files (sweep, gain-scan, ib) and /analysis: their small fixed arrays carry dimension labels only;
+// this gives every labelled dimension of every dataset under `group` a dimension scale in the dataset's
+// group: the group's 1-D dataset of that name, or numeric one named like the label plus "s" (the real
+// coordinates: "scales" for "scale", "betas" for "beta"), or else a new int32 dataset named like the label
+// holding 0..n-1. An unlabelled dimension is labelled after its dataset (a 1-D one is then its own
+// coordinate). A label with two lengths in one group keeps its label only (netCDF: one length per group).
+void attach_label_scales(hid_t file, const std::string& group, const std::string& context);
+
 }  // namespace headscope::store

@@ -1,6 +1,7 @@
 // Root attributes, layout attributes and provenance of every HeadScope file (see file_header.h).
 #include "core/store/file_header.h"
 
+#include "core/store/dimension_scales.h"
 #include "core/store/schema.h"
 #include "core/util/time.h"
 #include "core/version.h"
@@ -126,6 +127,7 @@ void write_provenance(hid_t file, const Provenance& p, const std::string& contex
   h5::write_attribute(tokenizer, sc::kTokenizerFormat, p.tokenizer_format);
   Id run = h5::create_group(file, sc::kRun, context);
   h5::write_string_dataset(run, sc::kRunSettings, p.settings_json.empty() ? "{}" : p.settings_json, context);
+  attach_label_scales(file, sc::kModel, context);  // the tokenizer's byte axis, named for xarray
 }
 
 Provenance read_provenance(hid_t file, const std::string& path) {

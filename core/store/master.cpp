@@ -283,14 +283,12 @@ MasterInfo build_master(const std::string& master_path, const std::vector<std::s
     write_root_attributes(file, RunKind::capture, command_line, info.complete);
     h5::write_attribute(file, sc::kShardCount, static_cast<std::int64_t>(count));
     h5::write_attribute(file, sc::kShards, shards_record(sources, master_folder).dump());
-    for (const char* group : {sc::kModel, sc::kRun})
-      h5::check_status(H5Ocopy(first->file, group, file, group, H5P_DEFAULT, H5P_DEFAULT), context, std::string("cannot copy ") + group);
-    // The master's settings are the run's: the shard's place becomes the run's shard count.
-    auto settings = nlohmann::json::parse(first->reader->provenance().settings_json, nullptr, false);
+    // The run's provenance is shard 0's, with the shard's place replaced by the run's shard count.
+    Provenance provenance = first->reader->provenance();
+    auto settings = nlohmann::json::parse(provenance.settings_json, nullptr, false);
     if (settings.is_object()) settings[sc::kShardSetting] = {{"count", count}};
-    Id run = h5::open_group(file, sc::kRun, context);
-    H5Ldelete(run, sc::kRunSettings, H5P_DEFAULT);
-    h5::write_string_dataset(run, sc::kRunSettings, settings.dump(), context);
+    provenance.settings_json = settings.dump();
+    write_provenance(file, provenance, context);
 
     std::vector<Source*> ordered;
     for (auto& source : sources) ordered.push_back(&source);
@@ -304,6 +302,8 @@ MasterInfo build_master(const std::string& master_path, const std::vector<std::s
         } else if (spec.rows == sc::RowAxis::fixed) {
           Id links = intermediate_groups();
           h5::check_status(H5Ocopy(first->file, name.c_str(), file, name.c_str(), H5P_DEFAULT, links), context, "cannot copy " + name);
+          Id copied = h5::open_dataset(file, name, context);  // its scales are the shard's: attached anew below
+          if (H5Aexists(copied, "DIMENSION_LIST") > 0) H5Adelete(copied, "DIMENSION_LIST");
         } else if (const auto offset = offsets.find(name); offset != offsets.end()) {
           write_offset_column(file, name, spec.rows, offset->second, ordered, *first, context);
         } else {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/store/dimension_scales.h"
 #include "core/store/file_header.h"
 #include "core/store/read_access.h"
 
@@ -24,6 +25,7 @@ ResultFile::ResultFile(const std::string& out, RunKind kind, const std::string& 
 }
 
 void finish(ResultFile& out) {
+  attach_label_scales(out.file, "/", out.temp.path());  // named dimensions for xarray (docs/notebooks.md)
   h5::check_status(H5Fflush(out.file, H5F_SCOPE_GLOBAL), out.temp.path(), "cannot flush");
   h5::check_status(H5Fclose(out.file.get()), out.temp.path(), "cannot close");
   out.file = Id();  // closed above

@@ -14,7 +14,7 @@ const std::vector<DatasetSpec>& capture_datasets() {
   using R = RowAxis;
   using P = Presence;
   using O = Repeat;
-  constexpr Role S = Role::scale, C = Role::coordinate;
+  constexpr Role S = Role::scale, C = Role::coordinate, D = Role::dimension;
   static const std::vector<DatasetSpec> table = {
       // /samples: one row per sample; token_start is written last and its length is the sample count.
       {kTokenStart, T::int64, R::sample, {"sample"}, "tokens",
@@ -97,6 +97,19 @@ const std::vector<DatasetSpec>& capture_datasets() {
       {"/embeddings/span", T::int64, R::span, {"span"}, "", "span index (dimension scale)", 4096, false, P::embeddings, O::once, false, S},
       {"/embeddings/feature", T::int32, R::fixed, {"feature"}, "", "hidden-state feature number (dimension scale)", 0, false,
        P::embeddings, O::once, false, S},
+      {"/attention/sample", T::int64, R::sample, {"sample"}, "", "sample index (dimension scale)", 1024, false, P::pinned, O::once, false, S},
+      {"/attention/pinned", T::int32, R::fixed, {"pinned"}, "", "pinned head number (dimension scale)", 0, false, P::pinned, O::once, false, S},
+      {"/attention/layer_head", T::int32, R::fixed, {"layer_head"}, "", "0: layer, 1: head (dimension scale)", 0, false, P::pinned,
+       O::once, false, S},
+      // Dimensions without values: the byte axes of the text pools and the attention values.
+      {"/samples/byte", T::uint8, R::sample_text_byte, {"byte"}, "", "the byte axis of /samples/text (a dimension without values)",
+       65536, false, P::always, O::once, false, D},
+      {"/tokens/byte", T::uint8, R::token_text_byte, {"byte"}, "", "the byte axis of /tokens/text (a dimension without values)", 65536,
+       false, P::always, O::once, false, D},
+      {"/embeddings/byte", T::uint8, R::label_text_byte, {"byte"}, "", "the byte axis of /embeddings/label_text (a dimension without values)",
+       16384, false, P::embeddings, O::once, false, D},
+      {"/attention/value", T::uint8, R::attention_value, {"value"}, "", "the value axis of the pinned heads' attention (a dimension without values)",
+       65536, false, P::pinned, O::once, false, D},
   };
   return table;
 }
@@ -110,7 +123,7 @@ const std::vector<OffsetColumn>& offset_columns() {
       // The growing dimension scales count their own axis; a token's sample counts samples.
       {"/samples/sample", R::sample},    {"/tokens/token", R::token},             {"/metrics/token", R::token},
       {"/summaries/sample", R::sample},  {"/flow/sample", R::sample},             {"/embeddings/span", R::span},
-      {"/metrics/token_sample", R::sample},
+      {"/metrics/token_sample", R::sample}, {"/attention/sample", R::sample},
   };
   return columns;
 }

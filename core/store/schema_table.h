@@ -25,8 +25,10 @@ enum class Repeat { once, per_metric, per_pinned_head };  // per_*: one dataset 
 // What a dataset is to netCDF-aware readers (xarray with h5netcdf): data, an HDF5 dimension scale of its
 // group (named like the dimension it indexes: row numbers of a growing axis, 0..n-1 of a fixed one), or an
 // auxiliary coordinate along its group's first dimension (named in the data's "coordinates" attribute).
+// A `dimension` is a scale without values (a netCDF "dimension but not a variable"): it only grows, its chunks
+// are never written and take no space; it names the byte axes of the text pools and the attention values.
 // Scales and coordinates came after schema version 1's first files, so readers skip them when absent.
-enum class Role { data, scale, coordinate };
+enum class Role { data, scale, coordinate, dimension };
 
 struct DatasetSpec {
   const char* path;                 // per_metric / per_pinned_head: the group; the name is the metric's / "L3H5"

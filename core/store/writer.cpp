@@ -15,6 +15,7 @@
 #include <limits>
 #include <filesystem>
 #include <map>
+#include <numeric>
 
 #include "core/store/committed_rows.h"
 #include "core/store/dimension_scales.h"
@@ -411,24 +412,40 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
 
   // Dimension scales and coordinates (dimension_scales.h).
   {
-    std::vector<std::int64_t> token_rows(n), token_sample(n, samples);
+    // Growing scales: this sample's row numbers on their axis.
+    RowCounts added;
+    added[R::token] = static_cast<std::int64_t>(n);
+    added[R::sample] = 1;
+    added[R::span] = static_cast<std::int64_t>(spans);
+    std::vector<std::int64_t> rows;
+    for (const auto& spec : sc::capture_datasets()) {
+      if (spec.role != sc::Role::scale || spec.rows == R::fixed || !datasets.count(spec.path) || added[spec.rows] == 0) continue;
+      rows.resize(static_cast<std::size_t>(added[spec.rows]));
+      std::iota(rows.begin(), rows.end(), committed[spec.rows]);
+      write(spec.path, static_cast<hsize_t>(committed[spec.rows]), rows.size(), rows.data());
+    }
+    std::vector<std::int64_t> token_sample(n, samples);
     std::vector<std::int32_t> position(n);
-    for (hsize_t i = 0; i < n; ++i) token_rows[i] = tokens + static_cast<std::int64_t>(i), position[i] = static_cast<std::int32_t>(i);
-    for (const char* scale : {"/tokens/token", "/metrics/token"}) write_optional(scale, at_token, n, token_rows.data());
+    std::iota(position.begin(), position.end(), 0);
     write_optional("/metrics/token_sample", at_token, n, token_sample.data());
     write_optional("/metrics/token_position", at_token, n, position.data());
     const auto& text_spec = sc::dataset_spec("/metrics/token_text");
     std::vector<std::string> pieces(n);
     for (hsize_t i = 0; i < n && !s.token_text.empty(); ++i) pieces[i] = s.token_text[i];
     write_optional(text_spec.path, at_token, n, pack_text(pieces, text_spec.text_bytes).data());
-    for (const char* scale : {"/samples/sample", "/summaries/sample", "/flow/sample"}) write_optional(scale, at_sample, 1, &samples);
     write_optional("/summaries/sample_id", at_sample, 1, pack_text({s.id}, sc::dataset_spec("/summaries/sample_id").text_bytes).data());
     const std::int32_t level = decode_sample_facts(s.metadata_json).level.value_or(-1);
     write_optional("/summaries/level", at_sample, 1, &level);
     write_optional("/summaries/prompt_length", at_sample, 1, &s.prompt_length);
-    std::vector<std::int64_t> span_rows(spans);
-    for (hsize_t i = 0; i < spans; ++i) span_rows[i] = embeddings + static_cast<std::int64_t>(i);
-    if (spans > 0) write_optional("/embeddings/span", static_cast<hsize_t>(embeddings), spans, span_rows.data());
+    // Dimensions without values grow with their axis; nothing is written into them.
+    RowCounts after = committed;
+    after[R::token_text_byte] += static_cast<std::int64_t>(text_pool.size());
+    after[R::sample_text_byte] += static_cast<std::int64_t>(s.id.size() + s.metadata_json.size());
+    after[R::label_text_byte] = label_text_bytes;  // already advanced above
+    if (!layout.pinned_heads.empty()) after[R::attention_value] += static_cast<std::int64_t>(n * n);
+    for (const auto& spec : sc::capture_datasets())
+      if (spec.role == sc::Role::dimension && datasets.count(spec.path))
+        h5::set_rows(dataset(spec.path), static_cast<hsize_t>(after[spec.rows]), ctx);
   }
 
   // Per-sample columns; token_start last: once it is on disk, the sample is committed.

@@ -9,8 +9,12 @@
 #include <regex>
 #include <sstream>
 
+#include "core/store/analysis_group.h"
+#include "core/store/ib_file.h"
 #include "core/store/master.h"
 #include "core/store/reader.h"
+#include "core/store/sweep_file.h"
+#include "result_file_data.h"
 #include "shard_test_data.h"
 #include "test_support.h"
 
@@ -107,4 +111,40 @@ TEST(StoreNotebooks, DocsPythonReadsAMasterOfShardsTheSameWay) {
   hs::test::write_samples(shards[1], 4, 10, 1, 2);
   hs::store::build_master((dir / "run.h5").string(), shards, "merge");
   expect_notebook_reads(dir / "run.h5", dir);
+}
+
+// Every group of every file kind (capture store with /analysis, master, sweep, ib) opens in xarray with named
+// dimensions: no array without a dimension scale (xarray refuses those unless told to invent names).
+TEST(StoreNotebooks, EveryGroupOfEveryFileKindOpensInXarray) {
+  const auto dir = hs::test::temp_dir();
+  const fs::path store = dir / "run.h5";
+  hs::test::write_samples(store.string(), 0, 3, 0, 0);
+  hs::store::AnalysisGroup analysis;
+  analysis.sample_count = 3;
+  analysis.layer_count = 2;
+  analysis.head_count = 3;
+  analysis.heartbeats.present = true;
+  analysis.heartbeats.definition = "debounced";
+  analysis.heartbeats.counts = {0, 1, 2};
+  analysis.heartbeats.telegraph_ranking = {{1, 0}};
+  analysis.heartbeats.telegraph_score = {0.9};
+  hs::store::write_analysis_group(store.string(), analysis);
+  hs::store::write_sweep_file((dir / "sweep.h5").string(), hs::test::small_sweep(), false);
+  hs::store::write_ib_file((dir / "ib.h5").string(), hs::test::small_ib(store.string()));
+  const auto shards = hs::test::shard_paths(dir / "sharded", 2);
+  fs::create_directories(dir / "sharded");
+  hs::test::write_samples(shards[0], 0, 2, 0, 2);
+  hs::test::write_samples(shards[1], 2, 3, 1, 2);
+  hs::store::build_master((dir / "sharded" / "run.h5").string(), shards, "merge");
+  const auto script = hs::test::fixtures_dir() / ".." / "core" / "xarray_groups.py";
+  for (const fs::path& file : {store, dir / "sweep.h5", dir / "ib.h5", dir / "sharded" / "run.h5"}) {
+    const fs::path out = dir / "groups.out";
+    const int status = std::system(("/usr/bin/python3 " + script.string() + " " + file.string() + " >" + out.string() + " 2>&1").c_str());
+    const std::string output = read_text(out);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << file << ":\n" << output;
+    EXPECT_EQ(output.find("phony_dim"), std::string::npos) << output;
+    if (file == store) {
+      EXPECT_NE(output.find("/metrics token="), std::string::npos) << output;
+    }
+  }
 }
