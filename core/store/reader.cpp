@@ -249,9 +249,24 @@ bool StoreReader::refresh() {
     std::uintmax_t now[2];
     identify(r.path, now);
     if ((now[0] == r.file_identity[0] && now[1] == r.file_identity[1]) || now[1] == 0) return false;
+    // Every handle of the old master closes first: HDF5 shares a file opened twice in one process, and the
+    // old master's virtual datasets hold the shards open with their metadata as of that open, which the new
+    // master's rows lie beyond (reads of them fail). A failed open leaves no file: the next refresh retries.
     const std::int64_t before = r.samples;
-    auto fresh = StoreReader::open(r.path);
-    r = std::move(*fresh->impl_);
+    r.metric_sets.clear();
+    r.summary_sets.clear();
+    r.attention_sets.clear();
+    r.datasets.clear();
+    r.file = h5::Id();
+    try {
+      r = std::move(*StoreReader::open(r.path)->impl_);
+    } catch (...) {  // no layout and no samples: every read refuses (StoreError) until a refresh reopens it
+      Impl closed;
+      closed.path = r.path;
+      closed.master = closed.swmr = true;
+      r = std::move(closed);
+      throw;
+    }
     return r.samples > before;
   }
   return r.read_new_rows();
