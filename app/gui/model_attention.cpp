@@ -30,8 +30,15 @@ std::unique_ptr<views::AttentionSource> make_model_attention_source() {
   auto compute = [models, set_progress](const views::AttentionRequest& request) {
     views::AttentionResult result;
     result.request = request;
-    auto reader = store::StoreReader::open(request.run_path);
-    const std::string model = reader->provenance().model_path;
+    // What the recompute needs from the run, read and released at once: a reader left open through a model
+    // load would hold a live master's shards with metadata that the live view's next reopen then shares.
+    std::string model;
+    std::vector<std::int32_t> tokens;
+    {
+      auto reader = store::StoreReader::open(request.run_path);
+      model = reader->provenance().model_path;
+      tokens = reader->tokens(request.sample);
+    }
     if (model.empty())
       throw std::runtime_error("no attention matrices in this run, and it records no model to recompute them from");
     auto& recomputer = (*models)[model];
@@ -39,7 +46,6 @@ std::unique_ptr<views::AttentionSource> make_model_attention_source() {
       set_progress("loading the model " + model + " …");
       recomputer = std::make_unique<capture::AttentionRecomputer>(model, "cpu", "auto", 1);
     }
-    const auto tokens = reader->tokens(request.sample);
     result.token_count = static_cast<int>(tokens.size());
     if (request.level < 0) {
       set_progress("recomputing " + store::head_name(request.head) + " …");

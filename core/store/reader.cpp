@@ -233,6 +233,7 @@ int StoreReader::schema_version() const { return impl_->schema_version; }
 std::string StoreReader::created() const { return impl_->created; }
 std::string StoreReader::tool_version() const { return impl_->tool_version; }
 bool StoreReader::complete() const { return impl_->complete; }
+bool StoreReader::appends_only() const { return !impl_->master; }
 bool StoreReader::live() const {
   if (impl_->complete) return false;
   if (!impl_->master) return writer_lock_held(impl_->path);

@@ -27,6 +27,10 @@ class StoreReader {
   std::string tool_version() const;
   bool complete() const;             // the writer closed the file cleanly
   bool live() const;                 // opened while a writer still holds it (SWMR); see refresh()
+  // Whether a refresh only appends samples. False for a master of a sharded run (master.h): its samples are
+  // in shard order, so a rebuilt master that maps new samples of an earlier shard moves the later ones; a
+  // live view re-reads its sample list after a refresh that found new samples.
+  bool appends_only() const;
 
   // Re-reads the sample count of a growing file; returns true when new samples appeared.
   bool refresh();

@@ -130,6 +130,7 @@ TEST(StoreMaster, RebuiltWhileShardsGrowALiveReaderPicksItUp) {
   auto reader = StoreReader::open(master_path);
   EXPECT_EQ(reader->sample_count(), 4);
   EXPECT_TRUE(reader->live());
+  EXPECT_FALSE(reader->appends_only());  // shard order: a live view re-reads its sample list (live_run_data.cpp)
   EXPECT_FALSE(reader->refresh());  // not rebuilt yet
   signal_turn(to_child[1]);
   wait_turn(to_parent[0]);

@@ -197,6 +197,14 @@ void LiveRunData::run_worker() {
           reader = store::StoreReader::open(path_);
           grew = grew || reader->sample_count() > next->info.sample_count;
         }
+        if (grew && !reader->appends_only()) {  // a live master: new samples of earlier shards moved later ones
+          next->info.samples.clear();
+          next->info.sample_count = 0;
+          for (auto it = next->floats.begin(); it != next->floats.end();)
+            it = it->first.kind == RunRead::Kind::summary ? std::next(it) : next->floats.erase(it);
+          next->pinned.clear();
+          next->texts.clear();
+        }
         if (grew) {
           const std::int64_t known = next->info.sample_count;
           next->info.sample_count = reader->sample_count();
