@@ -82,11 +82,10 @@ static nlohmann::json result_file_json(const std::string& path, Id file, const s
 static nlohmann::json shards_json(const MasterInfo& master) {
   nlohmann::json shards = nlohmann::json::array();
   for (const auto& shard : master.shards) {
-    const bool whole = shard.place.planned_samples < 0 || shard.place.planned_samples == shard.mapped_samples;
     const std::string state = !shard.exists            ? "missing"
                               : !shard.problem.empty() ? "unreadable: " + shard.problem
                               : shard.live             ? "live (a rank is writing it)"
-                              : shard.complete && whole ? "complete"
+                              : shard.complete && shard.wholly_mapped() ? "complete"
                               : shard.complete ? "complete, but the master maps " + std::to_string(shard.mapped_samples) + " of its " +
                                                      std::to_string(shard.committed_samples) + " samples: merge again"
                                                : "incomplete (resume it with --resume)";

@@ -267,8 +267,7 @@ MasterInfo build_master(const std::string& master_path, const std::vector<std::s
   for (const auto& source : sources) {
     info.shards.push_back(source.state);
     info.samples += source.state.mapped_samples;
-    info.complete = info.complete && source.state.exists && source.state.complete &&
-                    (source.state.place.planned_samples < 0 || source.state.place.planned_samples == source.state.mapped_samples);
+    info.complete = info.complete && source.state.done();
   }
 
   TempSibling temporary(master_path);
@@ -369,8 +368,7 @@ std::optional<MasterInfo> read_master(const std::string& master_path) {
       shard.problem = "missing";
     }
     info.samples += shard.mapped_samples;
-    info.complete = info.complete && shard.exists && shard.complete && shard.problem.empty() &&
-                    (shard.place.planned_samples < 0 || shard.place.planned_samples == shard.mapped_samples);
+    info.complete = info.complete && shard.done();
   }
   info.shards = std::move(shards);
   return info;

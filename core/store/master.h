@@ -37,6 +37,10 @@ struct ShardState {
   bool exists = false, live = false, complete = false;
   std::int64_t committed_samples = 0;  // in the shard file now (0 when it cannot be read)
   std::string problem;                 // why it could not be read, or ""
+  // The master maps every sample of its share (true when the share's size was not recorded).
+  bool wholly_mapped() const { return place.planned_samples < 0 || place.planned_samples == mapped_samples; }
+  // Complete, readable and wholly mapped: what a complete master needs of each shard.
+  bool done() const { return exists && complete && problem.empty() && wholly_mapped(); }
 };
 
 struct MasterInfo {

@@ -438,10 +438,9 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
     write_optional("/summaries/level", at_sample, 1, &level);
     write_optional("/summaries/prompt_length", at_sample, 1, &s.prompt_length);
     // Dimensions without values grow with their axis; nothing is written into them.
-    RowCounts after = committed;
+    RowCounts after = committed;  // its label bytes were advanced with the embeddings above
     after[R::token_text_byte] += static_cast<std::int64_t>(text_pool.size());
     after[R::sample_text_byte] += static_cast<std::int64_t>(s.id.size() + s.metadata_json.size());
-    after[R::label_text_byte] = label_text_bytes;  // already advanced above
     if (!layout.pinned_heads.empty()) after[R::attention_value] += static_cast<std::int64_t>(n * n);
     for (const auto& spec : sc::capture_datasets())
       if (spec.role == sc::Role::dimension && datasets.count(spec.path))

@@ -14,6 +14,7 @@
 #include "core/store/reader.h"
 #include "core/store/writer.h"
 #include "store_test_data.h"
+#include "store_writer_child.h"
 #include "test_support.h"
 
 using namespace headscope;
@@ -21,26 +22,6 @@ using namespace headscope::store;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Forks a child that creates `path` and appends samples 0..count-1, sleeping between appends.
-pid_t spawn_writer(const std::string& path, int count, std::chrono::milliseconds pause) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    try {
-      const auto layout = test::small_layout();
-      auto writer = StoreWriter::create(path, layout, {});
-      for (int i = 0; i < count; ++i) {
-        writer->append(test::make_sample(layout, i));
-        std::this_thread::sleep_for(pause);
-      }
-      writer->close();
-      _exit(0);
-    } catch (...) {
-      _exit(3);
-    }
-  }
-  return pid;
-}
 
 std::unique_ptr<StoreReader> wait_for_file(const std::string& path) {
   for (int attempt = 0; attempt < 400; ++attempt) {
@@ -86,7 +67,7 @@ void expect_same_store(const StoreReader& a, const StoreReader& b) {
 TEST(StoreLive, ReaderSeesSamplesAppear) {
   const auto path = (test::temp_dir() / "live.h5").string();
   const int total = 12;
-  pid_t child = spawn_writer(path, total, 60ms);
+  pid_t child = test::spawn_writer(path, total, 60ms);
   auto reader = wait_for_file(path);
   ASSERT_NE(reader, nullptr) << "the writer never produced a readable file";
   std::vector<std::int64_t> seen{reader->sample_count()};
@@ -114,7 +95,7 @@ TEST(StoreLive, SigkillThenReopenAndResume) {
   const auto dir = test::temp_dir();
   const auto path = (dir / "killed.h5").string();
   const int total = 40;
-  pid_t child = spawn_writer(path, total, 2ms);
+  pid_t child = test::spawn_writer(path, total, 2ms);
   // Kill the writer mid-run, once a few samples are committed.
   auto watcher = wait_for_file(path);
   ASSERT_NE(watcher, nullptr);
@@ -182,7 +163,7 @@ TEST(StoreLive, SigkillAtArbitraryMoments) {
   const int rounds = rounds_env ? std::max(1, std::atoi(rounds_env)) : 6;
   for (int round = 0; round < rounds; ++round) {
     const auto path = (dir / ("killed-" + std::to_string(round) + ".h5")).string();
-    pid_t child = spawn_writer(path, 100000, 0ms);
+    pid_t child = test::spawn_writer(path, 100000, 0ms);
     std::this_thread::sleep_for(std::chrono::milliseconds(40 + (23 * round) % 150));
     kill(child, SIGKILL);
     int status = 0;
@@ -227,7 +208,7 @@ TEST(StoreLive, ReadsEveryCommittedSampleWhileTheWriterAppends) {
   const int total = 8;
   for (int run = 0; run < 3; ++run) {
     const auto path = (dir / ("run" + std::to_string(run) + ".h5")).string();
-    const pid_t child = spawn_writer(path, total, 0ms);
+    const pid_t child = test::spawn_writer(path, total, 0ms);
     const auto deadline = std::chrono::steady_clock::now() + 60s;  // a hang guard only
     while (!std::filesystem::exists(path) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
     std::unique_ptr<StoreReader> reader;

@@ -19,6 +19,7 @@
 #include "core/store/reader.h"
 #include "core/store/writer.h"
 #include "store_test_data.h"
+#include "store_writer_child.h"
 #include "test_support.h"
 
 using namespace headscope;
@@ -54,26 +55,6 @@ class StderrToFile {
   std::filesystem::path path_;
   int saved_;
 };
-
-// A child process that creates `path` and appends `count` samples, pausing between appends.
-pid_t spawn_writer(const std::string& path, int count, std::chrono::milliseconds pause) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    try {
-      const auto layout = test::small_layout();
-      auto writer = store::StoreWriter::create(path, layout, {});
-      for (int i = 0; i < count; ++i) {
-        writer->append(test::make_sample(layout, i));
-        std::this_thread::sleep_for(pause);
-      }
-      writer->close();
-      _exit(0);
-    } catch (...) {
-      _exit(3);
-    }
-  }
-  return pid;
-}
 
 // A complete store cut in half: HDF5's signature, then a file that ends too soon.
 std::string damaged_store(const std::filesystem::path& dir) {
@@ -114,7 +95,7 @@ TEST(StoreQuietErrors, ReaderThreadsPrintNoHdf5Stack) {
   // Reader threads opening a live store over and over while a writer process appends (bounded: the writer
   // ends after 30 samples; 60 s is a hang guard only).
   const auto live = (dir / "live.h5").string();
-  const pid_t writer = spawn_writer(live, 30, 10ms);
+  const pid_t writer = test::spawn_writer(live, 30, 10ms);
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   int opened = 0;
   for (int status = 0; std::chrono::steady_clock::now() < deadline;) {
