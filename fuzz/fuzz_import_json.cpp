@@ -1,5 +1,5 @@
 // libFuzzer target: the JSON importers' parsing without a store — the streaming array reader with the
-// IAF per-problem conversion, and the JSD per-problem conversion — on arbitrary bytes written to a
+// IAF per-problem conversion, the JSD per-problem conversion and the V6 results reading — on arbitrary bytes written to a
 // scratch file (the readers stream from files). Every input must convert or raise ImportError.
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::set<std::string> used;
     int renamed = 0;
     (void)jsd_problem_sample(path, used, renamed);
+  } catch (const headscope::io::ImportError&) {
+  }
+  try {
+    for (auto& problem : v6_problems(path)) {
+      problem.attention_path.clear();  // the trace alone: no file named by the input is opened
+      std::string note;
+      (void)v6_sample(problem, false, note);
+    }
   } catch (const headscope::io::ImportError&) {
   }
   return 0;

@@ -22,7 +22,7 @@ const analysis::StoreAnalysis* analysis_or_placeholder(plot::Canvas& canvas, plo
   return result.get();  // the snapshot (or DirectRunData) keeps it alive for the frame
 }
 
-std::vector<int> recorded_step_starts(const store::SampleInfo& sample) { return sample.facts.step_starts; }
+std::vector<int> recorded_step_starts(const store::SampleInfo& sample) { return sample.facts.boundary_step_starts(); }
 
 std::string format_value(double value, int digits) {
   if (!std::isfinite(value)) return "nan";

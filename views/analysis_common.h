@@ -14,7 +14,8 @@ namespace headscope::views {
 const analysis::StoreAnalysis* analysis_or_placeholder(plot::Canvas& canvas, plot::Rect frame, ViewContext& context,
                                                        const std::string& title);
 
-// Token positions where the sample's recorded steps start (metadata capture.span_tokens[i][0]), in order.
+// Token positions where the sample's steps start, in order: the generated steps' (capture.generated_spans)
+// when the capture found them, else the prompt's recorded ones (capture.span_tokens); as analyze scores.
 std::vector<int> recorded_step_starts(const store::SampleInfo& sample);
 
 // "0.83", "nan" for a missing value; `digits` after the point.

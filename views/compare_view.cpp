@@ -1,6 +1,7 @@
 // The model comparison view (see compare_view.h). Sections: 1. the comparison, cached between frames
 // 2. controls and title  3. drawing.
 #include "views/compare_view.h"
+#include "views/compare_traces.h"
 
 #include <imgui.h>
 
@@ -146,6 +147,11 @@ std::string summary_line(const std::string& letter, const analysis::ModelFlowSum
 }  // namespace
 
 void draw_compare_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context, CompareViewState& state) {
+  if (context.compare_run && context.run->info().opened && context.compare_run->info().opened &&
+      compares_traces(context.run->info(), context.compare_run->info())) {
+    draw_trace_comparison(canvas, frame, context, &state.composite_plot);
+    return;
+  }
   std::string message;
   const auto comparison = current_comparison(context, state, &message);
   if (!comparison) {

@@ -2,7 +2,8 @@
 // prompts both share — each model's flow matrix averaged over heads and samples and its top head's matrix
 // (one colour scale per pair), the sorted composite scores with the threshold, hub positions as shares of
 // heads, and the mean composite per layer; a heading line per model gives the heads over the threshold
-// and the concentration of the composite mass. Numbers from analysis::compare_flow.
+// and the concentration of the composite mass. Numbers from analysis::compare_flow. Runs compared on
+// their model-level JSD traces instead (one has no flow matrices): compare_traces.h.
 #pragma once
 #include <array>
 #include <memory>

@@ -1,5 +1,6 @@
-// The heartbeat view (see heartbeat_view.h): traces from RunData::head_trace("iaf"), pulses from
-// analysis::detect_heartbeats, the calibration table and top telegraph heads from RunData::analysis().
+// The heartbeat view (see heartbeat_view.h): traces from RunData::head_trace("iaf"); the generated steps,
+// counts, top telegraph heads and the calibration table from RunData::heartbeats(options), the one core
+// computation (heartbeat_run.h) `analyze` and `heartbeats` print; pulses from its sample_head_heartbeats.
 #include "views/heartbeat_view.h"
 
 #include <imgui.h>
@@ -23,9 +24,10 @@ void heartbeat_view_controls(HeartbeatViewState& state) {
   ImGui::SetNextItemWidth(60);
   if (ImGui::SliderInt("min run##heartbeat", &state.options.min_run, 1, 20)) state.options.min_run = std::max(1, state.options.min_run);
   ImGui::SameLine();
-  bool drop = state.options.definition == analysis::HeartbeatDefinition::drop;
-  if (ImGui::Checkbox("drop rule##heartbeat", &drop))
-    state.options.definition = drop ? analysis::HeartbeatDefinition::drop : analysis::HeartbeatDefinition::debounced;
+  int definition = static_cast<int>(state.options.definition);
+  ImGui::SetNextItemWidth(100);
+  if (ImGui::Combo("definition##heartbeat", &definition, "debounced\0drop\0"))
+    state.options.definition = static_cast<analysis::HeartbeatDefinition>(definition);
 }
 
 std::string heartbeat_view_title(ViewContext& context, HeartbeatViewState&) {
@@ -43,30 +45,29 @@ std::string heartbeat_view_title(ViewContext& context, HeartbeatViewState&) {
 namespace {
 
 // The calibration table: bars of mean heartbeats by level with ±std, and the numbers beside them.
-void draw_calibration(plot::Canvas& canvas, plot::Rect frame, const analysis::StoreAnalysis& result,
-                      HeartbeatViewState& state) {
+void draw_calibration(plot::Canvas& canvas, plot::Rect frame, const analysis::HeartbeatRun& run, HeartbeatViewState& state) {
   const plot::PlotStyle& style = plot::style();
-  const auto& rows = result.calibration;
+  const auto& rows = run.levels_table;
   if (rows.empty()) {
     plot::draw_placeholder(canvas, frame, "calibration by level",
-                           result.has_generation ? "the samples record no level" : kTeacherForcedMessage);
+                           run.has_generation() ? "the samples record no level" : kTeacherForcedMessage);
     return;
   }
   std::vector<float> means, stds, xs;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    means.push_back(static_cast<float>(rows[i].mean));
-    stds.push_back(std::isfinite(rows[i].std) ? static_cast<float>(rows[i].std) : 0.0f);
+    means.push_back(static_cast<float>(rows[i].mean_top_heads));
+    stds.push_back(std::isfinite(rows[i].std_top_heads) ? static_cast<float>(rows[i].std_top_heads) : 0.0f);
     xs.push_back(static_cast<float>(i));
   }
   const float table_width = std::min(frame.width() * 0.45f, 260.0f);
   const plot::Rect chart{frame.min, {frame.max.x - table_width, frame.max.y}};
   if (plot::begin_plot(canvas, "heartbeat-calibration", chart, &state.calibration_plot, plot::plot_no_frame_background)) {
-    const int top = std::min<int>(10, static_cast<int>(result.telegraph_ranking.size()));
-    plot::setup_title("calibration: mean heartbeats by level (top " + std::to_string(top) + " telegraph heads)");
+    plot::setup_title("calibration: mean heartbeats by level (top " + std::to_string(run.top_heads) + " telegraph heads, " +
+                      analysis::heartbeat_definition_name(run.options.definition) + ")");
     plot::setup_axis(plot::Axis::x, "level");
     plot::setup_axis(plot::Axis::y, "heartbeats / sample");
     plot::setup_axis_categories(plot::Axis::x, static_cast<std::int64_t>(rows.size()),
-                                [&rows](std::int64_t i) { return std::to_string(rows[static_cast<std::size_t>(i)].key); });
+                                [&rows](std::int64_t i) { return std::to_string(rows[static_cast<std::size_t>(i)].level); });
     plot::setup_min_left_margin(56);
     plot::set_next_item_style({plot::cycle_color(0), 1, 0, 0.6f});
     plot::plot_bars("mean", means.data(), static_cast<int>(means.size()));
@@ -85,8 +86,8 @@ void draw_calibration(plot::Canvas& canvas, plot::Rect frame, const analysis::St
   canvas.line({columns[0] - 48, y - 3}, {columns[3], y - 3}, style.grid, 1);
   for (const auto& row : rows) {
     if (y + line > frame.max.y) break;
-    const std::string cells[4] = {std::to_string(row.key), format_value(row.mean), format_value(row.std),
-                                  std::to_string(row.count)};
+    const std::string cells[4] = {std::to_string(row.level), format_value(row.mean_top_heads), format_value(row.std_top_heads),
+                                  std::to_string(row.samples)};
     for (int c = 0; c < 4; ++c) canvas.text({columns[c], y}, cells[c], style.text, size, {1, 0});
     y += line;
   }
@@ -105,24 +106,33 @@ void draw_heartbeat_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
   const bool has_iaf = std::any_of(info.layout.metrics.begin(), info.layout.metrics.end(),
                                    [](const store::MetricSpec& spec) { return spec.name == "iaf"; });
   const auto& sample = info.samples[static_cast<std::size_t>(selection.sample)];
-  const int prompt = sample.prompt_length, steps = sample.token_count - sample.prompt_length;
+  const int prompt = sample.prompt_length;
   if (!has_iaf) {
     plot::draw_placeholder(canvas, frame, title, "this run stores no iaf metric");
     return;
   }
+  if (sample.token_count <= prompt) {
+    plot::draw_placeholder(canvas, frame, title, kTeacherForcedMessage);
+    return;
+  }
+  // The steps, the heads (the selected one, then the run's most telegraph-like) and the calibration: all
+  // from the run's one heartbeat computation under the view's options.
+  SharedHeartbeats run = context.run->heartbeats(state.options);
+  if (!run || selection.sample >= run->sample_count) {
+    plot::draw_placeholder(canvas, frame, title, "counting heartbeats …");
+    return;
+  }
+  const int steps = run->steps[static_cast<std::size_t>(selection.sample)];
   if (steps <= 0) {
     plot::draw_placeholder(canvas, frame, title, kTeacherForcedMessage);
     return;
   }
-  // The heads: the selected one, then the run's most telegraph-like (once the analysis is in).
-  SharedAnalysis result = context.run->analysis();
   std::vector<store::HeadRef> heads{selection.head};
-  if (result)
-    for (const auto& ranked : result->telegraph_ranking) {
-      if (static_cast<int>(heads.size()) > state.top_heads) break;
-      const store::HeadRef head{ranked.layer, ranked.head};
-      if (!(head == selection.head)) heads.push_back(head);
-    }
+  for (const auto& ranked : run->ranking) {
+    if (static_cast<int>(heads.size()) > state.top_heads) break;
+    const store::HeadRef head{ranked.layer, ranked.head};
+    if (!(head == selection.head)) heads.push_back(head);
+  }
   std::vector<SharedFloats> traces;
   for (const auto& head : heads) traces.push_back(context.run->head_trace("iaf", selection.sample, head));
   SharedStrings texts = context.run->token_text(selection.sample);
@@ -146,7 +156,7 @@ void draw_heartbeat_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
     const auto& values = traces[static_cast<std::size_t>(h)]->values;
     if (static_cast<int>(values.size()) < sample.token_count) continue;
     const float* generated = values.data() + prompt;  // [step]
-    const analysis::HeartbeatResult pulses = analysis::detect_heartbeats(generated, steps, state.options);
+    const analysis::HeartbeatResult pulses = analysis::sample_head_heartbeats(values.data(), prompt, steps, state.options);
     std::vector<float> starts, ends;
     for (const auto& pulse : pulses.pulses) {
       starts.push_back(static_cast<float>(pulse.begin) - 0.5f);
@@ -187,11 +197,7 @@ void draw_heartbeat_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& co
     plot::end_plot();
   }
   const plot::Rect calibration{{frame.min.x, traces_bottom + style.padding}, frame.max};
-  if (!result) {
-    plot::draw_placeholder(canvas, calibration, "calibration by level", "analysing the run …");
-    return;
-  }
-  draw_calibration(canvas, calibration, *result, state);
+  draw_calibration(canvas, calibration, *run, state);
 }
 
 }  // namespace headscope::views

@@ -35,6 +35,8 @@ void jsd_view_controls(JsdViewState& state) {
   ImGui::SliderInt("±k##jsd", &state.tolerance, 0, 10);
   ImGui::SameLine();
   ImGui::Checkbox("JSD##jsd", &state.show_jsd);
+  ImGui::SameLine();
+  ImGui::Checkbox("model JSD##jsd", &state.show_model);
 }
 
 namespace {
@@ -77,8 +79,11 @@ void draw_jsd_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context,
   const bool with_jsd = state.show_jsd && metric != "jsd" && has_metric(info, "jsd");
   SharedFloats trace = context.run->head_trace(metric, selection.sample, selection.head);
   SharedFloats jsd = with_jsd ? context.run->head_trace("jsd", selection.sample, selection.head) : nullptr;
+  // A 1 x 1 store (an imported model-level trace) is its own model-level trace: not drawn twice.
+  const bool with_model = state.show_model && has_metric(info, "jsd") && info.layout.layer_count * info.layout.head_count > 1;
+  SharedFloats model = with_model ? context.run->model_trace("jsd", selection.sample) : nullptr;
   SharedStrings texts = context.run->token_text(selection.sample);
-  if (!trace || !texts || (with_jsd && !jsd)) {
+  if (!trace || !texts || (with_jsd && !jsd) || (with_model && !model)) {
     plot::draw_placeholder(canvas, frame, title, "reading …");
     return;
   }
@@ -122,6 +127,10 @@ void draw_jsd_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context,
   if (with_jsd) {
     plot::set_next_item_style({plot::cycle_color(1).with_alpha(0.6f), 1.0f, 0, 0});
     plot::plot_line("jsd", jsd->values.data(), static_cast<int>(jsd->values.size()));
+  }
+  if (with_model) {
+    plot::set_next_item_style({plot::cycle_color(2), 1.2f, 0, 0});
+    plot::plot_line("model-level jsd (mean over heads)", model->values.data(), static_cast<int>(model->values.size()));
   }
   plot::set_next_item_style({plot::cycle_color(4), 1.5f, 0, 0});
   plot::plot_line(metric, trace->values.data(), tokens);

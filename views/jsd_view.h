@@ -1,7 +1,8 @@
 // JSD view: the selected head's windowed JSD (and per-token JSD) over the selected sample's tokens, the
 // peaks the stated rule picks (mean + z·std, minimum separation) marked, and the step starts the prompt
 // set recorded (metadata capture.span_tokens) as vertical lines; boundary precision and recall within
-// ±k tokens in the title. Token text on the axis and on hover.
+// ±k tokens in the title. Beside it, the model-level JSD (the per-token JSD averaged over every layer and
+// head: the seed's one-number-per-step trace). Token text on the axis and on hover.
 #pragma once
 #include <string>
 
@@ -16,6 +17,7 @@ struct JsdViewState {
   analysis::PeakOptions peaks;  // z = 1, min separation 3
   int tolerance = 2;            // ±k tokens
   bool show_jsd = true;         // also the per-token JSD
+  bool show_model = true;       // also the model-level JSD (mean over layers and heads; model_trace.h)
 };
 
 // Peaks and boundary score of one trace (the view's numbers, also for tests).

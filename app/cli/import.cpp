@@ -1,4 +1,4 @@
-// `headscope import {jsd|iaf|csv|flow} INPUT... --out FILE.h5 [--layers N --heads N]`: turns an earlier
+// `headscope import {jsd|iaf|csv|flow|v6} INPUT... --out FILE.h5 [--layers N --heads N]`: turns an earlier
 // pipeline's files into a store of kind `import`, with progress on stderr (app/cli/progress_line.h) and a
 // one-screen summary.
 // The hidden `headscope import --make-samples DIR` writes the sample files of samples/imports/.
@@ -45,7 +45,7 @@ void run(const ImportArgs& args) {
     return;
   }
   if (args.format.empty() || args.inputs.empty() || args.out.empty())
-    throw headscope::io::ImportError("usage: headscope import {jsd|iaf|csv|flow} INPUT... --out FILE.h5");
+    throw headscope::io::ImportError("usage: headscope import {jsd|iaf|csv|flow|v6} INPUT... --out FILE.h5");
   headscope::io::ImportOptions options;
   options.inputs = args.inputs;
   options.out = args.out;
@@ -61,9 +61,9 @@ void run(const ImportArgs& args) {
 }
 
 void setup(CLI::App& app) {
-  auto* cmd = app.add_subcommand("import", "Import an earlier pipeline's files (jsd, iaf, csv, flow) into a HeadScope store");
+  auto* cmd = app.add_subcommand("import", "Import an earlier pipeline's files (jsd, iaf, csv, flow, v6) into a HeadScope store");
   auto args = std::make_shared<ImportArgs>();
-  cmd->add_option("format", args->format, "jsd | iaf | csv | flow")->check(CLI::IsMember({"jsd", "iaf", "csv", "flow"}));
+  cmd->add_option("format", args->format, "jsd | iaf | csv | flow | v6")->check(CLI::IsMember({"jsd", "iaf", "csv", "flow", "v6"}));
   cmd->add_option("inputs", args->inputs, "Source files or folders (folders are searched recursively)");
   cmd->add_option("--out,-o", args->out, "The store to create (.h5)");
   cmd->add_option("--layers", args->layers, "Layer count (default: from the data)")

@@ -28,6 +28,7 @@
 #include "capture/session/measure_torch.h"
 #include "capture/session/sequence_bounds.h"
 #include "capture/tokenizer/tokenizer.h"
+#include "core/analysis/generated_steps.h"
 #include "core/io/sample_source.h"
 #include "core/store/file_replace.h"
 #include "core/store/h5.h"
@@ -548,6 +549,30 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
       span_tokens.push_back({begin, end, span.label});
     }
   }
+  record.embeddings.generated.assign(record.embeddings.span_start.size(), 0);
+  // The generated chain's steps (generated_steps.h): spans of the store's step table marked generated, in
+  // the metadata as capture.generated_spans, and averaged over like the prompt's spans.
+  nlohmann::json generated_spans = nlohmann::json::array();
+  if (settings.mode == CaptureMode::generate && tokenizer && token_count > prompt_length) {
+    std::vector<std::int32_t> generated(all_ids.begin() + prompt_length, all_ids.end());
+    const std::string text = tokenizer->decode(generated);
+    std::vector<int> token_end_bytes;
+    std::vector<std::int32_t> prefix;
+    for (const auto id : generated) {
+      prefix.push_back(id);
+      const int bytes = static_cast<int>(std::min(tokenizer->decode(prefix).size(), text.size()));
+      token_end_bytes.push_back(std::max(bytes, token_end_bytes.empty() ? 0 : token_end_bytes.back()));
+    }
+    for (const auto& step : analysis::detect_generated_steps(text, token_end_bytes)) {
+      const int begin = prompt_length + step.begin, end = prompt_length + step.end;
+      input.span_tokens.push_back({begin, end});
+      record.embeddings.span_start.push_back(begin);
+      record.embeddings.span_end.push_back(end);
+      record.embeddings.labels.push_back(step.label);
+      record.embeddings.generated.push_back(1);
+      generated_spans.push_back({begin, end, step.label});
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(progress_mutex);
     progress.current_tokens = static_cast<std::int64_t>(all_ids.size());
@@ -566,6 +591,7 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
   auto metadata = nlohmann::json::parse(prompt.metadata_json);
   metadata["capture"] = {{"mode", settings.mode == CaptureMode::generate ? "generate" : settings.mode == CaptureMode::latent ? "latent" : "teacher_forced"},
                          {"prompt_tokens", prompt_length}, {"span_tokens", span_tokens}, {"bos", bos && prompt.ids.empty()}};
+  if (settings.mode == CaptureMode::generate) metadata["capture"]["generated_spans"] = generated_spans;
   if (!prompt.text.empty()) metadata["text"] = prompt.text;
   record.metadata_json = metadata.dump();
   return record;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/analysis/attention_metrics.h"
+#include "core/analysis/boundary_chance.h"
 #include "core/store/analysis_group.h"
 #include "core/store/reader.h"
 
@@ -17,11 +18,17 @@ namespace {
 
 struct SampleFacts {
   int level = -1;
-  std::vector<int> boundaries;  // token positions where a recorded step starts
+  std::vector<int> step_starts;  // token positions where a step starts (facts.h boundary_step_starts)
 };
 
 SampleFacts read_facts(const store::SampleInfo& info) {
-  return {info.facts.level.value_or(-1), info.facts.step_starts};
+  return {info.facts.level.value_or(-1), info.facts.boundary_step_starts()};
+}
+
+// The boundaries a sample records: its step starts but the first, which has no boundary before it.
+std::vector<int> recorded_boundaries(const SampleFacts& facts) {
+  if (facts.step_starts.size() < 2) return {};
+  return {facts.step_starts.begin() + 1, facts.step_starts.end()};
 }
 
 }  // namespace
@@ -36,61 +43,20 @@ StoreAnalysis analyze_store(const store::StoreReader& reader, const StoreAnalysi
   const int L = a.layer_count, H = a.head_count, S = a.sample_count;
   const int heads = L * H;
 
-  // 1. Heartbeats on IAF over generated steps ---------------------------------------------------------
-  a.heartbeat_counts.assign(static_cast<std::size_t>(S) * heads, -1);
-  std::vector<double> telegraph_sum(heads, 0.0), pulse_samples(heads, 0.0), count_sum(heads, 0.0);
-  int generated_samples = 0;
+  // 1. Heartbeats on IAF over generated steps (heartbeat_run.h) ------------------------------------------
   std::vector<SampleFacts> facts(S);
-  const bool has_iaf = reader.metric_index("iaf") >= 0;
   for (int i = 0; i < S; ++i) {
-    const auto info = reader.sample(i);
-    facts[i] = read_facts(info);
+    facts[i] = read_facts(reader.sample(i));
     a.sample_levels.push_back(facts[i].level);
-    const int generated = info.token_count - info.prompt_length;
-    if (!has_iaf || generated <= 0) continue;
-    ++generated_samples;
-    for (int layer = 0; layer < L; ++layer) {
-      const auto slice = reader.layer_slice("iaf", i, layer);  // [token, head]
-      for (int head = 0; head < H; ++head) {
-        std::vector<double> trace(generated);
-        double far = 0;
-        for (int t = 0; t < generated; ++t) {
-          trace[t] = slice[static_cast<std::size_t>(info.prompt_length + t) * H + head];
-          if (std::isfinite(trace[t]) && std::fabs(trace[t] - options.heartbeat.threshold) >= 0.3) far += 1;
-        }
-        const auto result = detect_heartbeats(trace, options.heartbeat);
-        const int index = layer * H + head;
-        a.heartbeat_counts[static_cast<std::size_t>(i) * heads + index] = result.count;
-        count_sum[index] += result.count;
-        pulse_samples[index] += result.count > 0 ? 1 : 0;
-        telegraph_sum[index] += far / generated;
-      }
-    }
   }
-  a.has_generation = generated_samples > 0;
+  a.heartbeats = compute_heartbeat_run(reader, options.heartbeat, options.telegraph_heads);
+  const HeartbeatRun& run = a.heartbeats;
+  a.has_generation = run.has_generation();
+  a.heartbeat_counts = run.counts;
   if (a.has_generation) {
-    for (int index = 0; index < heads; ++index)
-      a.telegraph_ranking.push_back({index / H, index % H, count_sum[index] / generated_samples,
-                                     telegraph_sum[index] / generated_samples, pulse_samples[index] / generated_samples});
-    // Telegraph-like: mostly far from the threshold, and pulsing in many samples.
-    std::stable_sort(a.telegraph_ranking.begin(), a.telegraph_ranking.end(), [](const auto& x, const auto& y) {
-      return x.telegraph_score * x.pulse_coverage > y.telegraph_score * y.pulse_coverage;
-    });
-    const int top = std::min<int>(options.telegraph_heads, heads);
-    std::vector<int> keys;
-    std::vector<double> values;
-    for (int i = 0; i < S; ++i) {
-      double sum = 0;
-      int n = 0;
-      for (int r = 0; r < top; ++r) {
-        const int count = a.heartbeat_counts[static_cast<std::size_t>(i) * heads + a.telegraph_ranking[r].layer * H +
-                                             a.telegraph_ranking[r].head];
-        if (count >= 0) { sum += count; ++n; }
-      }
-      a.sample_heartbeats.push_back(n ? sum / n : std::nan(""));
-      if (n) { keys.push_back(facts[i].level); values.push_back(sum / n); }
-    }
-    a.calibration = group_by_key(keys, values);
+    a.telegraph_ranking = run.ranking;
+    a.sample_heartbeats = run.sample_top_mean;
+    a.calibration = run.calibration();
   } else {
     a.notes.push_back("no generated steps in this store (teacher-forced capture): IAF and heartbeats are undefined; "
                       "capture with --generate N to measure them");
@@ -115,48 +81,73 @@ StoreAnalysis analyze_store(const store::StoreReader& reader, const StoreAnalysi
     a.notes.push_back("no flow matrices in this store");
   }
 
-  // 3. Boundaries ---------------------------------------------------------------------------------------
+  // 3. Boundaries: per head and for the model-level trace (the mean over heads), windowed-JSD peaks
+  // against the recorded step starts, with the chance baseline (boundary_chance.h); and the top telegraph
+  // head's heartbeat pulse starts against the same starts.
   if (reader.metric_index("windowed_jsd") >= 0) {
     std::vector<double> f1_sum(heads, 0.0);
     std::vector<int> f1_count(heads, 0);
+    std::vector<std::vector<BoundaryCase>> cases(heads);
+    std::vector<BoundaryCase> model_cases, pulse_cases;
     for (int i = 0; i < S; ++i) {
-      if (facts[i].boundaries.size() < 2) continue;
+      const std::vector<int> recorded = recorded_boundaries(facts[i]);
+      if (recorded.empty()) continue;
       ++a.boundary_samples;
-      std::vector<int> recorded(facts[i].boundaries.begin() + 1, facts[i].boundaries.end());  // the first step has no boundary before it
+      std::vector<double> model_trace;
       for (int layer = 0; layer < L; ++layer) {
-        const auto slice = reader.layer_slice("windowed_jsd", i, layer);
+        const auto slice = reader.layer_slice("windowed_jsd", i, layer);  // [token, head]
         const int n = static_cast<int>(slice.size()) / H;
+        model_trace.resize(static_cast<std::size_t>(n), 0.0);
         for (int head = 0; head < H; ++head) {
           std::vector<double> trace(n);
           for (int t = 0; t < n; ++t) trace[t] = slice[static_cast<std::size_t>(t) * H + head];
-          const auto score = score_boundaries(pick_jsd_peaks(trace, options.peaks), recorded, options.boundary_tolerance);
+          for (int t = 0; t < n; ++t) model_trace[static_cast<std::size_t>(t)] += trace[t] / heads;
+          BoundaryCase c{pick_jsd_peaks(trace, options.peaks), recorded, finite_positions(trace)};
+          const auto score = score_boundaries(c.predicted, recorded, options.boundary_tolerance);
           if (std::isfinite(score.f1)) { f1_sum[layer * H + head] += score.f1; ++f1_count[layer * H + head]; }
+          cases[static_cast<std::size_t>(layer * H + head)].push_back(std::move(c));
         }
+      }
+      model_cases.push_back({pick_jsd_peaks(model_trace, options.peaks), recorded, finite_positions(model_trace)});
+      if (a.has_generation && a.heartbeats.steps[static_cast<std::size_t>(i)] > 0) {
+        const auto& top = a.heartbeats.ranking.front();
+        const auto info = reader.sample(i);
+        const int steps = a.heartbeats.steps[static_cast<std::size_t>(i)];
+        const auto iaf = reader.head_trace("iaf", i, {top.layer, top.head});
+        BoundaryCase c;
+        c.recorded = recorded;
+        for (const auto& pulse : sample_head_heartbeats(iaf.data(), info.prompt_length, steps, options.heartbeat).pulses)
+          c.predicted.push_back(info.prompt_length + pulse.begin);
+        for (int t = 0; t < steps; ++t) c.eligible.push_back(info.prompt_length + t);
+        pulse_cases.push_back(std::move(c));
       }
     }
     if (a.boundary_samples > 0) {
       a.has_boundaries = true;
       a.boundary_f1.resize(heads);
-      for (int index = 0; index < heads; ++index)
+      for (int index = 0; index < heads; ++index) {
         a.boundary_f1[index] = f1_count[index] ? f1_sum[index] / f1_count[index] : std::nan("");
+        a.boundary_chance.push_back(chance_baseline(cases[static_cast<std::size_t>(index)], options.boundary_tolerance, options.chance));
+      }
       a.boundary_ranking = rank_heads(a.boundary_f1, L, H);
       // Pooled precision/recall of the best head.
       const auto best = a.boundary_ranking.front();
-      BoundaryScore pooled;
-      for (int i = 0; i < S; ++i) {
-        if (facts[i].boundaries.size() < 2) continue;
-        std::vector<int> recorded(facts[i].boundaries.begin() + 1, facts[i].boundaries.end());
-        const auto trace_f = reader.head_trace("windowed_jsd", i, {best.layer, best.head});
-        const std::vector<double> trace(trace_f.begin(), trace_f.end());
-        const auto score = score_boundaries(pick_jsd_peaks(trace, options.peaks), recorded, options.boundary_tolerance);
-        pooled.true_positives += score.true_positives;
-        pooled.predicted_count += score.predicted_count;
-        pooled.recorded_count += score.recorded_count;
+      const auto& best_cases = cases[static_cast<std::size_t>(best.layer * H + best.head)];
+      for (const auto& c : best_cases) {
+        const auto score = score_boundaries(c.predicted, c.recorded, options.boundary_tolerance);
+        a.best_head_boundaries.true_positives += score.true_positives;
+        a.best_head_boundaries.predicted_count += score.predicted_count;
+        a.best_head_boundaries.recorded_count += score.recorded_count;
       }
-      pooled.precision = pooled.predicted_count ? double(pooled.true_positives) / pooled.predicted_count : std::nan("");
-      pooled.recall = pooled.recorded_count ? double(pooled.true_positives) / pooled.recorded_count : std::nan("");
-      pooled.f1 = pooled.precision + pooled.recall > 0 ? 2 * pooled.precision * pooled.recall / (pooled.precision + pooled.recall) : 0;
-      a.best_head_boundaries = pooled;
+      const PrfTriple pooled = pooled_score(best_cases, options.boundary_tolerance);
+      a.best_head_boundaries.precision = pooled.precision;
+      a.best_head_boundaries.recall = pooled.recall;
+      a.best_head_boundaries.f1 = pooled.f1;
+      a.model_boundary_chance = chance_baseline(model_cases, options.boundary_tolerance, options.chance);
+      if (!pulse_cases.empty()) {
+        a.has_pulse_boundaries = true;
+        a.pulse_boundary_chance = chance_baseline(pulse_cases, options.boundary_tolerance, options.chance);
+      }
     }
   }
   if (!a.has_boundaries) a.notes.push_back("no recorded step spans in the samples' metadata: boundary precision/recall not computed");
@@ -213,6 +204,24 @@ void write_store_analysis(const std::string& path, const StoreAnalysis& a, const
     b.peak_rule = std::string("local maxima of windowed JSD >= mean + z*std, min separation; z=") + std::to_string(options.peaks.z) +
                   ", separation=" + std::to_string(options.peaks.min_separation);
     b.f1 = a.boundary_f1;
+    b.chance_draws = options.chance.draws;
+    b.chance_seed = static_cast<std::int64_t>(options.chance.seed);
+    const auto add = [](std::vector<double>& out, const PrfTriple& t) { out.insert(out.end(), {t.precision, t.recall, t.f1}); };
+    for (const auto& c : a.boundary_chance) {
+      add(b.observed, c.observed);
+      add(b.chance_mean, c.chance_mean);
+      add(b.chance_at_least, c.at_least_observed);
+    }
+    std::vector<std::pair<std::string, const ChanceBaseline*>> detectors{{"model windowed JSD", &a.model_boundary_chance}};
+    if (a.has_pulse_boundaries)
+      detectors.push_back({"pulse starts " + store::head_name({a.heartbeats.ranking.front().layer, a.heartbeats.ranking.front().head}),
+                           &a.pulse_boundary_chance});
+    for (const auto& [name, c] : detectors) {
+      b.detectors.push_back(name);
+      add(b.detector_observed, c->observed);
+      add(b.detector_chance_mean, c->chance_mean);
+      add(b.detector_chance_at_least, c->at_least_observed);
+    }
   }
   store::write_analysis_group(path, g);
 }
@@ -223,21 +232,7 @@ std::string format_store_analysis(const StoreAnalysis& a, int top) {
   char line[256];
   out << a.sample_count << " samples, " << a.layer_count << " layers x " << a.head_count << " heads\n";
   if (a.has_generation) {
-    out << "\ncalibration: mean heartbeats per sample by level (top " << std::min<int>(10, a.telegraph_ranking.size())
-        << " telegraph heads, "
-        << (a.heartbeat_options.definition == HeartbeatDefinition::debounced ? "debounced" : "short runs dropped")
-        << ", threshold " << a.heartbeat_options.threshold << ", min run " << a.heartbeat_options.min_run
-        << ")\n  level  mean_heartbeats    std  samples\n";
-    for (const auto& g : a.calibration) {
-      std::snprintf(line, sizeof line, "  %5d  %15.2f  %5.2f  %7d\n", g.key, g.mean, g.std, g.count);
-      out << line;
-    }
-    out << "\nmost telegraph-like IAF heads\n  head     telegraph  heartbeats/sample  samples_with_pulses\n";
-    for (int r = 0; r < std::min<int>(top, a.telegraph_ranking.size()); ++r) {
-      const auto& h = a.telegraph_ranking[r];
-      std::snprintf(line, sizeof line, "  L%dH%-4d  %9.3f  %17.2f  %19.2f\n", h.layer, h.head, h.telegraph_score, h.mean_count, h.pulse_coverage);
-      out << line;
-    }
+    out << "\n" << format_heartbeat_run(a.heartbeats, top);
   }
   if (a.has_flow) {
     out << "\ntop heads by flow composite (" << a.flow_average.k << "x" << a.flow_average.k << ", averaged over samples)\n"
@@ -266,6 +261,25 @@ std::string format_store_analysis(const StoreAnalysis& a, int top) {
       std::snprintf(line, sizeof line, "  %4d  L%dH%-4d  %7.3f\n", a.boundary_ranking[r].rank, a.boundary_ranking[r].layer,
                     a.boundary_ranking[r].head, a.boundary_ranking[r].value);
       out << line;
+    }
+    out << "against chance (" << a.model_boundary_chance.draws
+        << " draws of as many peaks at random eligible positions; pooled over samples; p = fraction of draws >= observed)\n"
+        << "  detector            P obs  chance  p      R obs  chance  p      F1 obs  chance  p\n";
+    const auto row = [&](const std::string& name, const ChanceBaseline& c) {
+      std::snprintf(line, sizeof line, "  %-18s  %5.2f  %6.2f  %5.3f  %5.2f  %6.2f  %5.3f  %6.2f  %6.2f  %5.3f\n", name.c_str(),
+                    c.observed.precision, c.chance_mean.precision, c.at_least_observed.precision, c.observed.recall,
+                    c.chance_mean.recall, c.at_least_observed.recall, c.observed.f1, c.chance_mean.f1, c.at_least_observed.f1);
+      out << line;
+    };
+    for (int r = 0; r < std::min<int>(5, a.boundary_ranking.size()); ++r) {
+      const auto& h = a.boundary_ranking[r];
+      row("L" + std::to_string(h.layer) + "H" + std::to_string(h.head) + " JSD peaks",
+          a.boundary_chance[static_cast<std::size_t>(h.layer * a.head_count + h.head)]);
+    }
+    row("model JSD peaks", a.model_boundary_chance);
+    if (a.has_pulse_boundaries) {
+      const auto& pulse_head = a.heartbeats.ranking.front();
+      row("L" + std::to_string(pulse_head.layer) + "H" + std::to_string(pulse_head.head) + " pulse starts", a.pulse_boundary_chance);
     }
   }
   for (const auto& note : a.notes) out << "note: " << note << "\n";

@@ -1,15 +1,18 @@
 // `headscope analyze`: the analyses of a capture store in one pass over its arrays — heartbeat
 // detection on every head's IAF trace over generated steps (and the calibration table by level),
 // K×K flow scores averaged over samples with head rankings and the phase criteria, and which heads'
-// windowed JSD peaks mark the recorded step boundaries (precision/recall within ±k tokens). Results are
+// windowed JSD peaks (and the model-level trace's, and heartbeat pulse starts) mark the recorded step
+// boundaries (precision/recall within ±k tokens, against a chance baseline). Results are
 // written into the store's /analysis group (docs/store-format.md) and printed as tables.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "core/analysis/aggregate.h"
+#include "core/analysis/boundary_chance.h"
 #include "core/analysis/flow_scores.h"
 #include "core/analysis/heartbeat.h"
+#include "core/analysis/heartbeat_run.h"
 #include "core/analysis/jsd_peaks.h"
 
 namespace headscope::store {
@@ -23,13 +26,7 @@ struct StoreAnalysisOptions {
   int telegraph_heads = 10;        // the calibration table averages the counts of this many top heads
   PeakOptions peaks;               // windowed-JSD peak picking
   int boundary_tolerance = 2;      // ±k tokens
-};
-
-struct HeadHeartbeats {
-  int layer = 0, head = 0;
-  double mean_count = 0;           // heartbeats per sample
-  double telegraph_score = 0;      // mean fraction of generated steps at least 0.3 from the threshold
-  double pulse_coverage = 0;       // fraction of samples with at least one heartbeat
+  ChanceOptions chance;            // the chance baseline of boundary detection: B = 200 draws, seeded
 };
 
 struct StoreAnalysis {
@@ -37,7 +34,8 @@ struct StoreAnalysis {
   bool has_generation = false;     // any sample with generated steps (IAF defined)
   bool has_flow = false, has_boundaries = false;
   HeartbeatOptions heartbeat_options;           // as used (the tables print them)
-  // Heartbeats
+  // Heartbeats: the one computation (heartbeat_run.h); the fields below are copied from it
+  HeartbeatRun heartbeats;
   std::vector<int> heartbeat_counts;            // [sample, layer, head]; -1 where the sample has no generated steps
   std::vector<HeadHeartbeats> telegraph_ranking;  // all heads, most telegraph-like first
   std::vector<int> sample_levels;               // [sample]; -1 when the prompt set gave none
@@ -54,6 +52,10 @@ struct StoreAnalysis {
   std::vector<RankedHead> boundary_ranking;
   BoundaryScore best_head_boundaries;           // pooled over samples for the best head
   int boundary_samples = 0;
+  std::vector<ChanceBaseline> boundary_chance;  // [layer, head] pooled observed P/R/F1 against chance
+  ChanceBaseline model_boundary_chance;         // the model-level trace: windowed JSD averaged over heads
+  bool has_pulse_boundaries = false;
+  ChanceBaseline pulse_boundary_chance;         // the top telegraph head's heartbeat pulse starts
   std::vector<std::string> notes;               // what could not be computed and why
 };
 

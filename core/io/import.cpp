@@ -11,7 +11,8 @@ ImportSummary import_format(const std::string& format, const ImportOptions& opti
   if (format == "iaf") return import_iaf(options);
   if (format == "csv") return import_csv(options);
   if (format == "flow") return import_flow(options);
-  throw ImportError("unknown import format '" + format + "' (expected jsd, iaf, csv or flow)");
+  if (format == "v6") return import_v6(options);
+  throw ImportError("unknown import format '" + format + "' (expected jsd, iaf, csv, flow or v6)");
 }
 
 std::string format_summary(const ImportSummary& s) {

@@ -40,7 +40,7 @@ struct ImportOptions {
 
 struct ImportSummary {
   std::string out;
-  std::string format;                // "jsd", "iaf", "csv" or "flow"
+  std::string format;                // "jsd", "iaf", "csv", "flow" or "v6"
   std::vector<std::string> sources;  // every file read
   std::int64_t samples = 0;
   std::int64_t tokens = 0;
@@ -57,8 +57,9 @@ ImportSummary import_jsd(const ImportOptions& options);
 ImportSummary import_iaf(const ImportOptions& options);
 ImportSummary import_csv(const ImportOptions& options);
 ImportSummary import_flow(const ImportOptions& options);
+ImportSummary import_v6(const ImportOptions& options);  // V6 results JSON (+ attention_*.npz): v6_import.cpp
 
-// Dispatches on "jsd", "iaf", "csv" or "flow"; throws ImportError for another name.
+// Dispatches on "jsd", "iaf", "csv", "flow" or "v6"; throws ImportError for another name.
 ImportSummary import_format(const std::string& format, const ImportOptions& options);
 
 // A one-screen description of a finished import.

@@ -28,6 +28,18 @@ using schema::kAnalysisHeartbeats;
 const char* const kFlowScores[] = {"flow", "hub_score", "skip", "composite"};
 }  // namespace
 
+const std::vector<BoundaryStatistic>& boundary_statistics() {
+  static const std::vector<BoundaryStatistic> table = {
+      {"observed", &BoundariesGroup::observed, &BoundariesGroup::detector_observed,
+       "precision, recall and F1 of the detected boundaries against the recorded step starts, pooled over samples"},
+      {"chance_mean", &BoundariesGroup::chance_mean, &BoundariesGroup::detector_chance_mean,
+       "the same, mean over draws of as many boundaries placed uniformly at random among the eligible positions"},
+      {"chance_at_least", &BoundariesGroup::chance_at_least, &BoundariesGroup::detector_chance_at_least,
+       "fraction of the chance draws whose score is >= the observed one"},
+  };
+  return table;
+}
+
 // 1. Writing -----------------------------------------------------------------------------------------------
 // The groups into the open copy `file` (named `path` in errors).
 static void write_groups(hid_t file, const std::string& path, const AnalysisGroup& a) {
@@ -78,6 +90,19 @@ static void write_groups(hid_t file, const std::string& path, const AnalysisGrou
     h5::write_attribute(group, "peak_rule", b.peak_rule);
     io::write_doubles(group, "f1", b.f1, {{L, H}, {"layer", "head"}, "1", "mean F1 of windowed-JSD peaks against recorded step starts"},
                       path);
+    if (b.chance_draws > 0) {
+      h5::write_attribute(group, "chance_draws", b.chance_draws);
+      h5::write_attribute(group, "chance_seed", b.chance_seed);
+      h5::write_attribute(group, "scores", std::string("precision, recall, f1"));
+      const hsize_t D = b.detectors.size();
+      io::write_strings(group, "detectors", b.detectors, "the whole-run detectors scored beside the heads", path);
+      for (const auto& statistic : boundary_statistics()) {
+        io::write_doubles(group, statistic.name, b.*statistic.per_head, {{L, H, 3}, {"layer", "head", "score"}, "1", statistic.description},
+                          path);
+        io::write_doubles(group, std::string("detector_") + statistic.name, b.*statistic.per_detector,
+                          {{D, 3}, {"detector", "score"}, "1", statistic.description}, path);
+      }
+    }
   }
 }
 
@@ -148,7 +173,16 @@ static void check_analysis_shapes(const AnalysisGroup& a, const std::string& pat
     require(f.hub_position.size() == heads, "flow/hub_position is not [layer, head]");
     for (std::int32_t position : f.hub_position) require(position >= -1 && position < f.k, "flow/hub_position outside the K positions");
   }
-  if (a.boundaries.present) require(a.boundaries.f1.size() == heads, "boundaries/f1 is not [layer, head]");
+  if (a.boundaries.present) {
+    const BoundariesGroup& b = a.boundaries;
+    require(b.f1.size() == heads, "boundaries/f1 is not [layer, head]");
+    for (const auto& statistic : boundary_statistics())
+      if (b.chance_draws > 0) {
+        require((b.*statistic.per_head).size() == heads * 3, std::string("boundaries/") + statistic.name + " is not [layer, head, 3]");
+        require((b.*statistic.per_detector).size() == b.detectors.size() * 3,
+                std::string("boundaries/detector_") + statistic.name + " is not [detector, 3]");
+      }
+  }
 }
 
 AnalysisGroup read_analysis_group(const std::string& path) {
@@ -197,6 +231,15 @@ AnalysisGroup read_analysis_group(const std::string& path) {
     b.tolerance_tokens = io::int_or(group, "tolerance_tokens", path);
     b.peak_rule = io::string_or(group, "peak_rule", path);
     b.f1 = io::doubles(group, "f1", path);
+    if (h5::link_exists(group, "observed")) {
+      b.chance_draws = io::int_or(group, "chance_draws", path);
+      b.chance_seed = io::int_or(group, "chance_seed", path);
+      b.detectors = io::string_dataset(group, "detectors", path);
+      for (const auto& statistic : boundary_statistics()) {
+        b.*statistic.per_head = io::doubles(group, statistic.name, path);
+        b.*statistic.per_detector = io::doubles(group, std::string("detector_") + statistic.name, path);
+      }
+    }
   }
   check_analysis_shapes(a, path);
   return a;

@@ -37,7 +37,23 @@ struct BoundariesGroup {                          // /analysis/boundaries
   std::int64_t tolerance_tokens = 0;
   std::string peak_rule;
   std::vector<double> f1;                         // [layer, head]
+  // The chance baseline (absent from files written before it: all empty). Scores pooled over samples,
+  // the last axis "score" = precision, recall, f1; chance: peaks placed at random (chance_draws, seeded).
+  std::int64_t chance_draws = 0, chance_seed = 0;
+  std::vector<double> observed, chance_mean, chance_at_least;  // [layer, head, score]
+  std::vector<std::string> detectors;             // [detector] e.g. "model windowed JSD", "pulse starts L1H0"
+  std::vector<double> detector_observed, detector_chance_mean, detector_chance_at_least;  // [detector, score]
 };
+
+// The chance-baseline arrays of /analysis/boundaries, declared once: name, member and description; the
+// per-detector ones are named "detector_" + name.
+struct BoundaryStatistic {
+  const char* name;
+  std::vector<double> BoundariesGroup::*per_head;
+  std::vector<double> BoundariesGroup::*per_detector;
+  const char* description;
+};
+const std::vector<BoundaryStatistic>& boundary_statistics();
 
 struct AnalysisGroup {
   int sample_count = 0, layer_count = 0, head_count = 0;

@@ -33,9 +33,13 @@ SampleFacts decode_sample_facts(const std::string& metadata_json) {
       facts.text = metadata[field].get<std::string>();
       break;
     }
-  if (metadata.contains("capture") && metadata["capture"].is_object() && metadata["capture"].contains("span_tokens"))
-    for (const auto& span : metadata["capture"]["span_tokens"])
-      if (span.is_array() && !span.empty() && span[0].is_number_integer()) facts.step_starts.push_back(span[0].get<int>());
+  const std::pair<const char*, std::vector<int>*> span_lists[] = {{"span_tokens", &facts.step_starts},
+                                                                    {"generated_spans", &facts.generated_step_starts}};
+  for (const auto& [key, starts] : span_lists)
+    if (metadata.contains("capture") && metadata["capture"].is_object() && metadata["capture"].contains(key) &&
+        metadata["capture"][key].is_array())
+      for (const auto& span : metadata["capture"][key])
+        if (span.is_array() && !span.empty() && span[0].is_number_integer()) starts->push_back(span[0].get<int>());
   return facts;
 }
 

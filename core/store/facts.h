@@ -14,6 +14,13 @@ struct SampleFacts {
   std::optional<int> level;       // "level" (difficulty: steps of the problem); nullopt when not recorded
   std::string text;               // the prompt's text: "text", else "question"; "" when not recorded
   std::vector<int> step_starts;   // token positions where the recorded steps start (capture.span_tokens[i][0])
+  // token positions where the steps detected in the generated text start (capture.generated_spans[i][0])
+  std::vector<int> generated_step_starts;
+  // The step starts boundaries are scored against: the generated steps' when the capture found them (the
+  // run's own steps), else the prompt's recorded ones.
+  const std::vector<int>& boundary_step_starts() const {
+    return generated_step_starts.empty() ? step_starts : generated_step_starts;
+  }
 };
 
 // What a run's settings JSON records that HeadScope uses (capture_session.cpp and import_support.cpp

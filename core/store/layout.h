@@ -85,6 +85,7 @@ struct SpanEmbeddings {
   std::vector<std::int32_t> span_end;    // [spans] one past the last token
   std::vector<std::string> labels;       // [spans]
   std::vector<float> vectors;            // [spans, embedding_dim]
+  std::vector<std::int32_t> generated;   // [spans] 1: detected in the generated text; empty = all prompt spans
 };
 
 // One sample's arrays, as the capture engine or an importer produces them.

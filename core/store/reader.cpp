@@ -438,6 +438,9 @@ SpanEmbeddings StoreReader::embeddings() const {
   for (hsize_t i = 0; i < n; ++i) pool_bytes = std::max(pool_bytes, starts[i] + lengths[i]);
   const std::string pool = r.read_pool(sc::kEmbeddingLabelText, 0, pool_bytes);
   for (hsize_t i = 0; i < n; ++i) out.labels.push_back(pool.substr(static_cast<std::size_t>(starts[i]), static_cast<std::size_t>(lengths[i])));
+  out.generated.assign(n, 0);  // stores from before generated steps: all prompt spans
+  if (r.datasets.count("/embeddings/generated"))
+    h5::read_slab(r.dataset("/embeddings/generated"), H5T_NATIVE_INT32, {0}, {n}, out.generated.data(), r.path);
   return out;
 }
 

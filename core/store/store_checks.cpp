@@ -186,10 +186,11 @@ void check_token_text(const std::vector<std::int64_t>& starts, const std::vector
 void check_sample_metadata(const SampleInfo& info, const std::string& path) {
   if (!info.metadata_json.empty() && !nlohmann::json::accept(info.metadata_json))
     bad_row(path, sc::kMetadataStart, info.index, "the metadata is not valid JSON");
-  for (int start : info.facts.step_starts)
-    if (start < 0 || start > info.token_count)
-      bad_row(path, sc::kMetadataStart, info.index,
-              "a recorded step starts at token " + std::to_string(start) + ", outside the sample's " + std::to_string(info.token_count));
+  for (const auto* starts : {&info.facts.step_starts, &info.facts.generated_step_starts})
+    for (int start : *starts)
+      if (start < 0 || start > info.token_count)
+        bad_row(path, sc::kMetadataStart, info.index,
+                "a recorded step starts at token " + std::to_string(start) + ", outside the sample's " + std::to_string(info.token_count));
 }
 
 }  // namespace headscope::store

@@ -437,6 +437,11 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
     const std::int32_t level = decode_sample_facts(s.metadata_json).level.value_or(-1);
     write_optional("/summaries/level", at_sample, 1, &level);
     write_optional("/summaries/prompt_length", at_sample, 1, &s.prompt_length);
+    if (spans > 0) {
+      std::vector<std::int32_t> generated(spans, 0);
+      std::copy_n(s.embeddings.generated.begin(), std::min<std::size_t>(spans, s.embeddings.generated.size()), generated.begin());
+      write_optional("/embeddings/generated", static_cast<hsize_t>(embeddings), spans, generated.data());
+    }
     // Dimensions without values grow with their axis; nothing is written into them.
     RowCounts after = committed;  // its label bytes were advanced with the embeddings above
     after[R::token_text_byte] += static_cast<std::int64_t>(text_pool.size());

@@ -82,6 +82,10 @@ SharedFloats LiveRunData::head_trace(const std::string& metric, std::int64_t sam
   return lookup_floats(RunRead::head_trace_of(metric, sample, head));
 }
 
+SharedFloats LiveRunData::model_trace(const std::string& metric, std::int64_t sample) {
+  return lookup_floats(RunRead::model_trace_of(metric, sample));
+}
+
 SharedStrings LiveRunData::token_text(std::int64_t sample) {
   auto found = frame_->texts.find(sample);
   if (found != frame_->texts.end()) return found->second;
@@ -113,6 +117,21 @@ SharedAnalysis LiveRunData::analysis() {
   return frame_->analysis;
 }
 
+SharedHeartbeats LiveRunData::heartbeats(const analysis::HeartbeatOptions& options) {
+  if (!frame_->info.opened) return nullptr;
+  const RunRead read = RunRead::heartbeats_of_run(options);
+  const auto found = frame_->heartbeats.find(read);
+  const bool known = found != frame_->heartbeats.end();
+  const bool stale = !known || found->second.second != frame_->info.generation;
+  const auto now = std::chrono::steady_clock::now();
+  // As analysis(): a growing run is recomputed at most every 5 s; new options are asked at once.
+  if (stale && (!known || now - heartbeats_requested_ > std::chrono::seconds(5))) {
+    heartbeats_requested_ = now;
+    request(read);
+  }
+  return known ? found->second.first : nullptr;
+}
+
 void LiveRunData::publish(std::shared_ptr<const Snapshot> snapshot) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -127,6 +146,11 @@ void LiveRunData::serve(const store::StoreReader& reader, const RunRead& read, S
       next.analysis = std::make_shared<const analysis::StoreAnalysis>(analysis::analyze_store(reader));
       next.analysis_generation = next.info.generation;
       break;
+    case RunRead::Kind::heartbeats:
+      if (next.heartbeats.size() > 8) next.heartbeats.clear();
+      next.heartbeats[read] = {std::make_shared<const analysis::HeartbeatRun>(analysis::compute_heartbeat_run(reader, read.heartbeat_options())),
+                               next.info.generation};
+      break;
     case RunRead::Kind::token_text:
       next.texts[read.sample] = std::make_shared<const std::vector<std::string>>(reader.token_text(read.sample));
       break;
@@ -134,6 +158,7 @@ void LiveRunData::serve(const store::StoreReader& reader, const RunRead& read, S
     case RunRead::Kind::summary:
     case RunRead::Kind::layer_slice:
     case RunRead::Kind::head_trace:
+    case RunRead::Kind::model_trace:
     case RunRead::Kind::flow_mean: next.floats[read] = read_floats(reader, read); break;
   }
   if (next.floats.size() > kMaxCachedBlocks) {

@@ -33,9 +33,11 @@ class LiveRunData : public RunData {
   SharedFloats summary(const std::string& metric) override;
   SharedFloats layer_slice(const std::string& metric, std::int64_t sample, int layer) override;
   SharedFloats head_trace(const std::string& metric, std::int64_t sample, store::HeadRef head) override;
+  SharedFloats model_trace(const std::string& metric, std::int64_t sample) override;
   SharedStrings token_text(std::int64_t sample) override;
   SharedPinned pinned_attention(std::int64_t sample, store::HeadRef head) override;
   SharedAnalysis analysis() override;
+  SharedHeartbeats heartbeats(const analysis::HeartbeatOptions& options) override;
   SharedFloats flow_mean(const std::vector<std::int64_t>& samples) override;
 
  private:
@@ -46,6 +48,7 @@ class LiveRunData : public RunData {
     std::map<RunRead, SharedPinned> pinned;
     SharedAnalysis analysis;
     std::uint64_t analysis_generation = 0;  // info.generation the analysis was computed at
+    std::map<RunRead, std::pair<SharedHeartbeats, std::uint64_t>> heartbeats;  // with the generation computed at
     std::uint64_t version = 0;
   };
   SharedFloats lookup_floats(const RunRead& read);
@@ -58,6 +61,7 @@ class LiveRunData : public RunData {
   const int poll_interval_ms_;
   std::shared_ptr<const Snapshot> frame_;  // UI thread only
   std::chrono::steady_clock::time_point analysis_requested_;  // UI thread only: throttles recomputation
+  std::chrono::steady_clock::time_point heartbeats_requested_;  // UI thread only: the same for heartbeats
 
   mutable std::mutex mutex_;                 // guards latest_, requests_, stop_, busy_
   std::condition_variable wake_;

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "core/analysis/flow_comparison.h"
+#include "core/analysis/model_trace.h"
 #include "core/store/reader.h"
 
 namespace headscope::views {
@@ -60,12 +61,38 @@ RunRead RunRead::analysis_of_run() {
   return read;
 }
 
-bool RunRead::operator==(const RunRead& o) const {
-  return std::tie(kind, metric, sample, layer, head, samples) == std::tie(o.kind, o.metric, o.sample, o.layer, o.head, o.samples);
+RunRead RunRead::model_trace_of(const std::string& metric, std::int64_t sample) {
+  RunRead read;
+  read.kind = Kind::model_trace;
+  read.metric = metric;
+  read.sample = sample;
+  return read;
 }
-bool RunRead::operator<(const RunRead& o) const {
-  return std::tie(kind, metric, sample, layer, head, samples) < std::tie(o.kind, o.metric, o.sample, o.layer, o.head, o.samples);
+RunRead RunRead::heartbeats_of_run(const analysis::HeartbeatOptions& options) {
+  RunRead read;
+  read.kind = Kind::heartbeats;
+  read.heartbeat_definition = static_cast<int>(options.definition);
+  read.heartbeat_threshold = options.threshold;
+  read.heartbeat_min_run = options.min_run;
+  return read;
 }
+analysis::HeartbeatOptions RunRead::heartbeat_options() const {
+  analysis::HeartbeatOptions options;
+  options.definition = static_cast<analysis::HeartbeatDefinition>(heartbeat_definition);
+  options.threshold = heartbeat_threshold;
+  options.min_run = heartbeat_min_run;
+  return options;
+}
+
+namespace {
+auto key_of(const RunRead& r) {
+  return std::tie(r.kind, r.metric, r.sample, r.layer, r.head, r.samples, r.heartbeat_definition, r.heartbeat_threshold,
+                  r.heartbeat_min_run);
+}
+}  // namespace
+
+bool RunRead::operator==(const RunRead& o) const { return key_of(*this) == key_of(o); }
+bool RunRead::operator<(const RunRead& o) const { return key_of(*this) < key_of(o); }
 
 RunInfo read_run_info(const store::StoreReader& reader) {
   RunInfo info;
@@ -91,10 +118,12 @@ SharedFloats read_floats(const store::StoreReader& reader, const RunRead& read) 
     case RunRead::Kind::summary: block->values = reader.summary(read.metric); break;
     case RunRead::Kind::layer_slice: block->values = reader.layer_slice(read.metric, read.sample, read.layer); break;
     case RunRead::Kind::head_trace: block->values = reader.head_trace(read.metric, read.sample, read.head); break;
+    case RunRead::Kind::model_trace: block->values = analysis::model_level_trace(reader, read.sample, read.metric); break;
     case RunRead::Kind::flow_mean: block->values = analysis::average_store_flow(reader, read.samples).mean; break;
     case RunRead::Kind::token_text:
     case RunRead::Kind::pinned_attention:
-    case RunRead::Kind::analysis: break;  // not floats: served by their own functions
+    case RunRead::Kind::analysis:
+    case RunRead::Kind::heartbeats: break;  // not floats: served by their own functions
   }
   return block;
 }
@@ -133,6 +162,10 @@ SharedFloats DirectRunData::head_trace(const std::string& metric, std::int64_t s
   return cached(RunRead::head_trace_of(metric, sample, head));
 }
 
+SharedFloats DirectRunData::model_trace(const std::string& metric, std::int64_t sample) {
+  return cached(RunRead::model_trace_of(metric, sample));
+}
+
 SharedStrings DirectRunData::token_text(std::int64_t sample) {
   auto found = texts_.find(sample);
   if (found != texts_.end()) return found->second;
@@ -152,6 +185,12 @@ SharedPinned DirectRunData::pinned_attention(std::int64_t sample, store::HeadRef
 
 SharedFloats DirectRunData::flow_mean(const std::vector<std::int64_t>& samples) {
   return cached(RunRead::flow_mean_of(samples));
+}
+
+SharedHeartbeats DirectRunData::heartbeats(const analysis::HeartbeatOptions& options) {
+  auto& cached = heartbeats_[RunRead::heartbeats_of_run(options)];
+  if (!cached) cached = std::make_shared<const analysis::HeartbeatRun>(analysis::compute_heartbeat_run(*reader_, options));
+  return cached;
 }
 
 SharedAnalysis DirectRunData::analysis() {
