@@ -62,7 +62,7 @@ void draw_calibration(plot::Canvas& canvas, plot::Rect frame, const analysis::He
   const float table_width = std::min(frame.width() * 0.45f, 260.0f);
   const plot::Rect chart{frame.min, {frame.max.x - table_width, frame.max.y}};
   if (plot::begin_plot(canvas, "heartbeat-calibration", chart, &state.calibration_plot, plot::plot_no_frame_background)) {
-    plot::setup_title("calibration: mean heartbeats by level (top " + std::to_string(run.top_heads) + " telegraph heads, " +
+    plot::setup_title("calibration by level (top " + std::to_string(run.top_heads) + " heads, " +
                       analysis::heartbeat_definition_name(run.options.definition) + ")");
     plot::setup_axis(plot::Axis::x, "level");
     plot::setup_axis(plot::Axis::y, "heartbeats / sample");

@@ -438,8 +438,9 @@ void StoreWriter::Impl::append(const SampleRecord& s) {
     write_optional("/summaries/level", at_sample, 1, &level);
     write_optional("/summaries/prompt_length", at_sample, 1, &s.prompt_length);
     if (spans > 0) {
-      std::vector<std::int32_t> generated(spans, 0);
-      std::copy_n(s.embeddings.generated.begin(), std::min<std::size_t>(spans, s.embeddings.generated.size()), generated.begin());
+      std::vector<std::uint8_t> generated(spans, 0);  // 1 byte a span, small chunks: a store grows by little
+      for (std::size_t i = 0; i < std::min<std::size_t>(spans, s.embeddings.generated.size()); ++i)
+        generated[i] = s.embeddings.generated[i] ? 1 : 0;
       write_optional("/embeddings/generated", static_cast<hsize_t>(embeddings), spans, generated.data());
     }
     // Dimensions without values grow with their axis; nothing is written into them.
