@@ -69,9 +69,12 @@ std::vector<store::HeadRef> suggest_sweep_controls(const RunInfo& info, const st
   std::vector<float> mean(static_cast<std::size_t>(layers * heads)), spread(mean.size());
   std::vector<int> counted(mean.size());
   analysis::head_grid_stats(max_attention.data(), samples, layers, heads, mean.data(), spread.data(), counted.data());
+  // Matched on sharpness: query scaling acts as a temperature, so a control much sharper or more diffuse
+  // than the target confounds the gain ratio (issue 19); the sweep itself can also draw random controls.
+  const float target_sharpness = mean[static_cast<std::size_t>(target.layer * heads + target.head)];
   struct Candidate {
     int distance;  // layers away from the target's
-    float sharpness;
+    float mismatch;  // |mean max attention - the target's|
     store::HeadRef head;
   };
   std::vector<Candidate> candidates;
@@ -79,10 +82,11 @@ std::vector<store::HeadRef> suggest_sweep_controls(const RunInfo& info, const st
     for (int head = 0; head < heads; ++head) {
       const float value = mean[static_cast<std::size_t>(layer * heads + head)];
       if (store::HeadRef{layer, head} == target || !std::isfinite(value)) continue;
-      candidates.push_back({std::abs(layer - target.layer), value, {layer, head}});
+      candidates.push_back({std::abs(layer - target.layer), std::isfinite(target_sharpness) ? std::abs(value - target_sharpness) : value,
+                            {layer, head}});
     }
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-    return a.distance != b.distance ? a.distance < b.distance : a.sharpness < b.sharpness;
+    return a.distance != b.distance ? a.distance < b.distance : a.mismatch < b.mismatch;
   });
   std::vector<store::HeadRef> controls;
   for (const auto& candidate : candidates)
@@ -140,7 +144,8 @@ SweepPlan plan_sweep(const RunInfo& info, store::HeadRef target, const SweepLaun
   }
   if (plan.max_samples < 1) plan.problems.push_back("max samples must be at least 1");
 
-  if (plan.controls.empty()) plan.notes.push_back("no controls: the sweep reports the target's gain without a ratio");
+  if (plan.controls.empty())
+    plan.notes.push_back("no controls given: the sweep draws 3 at random from layer " + std::to_string(target.layer) + " (seed 0)");
   if (!sources.mode.empty() && sources.mode != "teacher_forced")
     plan.notes.push_back("the run was captured in " + sources.mode + " mode; the sweep teacher-forces the prompts alone");
   return plan;
@@ -214,8 +219,8 @@ bool sweep_launch_controls(ViewContext& context, SweepLaunchState& state, const 
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
       };
       field("controls", state.controls,
-            "control heads, L:H,L:H (suggested: the two least sharp other heads of the layer,\n"
-            "lowest mean max attention over the run's samples)");
+            "control heads, L:H,L:H (suggested: the two other heads of the layer closest to the target\n"
+            "in mean max attention over the run's samples; empty: the sweep draws 3 at random from the layer)");
       field("scales", state.scales, "query scales, comma-separated");
       ImGui::SetNextItemWidth(width);
       ImGui::InputInt("max samples", &state.max_samples);

@@ -1,7 +1,7 @@
 // "Sweep this head" from the head drill-down: a sweep of the drilled head planned from what its run
 // records — the model folder and the prompt set (or token shard) from the store's provenance, controls
-// suggested as the two least sharp other heads of the target's layer (lowest mean max attention over the
-// run's samples), the default scales and a small max-samples default so the sweep finishes in seconds on
+// suggested as the two other heads of the target's layer closest to it in mean max attention over the
+// run's samples (matched sharpness: a temperature-like intervention confounds unmatched controls), the default scales and a small max-samples default so the sweep finishes in seconds on
 // the sample model — every field editable before Start. Torch-free: the workbench hands the plan to a
 // child `headscope sweep` process (app/gui/sweep_control.h) and opens its result file live.
 #pragma once

@@ -68,11 +68,15 @@ void draw_sweep_view(plot::Canvas& canvas, plot::Rect frame, const SweepData& sw
   const plot::PlotStyle& style = plot::style();
   if (style.fill_frame_background) canvas.fill_rect(frame, style.background);
   std::vector<HeadingLine> lines = sweep_verdict_heading(sweep);
+  const bool ci = state.error_bars == SweepErrorBars::across_samples && !sweep.max_attention_ci_low.empty();
   const bool se = state.error_bars == SweepErrorBars::standard_error;
-  lines.push_back({std::string("points: mean over ") + std::to_string(sweep.token_count) + " tokens per condition; error bars: " +
-                       (se ? "± SE of the mean (std/√n)" : "± 1 std over tokens (spread, not SE)") +
+  const std::string bars = ci ? "95 % bootstrap interval across " + std::to_string(sweep.sample_count) + " samples (max attention only)"
+                           : se ? "± SE of the mean (std/√n)"
+                                : "± 1 std over tokens (spread, not SE)";
+  lines.push_back({std::string("points: mean over ") + std::to_string(sweep.token_count) + " tokens per condition; error bars: " + bars +
                        (sweep.scaling() ? "; x: scale, log axis" : ""),
                    style.muted_text});
+  if (!sweep.control_choice.empty()) lines.push_back({"controls: " + sweep.control_choice, style.muted_text});
   const float heading = draw_heading(canvas, frame, sweep_view_title(sweep), lines);
   const std::size_t heads = sweep.head_count(), conditions = sweep.condition_count();
   if (heads == 0 || conditions == 0) {
@@ -101,6 +105,7 @@ void draw_sweep_view(plot::Canvas& canvas, plot::Rect frame, const SweepData& sw
   for (std::size_t c = 0; c < points; ++c) xs[c] = scaling ? static_cast<float>(std::log10(sweep.scales[c])) : static_cast<float>(c);
   // Values by [metric][head][point], kept alive until each end_plot().
   std::vector<std::vector<float>> mean(heads, std::vector<float>(points)), error(heads, std::vector<float>(points));
+  std::vector<std::vector<float>> error_mid(heads, std::vector<float>(points));
   const float width = (frame.width() - 2 * style.padding) / kSweepMetrics;
   for (int m = 0; m < kSweepMetrics; ++m) {
     for (std::size_t h = 0; h < heads; ++h)
@@ -114,6 +119,12 @@ void draw_sweep_view(plot::Canvas& canvas, plot::Rect frame, const SweepData& sw
         }
         mean[h][p] = static_cast<float>(value);
         error[h][p] = static_cast<float>(se ? (n > 0 ? spread / std::sqrt(n) : NAN) : spread);
+        if (ci) {  // an asymmetric interval, drawn as a bar centred on its middle
+          const bool has = m == 1 && scaling;
+          const double low = has ? sweep.at(sweep.max_attention_ci_low, p, h) : NAN, high = has ? sweep.at(sweep.max_attention_ci_high, p, h) : NAN;
+          error_mid[h][p] = static_cast<float>((low + high) / 2);
+          error[h][p] = static_cast<float>((high - low) / 2);
+        }
       }
     const float left = frame.min.x + style.padding + width * static_cast<float>(m);
     const plot::Rect rect{{left, frame.min.y + heading}, {left + width, frame.max.y}};
@@ -141,7 +152,8 @@ void draw_sweep_view(plot::Canvas& canvas, plot::Rect frame, const SweepData& sw
       const plot::Color color = plot::cycle_color(static_cast<int>(h));
       const std::string name = sweep.head_names[h] + (h == 0 ? " (target)" : "");
       plot::set_next_item_style({color, h == 0 ? 2.0f : 1.25f, 0, 0.25f});
-      plot::plot_error_bars("##err" + std::to_string(h), xs.data(), mean[h].data(), error[h].data(), static_cast<int>(points));
+      plot::plot_error_bars("##err" + std::to_string(h), xs.data(), (ci ? error_mid : mean)[h].data(), error[h].data(),
+                            static_cast<int>(points));
       const bool fitted = m == 1 && scaling && std::isfinite(sweep.gain[h]);
       plot::set_next_item_style({color, h == 0 ? 2.0f : 1.25f, h == 0 ? 4.0f : 3.0f, 0.25f});
       plot::plot_line(fitted ? "##" + name : name, xs.data(), mean[h].data(), static_cast<int>(points));
@@ -161,13 +173,14 @@ void draw_sweep_view(plot::Canvas& canvas, plot::Rect frame, const SweepData& sw
 }
 
 void sweep_view_controls(SweepViewState& state) {
-  int choice = state.error_bars == SweepErrorBars::std ? 0 : 1;
+  int choice = static_cast<int>(state.error_bars);
   ImGui::TextUnformatted("error bars:");
-  ImGui::SameLine();
-  if (ImGui::RadioButton("± std", choice == 0)) choice = 0;
-  ImGui::SameLine();
-  if (ImGui::RadioButton("± SE", choice == 1)) choice = 1;
-  state.error_bars = choice == 0 ? SweepErrorBars::std : SweepErrorBars::standard_error;
+  const char* names[] = {"± std", "± SE", "95 % CI across samples"};
+  for (int i = 0; i < 3; ++i) {
+    ImGui::SameLine();
+    if (ImGui::RadioButton(names[i], choice == i)) choice = i;
+  }
+  state.error_bars = static_cast<SweepErrorBars>(choice);
 }
 
 }  // namespace headscope::views

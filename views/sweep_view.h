@@ -12,7 +12,9 @@
 
 namespace headscope::views {
 
-enum class SweepErrorBars { std, standard_error };
+// across_samples: the file's 95 % percentile bootstrap interval over samples (max attention only; the
+// other panels then draw none and the heading says so).
+enum class SweepErrorBars { std, standard_error, across_samples };
 
 struct SweepViewState {
   SweepErrorBars error_bars = SweepErrorBars::std;

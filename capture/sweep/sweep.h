@@ -11,6 +11,7 @@
 
 #include "capture/model/interventions.h"
 #include "core/analysis/gain.h"
+#include "core/analysis/sweep_bootstrap.h"
 #include "core/commands/gain_scan_command.h"
 #include "core/commands/sweep_command.h"
 #include "core/store/layout.h"
@@ -42,11 +43,24 @@ struct RunSettings {
   std::string command_line;     // written into the file
 };
 
+// How the controls are chosen when none are given: `random` draws control_count other heads of the
+// target's layer with the seed; `matched` takes the control_count other heads of that layer whose baseline
+// entropy (mean over every token of every sample, one extra unintervened pass per sample) is closest to
+// the target's. Query scaling acts as a temperature, so a control far sharper or more diffuse than the
+// target confounds the gain ratio: these are the sound defaults, `given` the explicit list.
+enum class ControlDraw { given, random, matched };
+const char* control_draw_name(ControlDraw draw);         // "given", "random", "matched"
+ControlDraw parse_control_draw(const std::string& text);  // throws std::invalid_argument
+
 struct SweepSettings {
   RunSettings run;
   SampleSource samples;
   store::HeadRef target;
-  std::vector<store::HeadRef> controls;
+  std::vector<store::HeadRef> controls;  // used as given when non-empty; else drawn by `draw`
+  ControlDraw draw = ControlDraw::given;
+  int control_count = 3;
+  std::uint64_t seed = 0;                // the random draw's and the bootstrap's
+  int bootstrap_resamples = 1000;        // B of the across-sample intervals (0: none)
   std::vector<double> scales = {0.5, 0.75, 1.0, 1.25, 1.5};  // ascending after validation; ignored for ablations
   SweepKind kind = SweepKind::query_scale;
   double sanity_tolerance = 1e-6;  // max |difference| in logits and probes accepted by the sanity check
@@ -68,6 +82,8 @@ const char* sweep_metric_units(int metric);  // "nats", "probability", "keys"
 // One condition (a scale, or "ablated") for one measured head, intervened on that head alone.
 struct HeadCondition {
   MetricStats metrics[kSweepMetricCount];
+  // Per sample, for the across-sample bootstrap: [sample] mean over the sample's tokens and their count.
+  std::vector<double> sample_mean[kSweepMetricCount], sample_n[kSweepMetricCount];
   double loss = 0;        // mean next-token cross-entropy over every predicted token, nats
   double loss_delta = 0;  // loss - baseline loss
 };
@@ -79,6 +95,11 @@ struct HeadGain {
   analysis::Trend trends[kSweepMetricCount] = {analysis::Trend::not_monotonic, analysis::Trend::not_monotonic,
                                                analysis::Trend::not_monotonic};
   bool as_expected[kSweepMetricCount] = {false, false, false};
+  // How far each metric moves over the sweep, in units of its baseline spread: the OLS slope of the
+  // metric's mean on ln(scale) times ln(largest / smallest scale), over the baseline std across tokens.
+  // Unit-free, so the metrics compare; `moves_most` is the one of largest |effect| (-1: none).
+  double effect[kSweepMetricCount] = {0, 0, 0};
+  int moves_most = -1;
 };
 
 struct CheckResult {
@@ -103,6 +124,9 @@ struct SweepResult {
   std::vector<HeadGain> gains;             // [head]
   std::vector<analysis::GainComparison> comparisons;  // [control] target vs each control
   analysis::GainComparison versus_mean_control;       // target vs the mean of the control gains
+  analysis::BootstrapOptions bootstrap_options;  // B and the seed analyse_sweep resamples with
+  analysis::SweepBootstrap bootstrap;      // across-sample 95 % intervals (once complete)
+  std::string control_choice;              // how the controls were chosen, in words
   std::string null_result;                 // non-empty: why the run shows no effect (reported, never hidden)
   CheckResult sanity, isolation;
   std::string model_config_json;

@@ -31,6 +31,21 @@ SweepKind parse_sweep_kind(const std::string& text) {
   throw std::invalid_argument("unknown sweep kind '" + text + "' (query, key, ablate-zero or ablate-mean)");
 }
 
+const char* control_draw_name(ControlDraw draw) {
+  switch (draw) {
+    case ControlDraw::given: return "given";
+    case ControlDraw::random: return "random";
+    case ControlDraw::matched: return "matched";
+  }
+  return "?";
+}
+
+ControlDraw parse_control_draw(const std::string& text) {
+  for (ControlDraw draw : {ControlDraw::given, ControlDraw::random, ControlDraw::matched})
+    if (text == control_draw_name(draw)) return draw;
+  throw std::invalid_argument("unknown control draw '" + text + "' (random or matched)");
+}
+
 bool is_scaling(SweepKind kind) { return kind == SweepKind::query_scale || kind == SweepKind::key_scale; }
 
 std::vector<std::string> expected_directions(SweepKind kind) {
@@ -57,12 +72,55 @@ bool SweepResult::complete() const {
   return baseline_done && condition_done.size() == conditions.size() && conditions_done() == conditions.size();
 }
 
+namespace {
+
+// HeadGain::effect and moves_most from the per-condition means of each metric (by_metric[m][condition]).
+void note_effects(HeadGain& gain, const std::vector<double>& scales, const std::vector<double> (&by_metric)[kSweepMetricCount],
+                  const HeadCondition* baseline) {
+  gain.moves_most = -1;
+  double largest = 0;
+  for (int m = 0; m < kSweepMetricCount; ++m) {
+    gain.effect[m] = std::nan("");
+    if (!baseline || scales.size() < 2) continue;
+    try {
+      const auto fit = analysis::fit_gain(scales, by_metric[m]);
+      const double range = std::log(scales.back() / scales.front());
+      const double spread = baseline->metrics[m].std;
+      if (spread > 0 && std::isfinite(fit.slope)) gain.effect[m] = fit.slope * range / spread;
+    } catch (const analysis::GainError&) {
+    }
+    if (std::isfinite(gain.effect[m]) && std::abs(gain.effect[m]) > largest) largest = std::abs(gain.effect[m]), gain.moves_most = m;
+  }
+}
+
+// One metric's per-sample means as the bootstrap takes them, [condition, head, sample].
+analysis::SweepSampleMeans sample_means(const SweepResult& r, int metric) {
+  analysis::SweepSampleMeans data;
+  data.conditions = r.conditions_by_head.size();
+  data.heads = r.heads.size();
+  data.samples = static_cast<std::size_t>(r.sample_count);
+  data.mean.assign(data.conditions * data.heads * data.samples, std::nan(""));
+  data.n.assign(data.mean.size(), 0);
+  for (std::size_t c = 0; c < data.conditions; ++c)
+    for (std::size_t h = 0; h < data.heads && h < r.conditions_by_head[c].size(); ++h) {
+      const auto& cell = r.conditions_by_head[c][h];
+      for (std::size_t s = 0; s < data.samples && s < cell.sample_mean[metric].size(); ++s) {
+        data.mean[(c * data.heads + h) * data.samples + s] = cell.sample_mean[metric][s];
+        data.n[(c * data.heads + h) * data.samples + s] = cell.sample_n[metric][s];
+      }
+    }
+  return data;
+}
+
+}  // namespace
+
 void analyse_sweep(SweepResult& result) {
   const std::size_t heads = result.heads.size();
   const bool complete = result.complete();
   result.gains.assign(heads, HeadGain{});
   result.comparisons.clear();
   result.null_result.clear();
+  result.bootstrap = analysis::SweepBootstrap{};
   result.versus_mean_control = analysis::compare_gains(std::nan(""), std::nan(""));
   if (!is_scaling(result.kind)) {
     for (auto& gain : result.gains) gain.note = "ablation: no dose, no gain";
@@ -96,8 +154,10 @@ void analyse_sweep(SweepResult& result) {
     } catch (const analysis::GainError& error) {
       gain.note = error.what();
     }
+    note_effects(gain, scales, by_metric, result.baseline.size() > h ? &result.baseline[h] : nullptr);
   }
-  if (!complete) return;  // ratios and the verdict wait for every scale
+  if (!complete) return;  // ratios, intervals and the verdict wait for every scale
+  result.bootstrap = analysis::bootstrap_sweep(result.scales, sample_means(result, 1), result.bootstrap_options);
   double control_sum = 0;
   int control_count = 0;
   for (std::size_t h = 1; h < heads; ++h) {
@@ -116,6 +176,8 @@ void analyse_sweep(SweepResult& result) {
     null << "the target's gain is within 2 SE of 0; ";
   else if (target.fit.slope == 0)
     null << "the target's max attention does not move with the scale; ";
+  else if (!result.bootstrap.gain.empty() && result.bootstrap.gain[0].contains(0.0))
+    null << "the target's gain 95 % interval across samples contains 0; ";
   if (target.trends[1] != analysis::Trend::increasing) null << "the target's max attention is not monotonic increasing; ";
   if (heads > 1 && result.versus_mean_control.verdict == analysis::GainVerdict::no_clear_difference)
     null << "the target is no more sensitive than the controls (ratio < " << analysis::kGainHigherSensitivity << "); ";
@@ -132,6 +194,10 @@ static std::string printf_string(const char* format, double a, double b) {
   return buffer;
 }
 
+static std::string interval_words(const analysis::Interval& interval) {
+  return printf_string("[%.5g, %.5g]", interval.low, interval.high);
+}
+
 std::string format_sweep_report(const SweepResult& r) {
   std::ostringstream out;
   out << "sweep " << sweep_kind_name(r.kind) << " on " << r.model_name << ": target " << store::head_name(r.heads[0]);
@@ -140,6 +206,7 @@ std::string format_sweep_report(const SweepResult& r) {
     for (std::size_t h = 1; h < r.heads.size(); ++h) out << " " << store::head_name(r.heads[h]);
   }
   out << "; " << r.sample_count << " sample(s), " << r.token_count << " tokens per condition\n";
+  if (!r.control_choice.empty()) out << "controls: " << r.control_choice << "\n";
   out << "baseline next-token loss " << printf_string("%.5f", r.baseline_loss, 0) << " nats\n\n";
   out << "head     condition        entropy (mean ± std)  max_attention (mean ± std)  k90 (mean ± std)   loss delta\n";
   for (std::size_t h = 0; h < r.heads.size(); ++h) {
@@ -170,13 +237,32 @@ std::string format_sweep_report(const SweepResult& r) {
         out << "; " << sweep_metric_name(m) << " " << analysis::trend_name(g.trends[m])
             << (g.as_expected[m] ? " (as expected)" : " (NOT as expected)");
       out << "\n";
+      if (h < r.bootstrap.gain.size() && r.bootstrap.resamples > 0)
+        out << "           95 % interval across samples " << interval_words(r.bootstrap.gain[h])
+            << (h > 0 && r.bootstrap.control_flat[h - 1] ? " (contains 0: this control is FLAT)"
+                : h > 0                                  ? " (excludes 0: this control is NOT flat)"
+                                                         : "")
+            << "\n";
+      if (g.moves_most >= 0) {
+        out << "           moves most: " << sweep_metric_name(g.moves_most) << " (change over the sweep in baseline std:";
+        for (int m = 0; m < kSweepMetricCount; ++m) out << " " << sweep_metric_name(m) << printf_string(" %+.3f", g.effect[m], 0);
+        out << ")\n";
+      }
     }
+    const bool intervals = r.bootstrap.resamples > 0;
     for (std::size_t c = 0; c < r.comparisons.size(); ++c)
       out << "  ratio target/" << store::head_name(r.heads[c + 1]) << " = " << printf_string("%.3f", r.comparisons[c].ratio, 0)
-          << " -> " << analysis::gain_verdict_words(r.comparisons[c].verdict) << "\n";
+          << (intervals && c < r.bootstrap.ratio.size() ? " " + interval_words(r.bootstrap.ratio[c]) : "") << " -> "
+          << analysis::gain_verdict_words(r.comparisons[c].verdict) << "\n";
     if (r.comparisons.size() > 1)
-      out << "  ratio target/mean of controls = " << printf_string("%.3f", r.versus_mean_control.ratio, 0) << " -> "
+      out << "  ratio target/mean of controls = " << printf_string("%.3f", r.versus_mean_control.ratio, 0)
+          << (intervals ? " " + interval_words(r.bootstrap.ratio_versus_mean_control) : "") << " -> "
           << analysis::gain_verdict_words(r.versus_mean_control.verdict) << "\n";
+    if (intervals)
+      out << "  intervals: " << static_cast<int>(r.bootstrap.confidence * 100 + 0.5) << " % percentile bootstrap over samples, "
+          << r.bootstrap.resamples << " resamples, seed " << r.bootstrap.seed << "\n";
+    else if (!r.bootstrap.note.empty())
+      out << "  intervals: none (" << r.bootstrap.note << ")\n";
   }
   out << "\nchecks\n";
   for (const CheckResult* check : {&r.sanity, &r.isolation})

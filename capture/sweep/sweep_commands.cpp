@@ -32,6 +32,10 @@ SweepSettings sweep_settings(const commands::SweepCommand& command, const std::s
   settings.kind = parse_sweep_kind(command.kind);
   settings.target = command.target;
   settings.controls = command.controls;
+  settings.draw = command.controls.empty() ? parse_control_draw(command.draw_controls) : ControlDraw::given;
+  settings.control_count = command.control_count;
+  settings.seed = command.seed;
+  settings.bootstrap_resamples = command.bootstrap;
   settings.scales = command.scales;
   settings.sanity_tolerance = command.tolerance;
   return settings;

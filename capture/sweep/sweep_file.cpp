@@ -14,6 +14,36 @@ store::SweepCheck to_check(const CheckResult& check) {
   return {!check.name.empty(), check.passed, check.bitwise, check.max_abs_difference, check.tolerance, check.detail};
 }
 
+// Per-sample means, bootstrap intervals and effects.
+void fill_across_samples(store::SweepFile& f, const SweepResult& r) {
+  f.control_choice = r.control_choice;
+  const auto samples = static_cast<std::size_t>(r.sample_count);
+  for (int m = 0; m < kSweepMetricCount; ++m)
+    for (const auto& row : r.conditions_by_head)
+      for (const auto& c : row)
+        for (std::size_t s = 0; s < samples; ++s) {
+          f.sample_mean[m].push_back(s < c.sample_mean[m].size() ? c.sample_mean[m][s] : std::nan(""));
+          f.sample_n[m].push_back(s < c.sample_n[m].size() ? c.sample_n[m][s] : 0);
+        }
+  const auto& b = r.bootstrap;
+  f.bootstrap_resamples = b.resamples;
+  f.bootstrap_seed = static_cast<std::int64_t>(b.seed);
+  f.bootstrap_confidence = b.confidence;
+  f.bootstrap_note = b.note;
+  f.ratio_versus_mean_control_ci_low = b.ratio_versus_mean_control.low;
+  f.ratio_versus_mean_control_ci_high = b.ratio_versus_mean_control.high;
+  if (b.gain.size() == r.heads.size()) {
+    for (const auto& i : b.gain) f.gain_ci_low.push_back(i.low), f.gain_ci_high.push_back(i.high);
+    for (const auto& i : b.ratio) f.ratio_ci_low.push_back(i.low), f.ratio_ci_high.push_back(i.high);
+    for (auto flat : b.control_flat) f.control_flat.push_back(flat);
+    for (const auto& i : b.condition_mean) f.max_attention_ci_low.push_back(i.low), f.max_attention_ci_high.push_back(i.high);
+  }
+  for (const auto& g : r.gains) {
+    for (int m = 0; m < kSweepMetricCount; ++m) f.effect.push_back(g.effect[m]);
+    f.moves_most.push_back(g.moves_most >= 0 ? sweep_metric_name(g.moves_most) : "");
+  }
+}
+
 store::SweepFile to_sweep_file(const SweepResult& r, const std::string& command_line) {
   store::SweepFile f;
   f.command_line = command_line;
@@ -66,6 +96,7 @@ store::SweepFile to_sweep_file(const SweepResult& r, const std::string& command_
   }
   f.ratio_versus_mean_control = r.versus_mean_control.ratio;
   f.verdict_versus_mean_control = analysis::gain_verdict_words(r.versus_mean_control.verdict);
+  fill_across_samples(f, r);
   f.sanity = to_check(r.sanity);
   f.isolation = to_check(r.isolation);
   f.complete = r.complete();

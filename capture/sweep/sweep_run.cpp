@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -42,19 +43,33 @@ struct Accumulator {  // Welford, NaN skipped
   }
 };
 
+// One (condition, head): pooled over every token of every sample, and per sample (one add() a sample,
+// in sample order) for the across-sample bootstrap.
 struct ConditionAccumulator {
   Accumulator metrics[kSweepMetricCount];
+  std::vector<double> sample_mean[kSweepMetricCount], sample_n[kSweepMetricCount];
   double nll_sum = 0;
   std::int64_t predicted = 0;
   void add(const ProbedRun& run, std::size_t measured_index) {
-    for (int m = 0; m < kSweepMetricCount; ++m)
-      for (float value : run.metrics[measured_index][static_cast<std::size_t>(m)]) metrics[m].add(value);
+    for (int m = 0; m < kSweepMetricCount; ++m) {
+      Accumulator sample;
+      for (float value : run.metrics[measured_index][static_cast<std::size_t>(m)]) {
+        metrics[m].add(value);
+        sample.add(value);
+      }
+      sample_mean[m].push_back(sample.n ? sample.mean : std::nan(""));
+      sample_n[m].push_back(static_cast<double>(sample.n));
+    }
     nll_sum += run.nll_sum;
     predicted += run.predicted_tokens;
   }
   HeadCondition result(double baseline_loss) const {
     HeadCondition c;
-    for (int m = 0; m < kSweepMetricCount; ++m) c.metrics[m] = metrics[m].stats();
+    for (int m = 0; m < kSweepMetricCount; ++m) {
+      c.metrics[m] = metrics[m].stats();
+      c.sample_mean[m] = sample_mean[m];
+      c.sample_n[m] = sample_n[m];
+    }
     c.loss = predicted ? nll_sum / static_cast<double>(predicted) : std::nan("");
     c.loss_delta = c.loss - baseline_loss;
     return c;
@@ -213,6 +228,52 @@ void check_head(const store::HeadRef& head, const model::ModelConfig& config, co
                              std::to_string(config.layer_count) + " layers x " + std::to_string(config.head_count) + " heads)");
 }
 
+// The controls when none are given (SweepSettings::draw): other heads of the target's layer, drawn with
+// the seed or matched on baseline entropy; `choice` says which in words, for the report and the file.
+std::vector<store::HeadRef> draw_controls(model::Model& model, const std::vector<SweepSample>& samples,
+                                          const SweepSettings& settings, std::string& choice) {
+  const auto& target = settings.target;
+  std::vector<store::HeadRef> others;
+  for (int h = 0; h < model.config().head_count; ++h)
+    if (h != target.head) others.push_back({target.layer, h});
+  const auto count = std::min(others.size(), static_cast<std::size_t>(settings.control_count));
+  std::ostringstream words;
+  if (settings.draw == ControlDraw::random) {
+    std::mt19937_64 generator(settings.seed);
+    std::shuffle(others.begin(), others.end(), generator);
+    others.resize(count);
+    words << count << " drawn at random from layer " << target.layer << " (seed " << settings.seed << ")";
+  } else {  // matched: one unintervened pass per sample measures every head of the layer
+    ProbedRunRequest request;
+    request.measured = others;
+    request.measured.push_back(target);
+    request.loss = false;
+    std::vector<Accumulator> entropy(request.measured.size());
+    for (const auto& sample : samples) {
+      const ProbedRun run = run_probed(model, sample.ids, {}, request);
+      for (std::size_t i = 0; i < entropy.size(); ++i)
+        for (float value : run.metrics[i][0]) entropy[i].add(value);
+    }
+    const double target_entropy = entropy.back().mean;
+    std::vector<std::size_t> order(others.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::abs(entropy[a].mean - target_entropy) < std::abs(entropy[b].mean - target_entropy);
+    });
+    std::vector<store::HeadRef> matched;
+    words << count << " of layer " << target.layer << " matched on baseline entropy (target " << format_number(target_entropy)
+          << " nats;";
+    for (std::size_t i = 0; i < count; ++i) {
+      matched.push_back(others[order[i]]);
+      words << " " << store::head_name(others[order[i]]) << " " << format_number(entropy[order[i]].mean);
+    }
+    words << ")";
+    others = matched;
+  }
+  choice = words.str();
+  return others;
+}
+
 }  // namespace
 
 // Shared with gain_scan.cpp: scales must be finite and > 0; returned sorted, without duplicates.
@@ -256,21 +317,30 @@ SweepResult run_sweep(const SweepSettings& settings, const LogSink& log, const P
   result.model_name = model_short_name(settings.run.model_dir);
   check_head(settings.target, config, "target");
   result.heads.push_back(settings.target);
-  for (const auto& control : settings.controls) {
+  result.bootstrap_options.resamples = settings.bootstrap_resamples;
+  result.bootstrap_options.seed = settings.seed;
+  const auto samples = load_sweep_samples(settings.samples, settings.run.model_dir, config.vocab_size);
+  result.sample_count = static_cast<std::int64_t>(samples.size());
+  std::vector<store::HeadRef> controls = settings.controls;
+  if (controls.empty() && settings.draw != ControlDraw::given && settings.control_count > 0) {
+    controls = draw_controls(*model, samples, settings, result.control_choice);
+    say("controls: " + result.control_choice);
+  } else {
+    result.control_choice = controls.empty() ? "none" : "given";
+  }
+  for (const auto& control : controls) {
     check_head(control, config, "control");
     if (std::find(result.heads.begin(), result.heads.end(), control) != result.heads.end())
       throw std::runtime_error("control " + store::head_name(control) + " is the target or listed twice");
     result.heads.push_back(control);
   }
   model::check_interventions(model::Interventions{settings.extra_interventions}, config);
-  const auto samples = load_sweep_samples(settings.samples, settings.run.model_dir, config.vocab_size);
-  result.sample_count = static_cast<std::int64_t>(samples.size());
 
   for (double s : result.scales)
     result.conditions.push_back(scaling ? "scale " + format_number(s)
                                         : std::string("ablated (") + (settings.kind == SweepKind::ablate_zero ? "zero" : "mean") + ")");
   say(std::string("sweep ") + sweep_kind_name(settings.kind) + " on target " + store::head_name(settings.target) + ", " +
-      std::to_string(settings.controls.size()) + " control(s), " + std::to_string(samples.size()) + " sample(s)");
+      std::to_string(controls.size()) + " control(s), " + std::to_string(samples.size()) + " sample(s)");
   say("expected as the scale grows:");
   for (const auto& line : expected_directions(settings.kind)) say("  " + line);
 

@@ -17,6 +17,10 @@ struct SweepCommand {
   std::string shard_member;                // "" = the rule of core/io/sample_source.h
   store::HeadRef target;
   std::vector<store::HeadRef> controls;
+  std::string draw_controls = "random";    // without --controls: random or matched (sweep.h ControlDraw)
+  int control_count = 3;
+  std::uint64_t seed = 0;
+  int bootstrap = 1000;
   std::vector<double> scales = {0.5, 0.75, 1.0, 1.25, 1.5};
   std::string kind = "query";              // query, key, ablate-zero, ablate-mean
   double tolerance = 1e-6;                 // the sanity checks' largest |difference|
@@ -36,7 +40,14 @@ struct SweepCommand {
     using C = SweepCommand;
     visit_model_sample_options<C>(visit);
     visit(OptionSpec{"--target", "The head to intervene on, L:H", true, true}, &C::target);
-    visit(OptionSpec{"--controls", "Control heads, L:H,L:H,..."}, &C::controls);
+    visit(OptionSpec{"--controls", "Control heads, L:H,L:H,... (default: drawn from the target's layer, see --draw-controls)"}, &C::controls);
+    visit(OptionSpec{"--draw-controls",
+                     "Without --controls: 'random' (default: other heads of the target's layer, seeded) or 'matched' "
+                     "(those closest to the target in baseline entropy)"},
+          &C::draw_controls);
+    visit(OptionSpec{"--control-count", "How many controls to draw (0: none)"}.in(0, 4096), &C::control_count);
+    visit(OptionSpec{"--seed", "Seed of the random controls and of the bootstrap"}, &C::seed);
+    visit(OptionSpec{"--bootstrap", "Resamples of the across-sample 95 % intervals (0: none)"}.in(0, 1000000), &C::bootstrap);
     visit(OptionSpec{"--scales", "Scales, comma-separated (default 0.5,0.75,1,1.25,1.5)", false, true}.in(-1e6, 1e6), &C::scales);
     visit(OptionSpec{"--kind", "query (scale the pre-RoPE query), key, ablate-zero or ablate-mean"}, &C::kind);
     visit(OptionSpec{"--tolerance", "Largest |difference| the checks accept as unchanged"}.in(0, 1e6), &C::tolerance);

@@ -65,6 +65,48 @@ SweepCheck read_check(hid_t sweep, const std::string& name, const std::string& p
   return check;
 }
 
+// The across-sample arrays (bootstrap intervals, per-sample means, effects) of a sweep.
+void write_across_samples(hid_t group, const SweepFile& r, const std::string& partial) {
+  const hsize_t conditions = r.scales.size(), heads = r.heads.size(), controls = heads > 0 ? heads - 1 : 0;
+  const hsize_t samples = static_cast<hsize_t>(r.sample_count);
+  h5::write_attribute(group, "control_choice", r.control_choice);
+  h5::write_attribute(group, "bootstrap_resamples", r.bootstrap_resamples);
+  h5::write_attribute(group, "bootstrap_seed", r.bootstrap_seed);
+  h5::write_attribute(group, "bootstrap_confidence", r.bootstrap_confidence);
+  h5::write_attribute(group, "bootstrap_note", r.bootstrap_note);
+  const std::vector<std::string> by_sample{"condition", "head", "sample"};
+  for (int m = 0; m < kSweepMetricCount; ++m) {
+    if (r.sample_mean[m].size() != conditions * heads * samples || r.sample_n[m].size() != r.sample_mean[m].size()) continue;
+    const std::string metric = sweep_metric_name(m);
+    io::write_doubles(group, metric + "_sample_mean", r.sample_mean[m], {{conditions, heads, samples}, by_sample,
+                      sweep_metric_units(m), "mean over one sample's tokens, the head intervened alone (the bootstrap's data)"}, partial);
+    io::write_int64s(group, metric + "_sample_n", as_int64(r.sample_n[m]), {{conditions, heads, samples}, by_sample, "tokens",
+                     "tokens of the sample counted in " + metric + "_sample_mean"}, partial);
+  }
+  if (r.gain_ci_low.size() != heads) return;  // no intervals yet (a running sweep)
+  const std::string gain_units = "probability per ln(scale)", percent = std::to_string(static_cast<int>(r.bootstrap_confidence * 100 + 0.5));
+  const std::string across = " of the " + percent + " % percentile bootstrap interval across samples (NaN: none)";
+  io::write_doubles(group, "gain_ci_low", r.gain_ci_low, {{heads}, {"head"}, gain_units, "lower end" + across}, partial);
+  io::write_doubles(group, "gain_ci_high", r.gain_ci_high, {{heads}, {"head"}, gain_units, "upper end" + across}, partial);
+  io::write_doubles(group, "ratio_ci_low", r.ratio_ci_low, {{controls}, {"control"}, "", "lower end" + across}, partial);
+  io::write_doubles(group, "ratio_ci_high", r.ratio_ci_high, {{controls}, {"control"}, "", "upper end" + across}, partial);
+  io::write_int64s(group, "control_flat", std::vector<std::int64_t>(r.control_flat.begin(), r.control_flat.end()),
+                   {{controls}, {"control"}, "", "1 when the control's gain interval contains 0 (the control is flat)"}, partial);
+  {
+    Id ratio = h5::open_dataset(group, "ratio", partial);
+    h5::write_attribute(ratio, "ratio_versus_mean_control_ci_low", r.ratio_versus_mean_control_ci_low);
+    h5::write_attribute(ratio, "ratio_versus_mean_control_ci_high", r.ratio_versus_mean_control_ci_high);
+  }
+  io::write_doubles(group, "max_attention_ci_low", r.max_attention_ci_low, {{conditions, heads}, {"condition", "head"},
+                    "probability", "lower end" + across + ", of max_attention_mean"}, partial);
+  io::write_doubles(group, "max_attention_ci_high", r.max_attention_ci_high, {{conditions, heads}, {"condition", "head"},
+                    "probability", "upper end" + across + ", of max_attention_mean"}, partial);
+  io::write_doubles(group, "effect", r.effect, {{heads, static_cast<hsize_t>(kSweepMetricCount)}, {"head", "metric"}, "baseline std",
+                    "how far each metric (entropy, max_attention, k90) moves over the sweep: OLS slope on ln(scale) x "
+                    "ln(largest/smallest scale) / the baseline std across tokens"}, partial);
+  h5::write_attribute(Id(h5::open_dataset(group, "effect", partial)), "moves_most", r.moves_most);
+}
+
 }  // namespace
 
 // 2. Writing a sweep ---------------------------------------------------------------------------------------
@@ -137,6 +179,7 @@ void write_sweep_file(const std::string& path, const SweepFile& r, bool overwrit
     h5::write_attribute(dataset, "ratio_versus_mean_control", r.ratio_versus_mean_control);
     h5::write_attribute(dataset, "verdict_versus_mean_control", r.verdict_versus_mean_control);
   }
+  write_across_samples(group, r, partial);
   if (r.baseline_done) {  // the checks run with the baseline
     Id checks = h5::create_group(group, "checks", partial);
     write_check(checks, "baseline_sanity", r.sanity, partial);
@@ -184,6 +227,51 @@ void write_gain_scan_file(const std::string& path, const GainScanFile& r, bool o
 }
 
 // 4. Reading a sweep ---------------------------------------------------------------------------------------
+namespace {
+
+// The optional across-sample arrays; files of older writers (or a running sweep) lack some or all.
+void read_across_samples(hid_t sweep, SweepFile& data, const std::string& path) {
+  const std::size_t heads = data.head_count(), cells = data.scales.size() * heads, controls = heads > 0 ? heads - 1 : 0;
+  const double nan = std::nan("");
+  auto sized = [&](const std::string& name, std::size_t size) {
+    std::vector<double> values = h5::link_exists(sweep, name) ? io::doubles(sweep, name, path) : std::vector<double>();
+    if (values.size() != size && !values.empty())
+      throw StoreError(path + ": /sweep/" + name + " holds " + std::to_string(values.size()) + " values, expected " +
+                       std::to_string(size) + " (damaged file?)");
+    return values;
+  };
+  data.control_choice = io::string_or(sweep, "control_choice", path);
+  data.bootstrap_resamples = io::int_or(sweep, "bootstrap_resamples", path);
+  data.bootstrap_seed = io::int_or(sweep, "bootstrap_seed", path);
+  if (h5::has_attribute(sweep, "bootstrap_confidence")) data.bootstrap_confidence = io::double_or(sweep, "bootstrap_confidence", path);
+  data.bootstrap_note = io::string_or(sweep, "bootstrap_note", path);
+  for (int m = 0; m < kSweepMetricCount; ++m) {
+    const std::string metric = sweep_metric_name(m);
+    data.sample_mean[m] = sized(metric + "_sample_mean", cells * static_cast<std::size_t>(std::max<std::int64_t>(data.sample_count, 0)));
+    data.sample_n[m] = sized(metric + "_sample_n", data.sample_mean[m].size());
+  }
+  data.gain_ci_low = sized("gain_ci_low", heads);
+  data.gain_ci_high = sized("gain_ci_high", heads);
+  data.ratio_ci_low = sized("ratio_ci_low", controls);
+  data.ratio_ci_high = sized("ratio_ci_high", controls);
+  for (double flat : sized("control_flat", controls)) data.control_flat.push_back(flat != 0);
+  data.max_attention_ci_low = sized("max_attention_ci_low", cells);
+  data.max_attention_ci_high = sized("max_attention_ci_high", cells);
+  data.effect = sized("effect", heads * kSweepMetricCount);
+  data.ratio_versus_mean_control_ci_low = data.ratio_versus_mean_control_ci_high = nan;
+  if (h5::link_exists(sweep, "effect")) data.moves_most = io::dataset_string_attribute(sweep, "effect", "moves_most", path);
+  data.moves_most.resize(heads);
+  if (h5::link_exists(sweep, "ratio")) {
+    Id ratio = h5::open_dataset(sweep, "ratio", path);
+    if (h5::has_attribute(ratio, "ratio_versus_mean_control_ci_low")) {
+      data.ratio_versus_mean_control_ci_low = io::double_or(ratio, "ratio_versus_mean_control_ci_low", path);
+      data.ratio_versus_mean_control_ci_high = io::double_or(ratio, "ratio_versus_mean_control_ci_high", path);
+    }
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const SweepFile> read_sweep_file(const std::string& path) {
   Id file = io::open_read_only(path);
   io::require_kind(file, RunKind::sweep, "/sweep", path);
@@ -270,6 +358,7 @@ std::shared_ptr<const SweepFile> read_sweep_file(const std::string& path) {
     data->ratio_versus_mean_control = io::double_or(ratio, "ratio_versus_mean_control", path);
     data->verdict_versus_mean_control = io::string_or(ratio, "verdict_versus_mean_control", path);
   }
+  read_across_samples(sweep, *data, path);
   data->sanity = read_check(sweep, "baseline_sanity", path);
   data->isolation = read_check(sweep, "isolation", path);
   data->baseline_done = !h5::has_attribute(sweep, "baseline_done") || io::int_or(sweep, "baseline_done", path) != 0;

@@ -51,6 +51,21 @@ struct SweepFile {
   std::vector<std::string> verdicts;                    // [control]
   double ratio_versus_mean_control = 0;
   std::string verdict_versus_mean_control;
+  // Across samples (absent from older files: empty / NaN). [sample] dimension = the sweep's samples.
+  std::string control_choice;                           // how the controls were chosen, in words
+  std::vector<double> sample_mean[kSweepMetricCount];   // [metric][condition, head, sample] mean over the sample's tokens
+  std::vector<double> sample_n[kSweepMetricCount];      // [metric][condition, head, sample] its token count
+  std::int64_t bootstrap_resamples = 0, bootstrap_seed = 0;  // 0 resamples: no intervals (bootstrap_note says why)
+  double bootstrap_confidence = 0.95;
+  std::string bootstrap_note;
+  std::vector<double> gain_ci_low, gain_ci_high;        // [head] percentile interval of the gain
+  std::vector<double> ratio_ci_low, ratio_ci_high;      // [control]
+  std::vector<int> control_flat;                        // [control] 1 when its gain interval contains 0
+  double ratio_versus_mean_control_ci_low = 0, ratio_versus_mean_control_ci_high = 0;
+  std::vector<double> max_attention_ci_low, max_attention_ci_high;  // [condition, head] interval of each point
+  std::vector<double> effect;                           // [head, metric] change over the sweep in baseline std
+  std::vector<std::string> moves_most;                  // [head] the metric of largest |effect| ("" none)
+  bool has_intervals() const { return bootstrap_resamples > 0 && gain_ci_low.size() == head_count(); }
   SweepCheck sanity, isolation;
   // A sweep still running (or one that died) has complete = false: the checks arrive with the baseline,
   // then one condition at a time; pending conditions hold NaN. Files without these are complete.

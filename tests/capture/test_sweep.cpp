@@ -26,6 +26,7 @@
 #include "core/store/h5.h"
 #include "core/store/inspect.h"
 #include "core/store/reader.h"
+#include "core/store/sweep_file.h"
 #include "test_support.h"
 
 namespace hm = headscope::model;
@@ -181,6 +182,95 @@ TEST(Sweep, ChecksPassAndQueryScalingSharpens) {
     EXPECT_TRUE(datasets.count(name)) << name;
   EXPECT_NE(hs::inspect_text(path).find("/sweep/gain"), std::string::npos);
   EXPECT_THROW(hw::write_sweep_file(path, result, "again", false), hs::StoreError);
+}
+
+// Issue 19: the per-sample means pool back to the reported means, the across-sample intervals hold the
+// gain (with 2 samples the fit is linear in the means, so the pooled gain lies between the two samples'),
+// the flat-control test and the effects are filled, and all of it survives the file.
+TEST(Sweep, IntervalsAcrossSamplesHoldTheGainAndRoundTrip) {
+  const auto dir = headscope::test::temp_dir();
+  auto settings = base_settings("llama", write_prompts(dir, "llama"));
+  settings.bootstrap_resamples = 400;
+  settings.seed = 3;
+  const auto result = hw::run_sweep(settings);
+  ASSERT_EQ(result.bootstrap.resamples, 400);
+  for (std::size_t c = 0; c < result.conditions_by_head.size(); ++c)
+    for (std::size_t h = 0; h < result.heads.size(); ++h) {
+      const auto& cell = result.conditions_by_head[c][h];
+      for (int m = 0; m < hw::kSweepMetricCount; ++m) {
+        ASSERT_EQ(cell.sample_mean[m].size(), 2u);
+        double sum = 0, n = 0;
+        for (std::size_t s = 0; s < 2; ++s) sum += cell.sample_mean[m][s] * cell.sample_n[m][s], n += cell.sample_n[m][s];
+        EXPECT_NEAR(sum / n, cell.metrics[m].mean, 1e-9);
+      }
+    }
+  for (std::size_t h = 0; h < result.heads.size(); ++h) {
+    const auto& interval = result.bootstrap.gain[h];
+    EXPECT_LE(interval.low, result.gains[h].fit.slope + 1e-12) << hs::head_name(result.heads[h]);
+    EXPECT_GE(interval.high, result.gains[h].fit.slope - 1e-12) << hs::head_name(result.heads[h]);
+    EXPECT_GE(result.gains[h].moves_most, 0);
+  }
+  ASSERT_EQ(result.bootstrap.control_flat.size(), 2u);
+  for (std::size_t c = 0; c < 2; ++c) EXPECT_EQ(result.bootstrap.control_flat[c], result.bootstrap.gain[c + 1].contains(0.0));
+  const auto report = hw::format_sweep_report(result);
+  EXPECT_NE(report.find("moves most"), std::string::npos) << report;
+
+  const auto path = (dir / "sweep.h5").string();
+  hw::write_sweep_file(path, result, "headscope sweep (test)", false);
+  const auto file = hs::read_sweep_file(path);
+  ASSERT_TRUE(file->has_intervals());
+  EXPECT_EQ(file->bootstrap_resamples, 400);
+  EXPECT_EQ(file->bootstrap_seed, 3);
+  EXPECT_EQ(file->control_choice, "given");
+  for (std::size_t h = 0; h < result.heads.size(); ++h) {
+    EXPECT_EQ(file->gain_ci_low[h], result.bootstrap.gain[h].low);
+    EXPECT_EQ(file->gain_ci_high[h], result.bootstrap.gain[h].high);
+    EXPECT_EQ(file->moves_most[h], hw::sweep_metric_name(result.gains[h].moves_most));
+  }
+  EXPECT_EQ(file->ratio_ci_high[1], result.bootstrap.ratio[1].high);
+  EXPECT_EQ(file->control_flat[0], result.bootstrap.control_flat[0]);
+  EXPECT_EQ(file->ratio_versus_mean_control_ci_low, result.bootstrap.ratio_versus_mean_control.low);
+  EXPECT_EQ(file->sample_mean[1].size(), result.scales.size() * 3 * 2);
+  EXPECT_EQ(file->max_attention_ci_low.size(), result.scales.size() * 3);
+}
+
+// Without --controls the sweep draws them from the target's layer: at random with the seed (the same
+// seed, the same heads), or matched on baseline entropy (the other heads closest to the target's).
+TEST(Sweep, ControlsAreDrawnFromTheTargetsLayer) {
+  const auto dir = headscope::test::temp_dir();
+  auto settings = base_settings("llama", write_prompts(dir, "llama"));
+  settings.scales = {0.5, 1.0, 1.5};
+  settings.bootstrap_resamples = 0;
+  settings.controls.clear();
+  settings.draw = hw::ControlDraw::random;
+  settings.control_count = 2;
+  settings.seed = 9;
+  const auto random = hw::run_sweep(settings);
+  ASSERT_EQ(random.heads.size(), 3u);
+  for (std::size_t h = 1; h < 3; ++h) {
+    EXPECT_EQ(random.heads[h].layer, 1);
+    EXPECT_NE(random.heads[h].head, 2);
+  }
+  EXPECT_NE(random.control_choice.find("seed 9"), std::string::npos) << random.control_choice;
+  EXPECT_EQ(hw::run_sweep(settings).heads, random.heads) << "seeded";
+
+  // Every other head of layer 1 as given controls shows their baseline entropies; matched picks the closest.
+  auto all = settings;
+  all.draw = hw::ControlDraw::given;
+  all.controls = {{1, 0}, {1, 1}, {1, 3}};
+  const auto every = hw::run_sweep(all);
+  std::size_t closest = 1;
+  for (std::size_t h = 1; h < every.heads.size(); ++h)
+    if (std::abs(every.baseline[h].metrics[0].mean - every.baseline[0].metrics[0].mean) <
+        std::abs(every.baseline[closest].metrics[0].mean - every.baseline[0].metrics[0].mean))
+      closest = h;
+  auto matched = settings;
+  matched.draw = hw::ControlDraw::matched;
+  matched.control_count = 1;
+  const auto result = hw::run_sweep(matched);
+  ASSERT_EQ(result.heads.size(), 2u);
+  EXPECT_EQ(result.heads[1], every.heads[closest]) << result.control_choice;
+  EXPECT_NE(result.control_choice.find("matched on baseline entropy"), std::string::npos);
 }
 
 // An extra intervention on another head of the same layer, or on an earlier layer, must fail isolation

@@ -1,5 +1,5 @@
 // "Sweep this head" (views/sweep_launch.h): where a run's model and prompts came from (its provenance),
-// the suggested controls (the least sharp other heads of the target's layer), the plan's checks and their
+// the suggested controls (the other heads of the target's layer closest to it in sharpness), the plan's checks and their
 // plain-words problems, the child's command line, and the drill-down's launcher drawn in real frames
 // without a display (button and popup).
 #include <gtest/gtest.h>
@@ -72,15 +72,16 @@ TEST(SweepLaunch, TheRunsModelAndPromptsFromItsProvenance) {
   EXPECT_FALSE(sources.add_bos);
 }
 
-TEST(SweepLaunch, ControlsAreTheLeastSharpHeadsOfTheLayerThenTheNearestLayers) {
+// Matched on sharpness (issue 19): a control far sharper or more diffuse than the target confounds the ratio.
+TEST(SweepLaunch, ControlsAreTheHeadsOfTheLayerClosestInSharpnessThenTheNearestLayers) {
   views::RunInfo info;
   info.layout.layer_count = 4;
   info.layout.head_count = 4;
   std::vector<float> summary(kSharpness, kSharpness + 16);  // one sample
-  EXPECT_EQ(views::suggest_sweep_controls(info, summary, {3, 3}), (std::vector<HeadRef>{{3, 1}, {3, 2}}));
-  EXPECT_EQ(views::suggest_sweep_controls(info, summary, {3, 3}, 4), (std::vector<HeadRef>{{3, 1}, {3, 2}, {3, 0}, {2, 1}}));
+  EXPECT_EQ(views::suggest_sweep_controls(info, summary, {3, 3}), (std::vector<HeadRef>{{3, 0}, {3, 2}}));
+  EXPECT_EQ(views::suggest_sweep_controls(info, summary, {3, 3}, 4), (std::vector<HeadRef>{{3, 0}, {3, 2}, {3, 1}, {2, 3}}));
   summary[13] = NAN;  // L3H1 never measured
-  EXPECT_EQ(views::suggest_sweep_controls(info, summary, {3, 3}), (std::vector<HeadRef>{{3, 2}, {3, 0}}));
+  EXPECT_EQ(views::suggest_sweep_controls(info, summary, {3, 3}), (std::vector<HeadRef>{{3, 0}, {3, 2}}));
   EXPECT_TRUE(views::suggest_sweep_controls(info, {}, {3, 3}).empty());
 }
 
@@ -91,7 +92,7 @@ TEST(SweepLaunch, APlanIsCheckedAndSaysPlainlyWhatIsMissing) {
   views::ViewContext context{&run, &selection, nullptr};
   views::SweepLaunchState state;
   ASSERT_TRUE(views::prepare_sweep_launch(context, state));
-  EXPECT_EQ(state.controls, "3:1,3:2");
+  EXPECT_EQ(state.controls, "3:0,3:2");
   EXPECT_EQ(state.model, kModel);
   views::SweepPlan plan = views::plan_sweep(run.info(), selection.head, state);
   EXPECT_TRUE(plan.ready()) << plan.problems.front();
@@ -101,7 +102,7 @@ TEST(SweepLaunch, APlanIsCheckedAndSaysPlainlyWhatIsMissing) {
   EXPECT_NE(plan.notes[0].find("teacher-forces"), std::string::npos) << plan.notes[0];
   EXPECT_EQ(commands::to_arguments(views::sweep_command(plan)),
             (std::vector<std::string>{"sweep", "--model", kModel, "--prompts", (dir / "prompts.jsonl").string(), "--target", "3:3",
-                                      "--controls", "3:1,3:2", "--scales", "0.5,0.75,1,1.25,1.5", "--max-samples", "8",
+                                      "--controls", "3:0,3:2", "--scales", "0.5,0.75,1,1.25,1.5", "--max-samples", "8",
                                       "--threads", "1", "--no-bos"}));
 
   auto problems_of = [&](views::SweepLaunchState edited) {
@@ -137,7 +138,7 @@ TEST(SweepLaunch, APlanIsCheckedAndSaysPlainlyWhatIsMissing) {
   selection.head = {1, 0};
   state.model = "/elsewhere";
   ASSERT_TRUE(views::prepare_sweep_launch(context, state));
-  EXPECT_EQ(state.controls, "1:2,1:1");
+  EXPECT_EQ(state.controls, "1:1,1:3");
   EXPECT_EQ(state.model, "/elsewhere");
 }
 
@@ -177,6 +178,6 @@ TEST(SweepLaunch, TheLauncherDrawsWithoutADisplay) {
       vertices[frame == 0 ? 0 : 1] = ImGui::GetDrawData()->TotalVtxCount;
     }
     EXPECT_GT(vertices[1], vertices[0]) << "the popup drew its fields (" << (unavailable.empty() ? "ready" : unavailable) << ")";
-    EXPECT_EQ(state.sweep.controls, "3:1,3:2");
+    EXPECT_EQ(state.sweep.controls, "3:0,3:2");
   }
 }
