@@ -1,5 +1,6 @@
 // Reading JSONL prompt sets (see prompt_set.h).
 #include "core/io/prompt_set.h"
+#include "core/store/facts.h"
 
 #include <nlohmann/json.hpp>
 
@@ -46,8 +47,12 @@ PromptRecord parse_prompt_line(const std::string& text_line, std::int64_t line_n
     record.id = "line-" + std::to_string(line_number);
   }
   if (object.contains("level") && !object["level"].is_null()) {
-    if (!object["level"].is_number_integer()) fail("'level' must be an integer");
-    record.level = object["level"].get<int>();
+    const auto& level = object["level"];
+    if (level.is_number_integer()) record.level = level.get<int>();
+    else if (level.is_string()) record.level = store::parse_level_text(level.get<std::string>());  // MATH: "Level 3"; "Level ?" is none
+    else fail("'level' must be an integer or a string such as \"Level 3\"");
+    if (level.is_string() && !record.level && level.get<std::string>().find('?') == std::string::npos)
+      fail("'level' \"" + level.get<std::string>() + "\" is not a level (an integer, or \"Level N\" as in MATH)");
   }
   if (object.contains("answer") && !object["answer"].is_null())
     record.answer = object["answer"].is_string() ? object["answer"].get<std::string>() : object["answer"].dump();

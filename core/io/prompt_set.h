@@ -1,7 +1,7 @@
 // Prompt sets: JSONL files, one prompt per line, as the capture engine reads them. Fields:
 //   text     the prompt (or `ids`: a list of token ids, for models without a tokenizer)
 //   id       optional; defaults to "line-N"
-//   level    optional integer (difficulty), answer optional
+//   level    optional: an integer (difficulty) or MATH's string "Level 3" ("Level ?": none); answer optional
 //   spans    optional [{"start": byte, "end": byte, "label": "add"}, ...] — labelled step spans over
 //            `text` (UTF-8 byte offsets, end exclusive), for step embeddings and boundary checks
 // Every other field is kept as metadata. Read line by line (memory does not grow with the file);

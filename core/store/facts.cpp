@@ -1,6 +1,8 @@
 // Decoding a sample's metadata and a run's settings (see facts.h): the one place HeadScope parses them.
 #include "core/store/facts.h"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 namespace headscope::store {
@@ -23,11 +25,35 @@ std::vector<std::string> string_list(const json& object, const char* name) {
 
 }  // namespace
 
+std::optional<int> parse_level_text(const std::string& text) {
+  std::size_t i = 0, end = text.size();
+  auto space = [](char c) { return c == ' ' || c == '\t'; };
+  while (i < end && space(text[i])) ++i;
+  while (end > i && space(text[end - 1])) --end;
+  static const std::string word = "level";
+  if (end - i >= word.size()) {
+    bool is_word = true;
+    for (std::size_t k = 0; k < word.size(); ++k) is_word = is_word && std::tolower(static_cast<unsigned char>(text[i + k])) == word[k];
+    if (is_word) {
+      i += word.size();
+      while (i < end && space(text[i])) ++i;
+    }
+  }
+  if (i == end || end - i > 6) return std::nullopt;
+  int value = 0;
+  for (std::size_t k = i; k < end; ++k) {
+    if (text[k] < '0' || text[k] > '9') return std::nullopt;
+    value = value * 10 + (text[k] - '0');
+  }
+  return value;
+}
+
 SampleFacts decode_sample_facts(const std::string& metadata_json) {
   SampleFacts facts;
   const auto metadata = json::parse(metadata_json, nullptr, false);
   if (!metadata.is_object()) return facts;
   if (metadata.contains("level") && metadata["level"].is_number_integer()) facts.level = metadata["level"].get<int>();
+  if (metadata.contains("level") && metadata["level"].is_string()) facts.level = parse_level_text(metadata["level"].get<std::string>());
   for (const char* field : {"text", "question"})
     if (metadata.contains(field) && metadata[field].is_string()) {
       facts.text = metadata[field].get<std::string>();

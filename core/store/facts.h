@@ -36,6 +36,10 @@ struct RunSettings {
 };
 
 SampleFacts decode_sample_facts(const std::string& metadata_json);
+
+// A level written as text, as MATH writes it: "Level 3", "level 3" or "3" (spaces around allowed) -> 3;
+// anything else ("Level ?", "hard") -> nullopt. Prompt sets, imports and stores read levels through it.
+std::optional<int> parse_level_text(const std::string& text);
 RunSettings decode_run_settings(const std::string& settings_json);
 
 }  // namespace headscope::store

@@ -5,7 +5,9 @@
 
 #include <fstream>
 
+#include "core/io/prompt_set.h"
 #include "core/io/sample_source.h"
+#include "core/store/facts.h"
 #include "import_test_util.h"
 
 using namespace headscope;
@@ -51,6 +53,24 @@ TEST(SampleSource, PromptSetAndErrors) {
   EXPECT_THROW(io::SampleReader({"a.jsonl", "b.npz", ""}), std::runtime_error);
   std::filesystem::create_directories(dir / "empty");
   EXPECT_THROW(io::SampleReader({"", (dir / "empty").string(), ""}), std::runtime_error);
+}
+
+// Issue 19: MATH writes levels as "Level 3"; prompt sets and stored metadata read them as levels, an
+// unknown level ("Level ?") is none, and a level that is neither is an error naming the line.
+TEST(SampleSource, LevelsWrittenAsText) {
+  EXPECT_EQ(store::parse_level_text("Level 3"), 3);
+  EXPECT_EQ(store::parse_level_text(" level 12 "), 12);
+  EXPECT_EQ(store::parse_level_text("4"), 4);
+  EXPECT_FALSE(store::parse_level_text("Level ?"));
+  EXPECT_FALSE(store::parse_level_text("Level 3b"));
+  EXPECT_FALSE(store::parse_level_text(""));
+  EXPECT_EQ(io::parse_prompt_line(R"({"text": "x", "level": "Level 5"})", 1, "p.jsonl").level, 5);
+  EXPECT_EQ(io::parse_prompt_line(R"({"text": "x", "level": 2})", 1, "p.jsonl").level, 2);
+  EXPECT_FALSE(io::parse_prompt_line(R"({"text": "x", "level": "Level ?"})", 1, "p.jsonl").level);
+  EXPECT_THROW(io::parse_prompt_line(R"({"text": "x", "level": "hard"})", 7, "p.jsonl"), std::runtime_error);
+  EXPECT_THROW(io::parse_prompt_line(R"({"text": "x", "level": [3]})", 7, "p.jsonl"), std::runtime_error);
+  EXPECT_EQ(store::decode_sample_facts(R"({"level": "Level 4"})").level, 4);
+  EXPECT_EQ(store::decode_sample_facts(R"({"level": 1})").level, 1);
 }
 
 }  // namespace
