@@ -89,6 +89,13 @@ void draw_ib_view(plot::Canvas& canvas, plot::Rect frame, const IbData& ib, IbVi
   std::string elbow = "elbow (clusters left at gain ≥ g nats):";
   for (std::size_t i = 0; i < ib.elbow_threshold.size(); ++i)
     elbow += " " + plot::format_number(ib.elbow_threshold[i]) + " → " + std::to_string(ib.elbow_clusters_nats[i]) + ";";
+  bool has_split = false;
+  for (int clusters : ib.elbow_clusters_split) has_split = has_split || clusters > 0;
+  if (has_split) {  // the earlier pipeline's reading, from the annealing's split gains
+    elbow += "   from split gains (the seed's table):";
+    for (std::size_t i = 0; i < ib.elbow_threshold.size() && i < ib.elbow_clusters_split.size(); ++i)
+      elbow += " " + plot::format_number(ib.elbow_threshold[i]) + " → " + std::to_string(ib.elbow_clusters_split[i]) + ";";
+  }
   std::vector<HeadingLine> lines = {
       {std::to_string(splits) + " splits, " + std::to_string(reabsorbed) + " reabsorbed, " + std::to_string(nonconverged) +
            " non-converged β steps; split floor " + plot::format_number(ib.split_gain_floor) + " nats",

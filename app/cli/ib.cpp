@@ -57,8 +57,12 @@ void print_summary(const IbSettings& settings, const IbRun& run, double seconds)
               run.counts.beta_steps_not_converged);
   std::printf("elbow (agglomerative IB on the %d final clusters; merging stops at the first merge costing >= gain):\n",
               final_clusters.cluster_count);
-  std::printf("  gain >=   clusters (gain in nats)   clusters (gain as fraction of I(T;Y))\n");
-  for (const ElbowRow& row : run.elbow) std::printf("  %.2f      %-24d %d\n", row.threshold, row.clusters_nats, row.clusters_fraction);
+  std::printf("  and, as the earlier pipeline read it, from the annealing's split gains: the clusters alive at the first beta\n"
+              "  after which no split gains >= gain nats\n");
+  std::printf("  gain >=   clusters (gain in nats)   clusters (gain as fraction of I(T;Y))   clusters (split gains)  at beta\n");
+  for (const ElbowRow& row : run.elbow)
+    std::printf("  %.2f      %-24d %-38d %-23d %.4g\n", row.threshold, row.clusters_nats, row.clusters_fraction, row.clusters_split,
+                row.beta_split);
   std::printf("wrote %s (%.1f s)\n", settings.out_path.c_str(), seconds);
 }
 

@@ -2,6 +2,7 @@
 #include "core/store/ib_file.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "core/store/file_header.h"
@@ -123,6 +124,11 @@ void write_ib_file(const std::string& path, const IbFile& f, bool overwrite) {
                    "[threshold] clusters left when merges stop at the first cost >= threshold nats"}, ctx);
   io::write_int32s(aib, "elbow_clusters_fraction", int32s(f.elbow_clusters_fraction), {{}, threshold, "1",
                    "[threshold] the same with cost as a fraction of the final I(T;Y)"}, ctx);
+  io::write_int32s(aib, "elbow_clusters_split", int32s(f.elbow_clusters_split), {{}, threshold, "1",
+                   "[threshold] the earlier pipeline's reading: clusters alive at the first beta after which no split of "
+                   "the annealing gains >= threshold nats of I(T;Y)"}, ctx);
+  io::write_doubles(aib, "elbow_beta_split", f.elbow_beta_split, {{}, threshold, "1",
+                    "[threshold] that beta: of the last split gaining >= threshold (NaN: no such split)"}, ctx);
 
   Id clusters = h5::create_group(ib, "clusters", ctx);
   const auto& c = f.clusters;
@@ -266,6 +272,9 @@ std::shared_ptr<const IbFile> read_ib_file(const std::string& path) {
     data->elbow_clusters_fraction = io::ints(aib, "elbow_clusters_fraction", path);
     data->elbow_clusters_nats.resize(rows, 0);
     data->elbow_clusters_fraction.resize(rows, 0);
+    data->elbow_clusters_split = ints_or(aib, "elbow_clusters_split", rows, 0);
+    data->elbow_beta_split = h5::link_exists(aib, "elbow_beta_split") ? io::doubles(aib, "elbow_beta_split", path) : std::vector<double>();
+    data->elbow_beta_split.resize(rows, std::nan(""));
   }
   {
     Id clusters = h5::open_group(ib, "clusters", path);

@@ -50,6 +50,8 @@ struct IbFile {
   // Elbow table, [threshold] each.
   std::vector<double> elbow_threshold;
   std::vector<int> elbow_clusters_nats, elbow_clusters_fraction;
+  std::vector<int> elbow_clusters_split;   // the seed's reading from the annealing's split gains (0: not in the file)
+  std::vector<double> elbow_beta_split;    // the β of the last split gaining >= threshold (NaN: none)
   std::vector<IbCluster> clusters;       // [cluster]
   // Per step [step] (empty when the file lacks them): label index, k-means cell, final cluster index
   // (into clusters), q(t|x) of that cluster.

@@ -247,6 +247,38 @@ TEST(IbAib, MergeCostsAddUpToInformation) {
   EXPECT_EQ(rows[1].clusters_nats, 4);
 }
 
+// The seed's elbow from split gains (METRICS.md "split-gain elbow"): the clusters alive at the first β
+// after which no split gains >= g; later small splits and a reabsorption at that β do not count.
+TEST(IbAib, SplitGainElbowReadsTheAnnealingPath) {
+  auto split = [](double beta, int clusters, double gain) {
+    TransitionEvent e;
+    e.kind = EventKind::split, e.beta = beta, e.beta_critical = beta, e.cluster_count = clusters, e.gain = gain;
+    return e;
+  };
+  TransitionEvent reabsorb = split(3.0, 3, 0);
+  reabsorb.kind = EventKind::reabsorb;
+  const std::vector<TransitionEvent> history = {split(1.5, 2, 0.35), split(3.0, 3, 0.22), split(3.0, 4, 0.05), reabsorb,
+                                                split(6.0, 4, 0.16), split(9.0, 5, 0.02)};
+  std::vector<CurvePoint> curve;
+  for (const auto& [beta, clusters] : std::vector<std::pair<double, int>>{{1.0, 1}, {1.5, 2}, {3.0, 3}, {6.0, 4}, {9.0, 5}}) {
+    CurvePoint point;
+    point.beta = beta, point.cluster_count = clusters;
+    curve.push_back(point);
+  }
+  std::vector<ElbowRow> rows(5);
+  const double thresholds[] = {0.30, 0.20, 0.15, 0.10, 0.50};
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].threshold = thresholds[i];
+  add_split_elbow(rows, history, curve);
+  EXPECT_EQ(rows[0].clusters_split, 2);
+  EXPECT_EQ(rows[0].beta_split, 1.5);
+  EXPECT_EQ(rows[1].clusters_split, 3) << "K after every event of β = 3, the reabsorption included";
+  EXPECT_EQ(rows[2].clusters_split, 4);
+  EXPECT_EQ(rows[3].clusters_split, 4);
+  EXPECT_EQ(rows[3].beta_split, 6.0);
+  EXPECT_EQ(rows[4].clusters_split, 1) << "no split that large: the one starting cluster";
+  EXPECT_TRUE(std::isnan(rows[4].beta_split));
+}
+
 // The progress of the annealing (issue 21): one call per step of the β grid, in order, ending at β_max.
 TEST(IbSolver, ReportsEachStepOfTheBetaGrid) {
   const IbProblem problem = dsbs(0.1);

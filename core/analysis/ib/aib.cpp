@@ -1,6 +1,8 @@
 // Agglomerative IB: O(K³) greedy merging, K ≤ a few hundred, on cluster masses and label distributions.
 #include "core/analysis/ib/aib.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -71,6 +73,22 @@ std::vector<ElbowRow> elbow_table(const std::vector<AibMerge>& merges, int clust
     rows.push_back(row);
   }
   return rows;
+}
+
+void add_split_elbow(std::vector<ElbowRow>& rows, const std::vector<TransitionEvent>& history,
+                     const std::vector<CurvePoint>& curve) {
+  for (ElbowRow& row : rows) {
+    row.clusters_split = 1;
+    row.beta_split = std::nan("");
+    const TransitionEvent* last = nullptr;  // the last split gaining >= threshold
+    for (const TransitionEvent& event : history)
+      if (event.kind == EventKind::split && event.gain >= row.threshold) last = &event;
+    if (!last) continue;
+    row.beta_split = last->beta;
+    row.clusters_split = last->cluster_count;
+    for (const CurvePoint& point : curve)  // K once every event of that β happened
+      if (point.beta == last->beta) row.clusters_split = point.cluster_count;
+  }
 }
 
 }  // namespace headscope::analysis::ib

@@ -5,6 +5,8 @@
 #pragma once
 #include <vector>
 
+#include "core/analysis/ib/anneal.h"
+
 namespace headscope::analysis::ib {
 
 struct AibMerge {
@@ -23,9 +25,19 @@ struct ElbowRow {
   double threshold = 0;
   int clusters_nats = 0;      // clusters left when every merge below `threshold` nats is made
   int clusters_fraction = 0;  // the same with costs as a fraction of the starting I(T;Y)
+  // The earlier pipeline's own reading (METRICS.md "split-gain elbow"), from the annealing path: the
+  // clusters alive at the first β after which no split gains >= threshold nats (1 when none does), and
+  // that β (NaN when none).
+  int clusters_split = 1;
+  double beta_split = 0;
 };
-// Thresholds default to the earlier pipeline's 0.30, 0.20, 0.15, 0.10.
+// Thresholds default to the earlier pipeline's 0.30, 0.20, 0.15, 0.10. Fills the AIB columns only.
 std::vector<ElbowRow> elbow_table(const std::vector<AibMerge>& merges, int cluster_count, double info_ty,
                                   const std::vector<double>& thresholds = {0.30, 0.20, 0.15, 0.10});
+
+// Fills clusters_split and beta_split of each row from the annealing's splits (their immediate gains)
+// and the curve (K after every event of a grid β).
+void add_split_elbow(std::vector<ElbowRow>& rows, const std::vector<TransitionEvent>& history,
+                     const std::vector<CurvePoint>& curve);
 
 }  // namespace headscope::analysis::ib

@@ -59,6 +59,8 @@ void write_ib_file(const std::string& path, const IbRunRecord& record, bool over
     f.elbow_threshold.push_back(row.threshold);
     f.elbow_clusters_nats.push_back(row.clusters_nats);
     f.elbow_clusters_fraction.push_back(row.clusters_fraction);
+    f.elbow_clusters_split.push_back(row.clusters_split);
+    f.elbow_beta_split.push_back(row.beta_split);
   }
   for (const ClusterSummary& c : record.clusters)
     f.clusters.push_back({c.id, c.parent, c.majority_label, c.mass, c.size, c.label_distribution, c.label_counts, c.examples});

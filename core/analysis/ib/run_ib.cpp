@@ -77,6 +77,7 @@ IbRun run_ib(const IbSettings& settings, const IbObserver& observer) {
   record.result = &run.result;
   record.merges = agglomerate(final_clusters.cluster_mass, final_clusters.label_given_cluster, label_count, run.result.cluster_id);
   record.elbow = elbow_table(record.merges, final_clusters.cluster_count, run.final_measures.info_ty);
+  add_split_elbow(record.elbow, run.result.history, run.result.curve);
   record.clusters = summarize_clusters(run.result, run.smoothed.step_to_x, data.labels, label_count);
   write_ib_file(settings.out_path, record, settings.overwrite);
   run.elbow = std::move(record.elbow);
