@@ -124,10 +124,15 @@ void write_ib_file(const std::string& path, const IbFile& f, bool overwrite) {
                    "[threshold] clusters left when merges stop at the first cost >= threshold nats"}, ctx);
   io::write_int32s(aib, "elbow_clusters_fraction", int32s(f.elbow_clusters_fraction), {{}, threshold, "1",
                    "[threshold] the same with cost as a fraction of the final I(T;Y)"}, ctx);
-  io::write_int32s(aib, "elbow_clusters_split", int32s(f.elbow_clusters_split), {{}, threshold, "1",
+  // One length along `threshold` (netCDF): a writer that did not fill the split columns gets 0 / NaN rows.
+  std::vector<int> clusters_split = f.elbow_clusters_split;
+  std::vector<double> beta_split = f.elbow_beta_split;
+  clusters_split.resize(f.elbow_threshold.size(), 0);
+  beta_split.resize(f.elbow_threshold.size(), std::nan(""));
+  io::write_int32s(aib, "elbow_clusters_split", int32s(clusters_split), {{}, threshold, "1",
                    "[threshold] the earlier pipeline's reading: clusters alive at the first beta after which no split of "
                    "the annealing gains >= threshold nats of I(T;Y)"}, ctx);
-  io::write_doubles(aib, "elbow_beta_split", f.elbow_beta_split, {{}, threshold, "1",
+  io::write_doubles(aib, "elbow_beta_split", beta_split, {{}, threshold, "1",
                     "[threshold] that beta: of the last split gaining >= threshold (NaN: no such split)"}, ctx);
 
   Id clusters = h5::create_group(ib, "clusters", ctx);
