@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/store/attention_mode.h"
 #include "core/store/reader.h"
 #include "views/data/attention_tiles.h"
 #ifdef HEADSCOPE_HAS_TORCH
@@ -34,9 +35,11 @@ std::unique_ptr<views::AttentionSource> make_model_attention_source() {
     // load would hold a live master's shards with metadata that the live view's next reopen then shares.
     std::string model;
     std::vector<std::int32_t> tokens;
+    bool pre_rope = false;  // the run measured pre-RoPE attention (`capture --attention pre-rope`): recompute that
     {
       auto reader = store::StoreReader::open(request.run_path);
       model = reader->provenance().model_path;
+      pre_rope = reader->provenance().settings.attention == store::attention_mode_name(store::AttentionMode::pre_rope);
       tokens = reader->tokens(request.sample);
     }
     if (model.empty())
@@ -49,15 +52,15 @@ std::unique_ptr<views::AttentionSource> make_model_attention_source() {
     result.token_count = static_cast<int>(tokens.size());
     if (request.level < 0) {
       set_progress("recomputing " + store::head_name(request.head) + " …");
-      result.values = recomputer->head_attention(tokens, request.head);
+      result.values = recomputer->head_attention(tokens, request.head, pre_rope);
       result.rows = result.cols = result.token_count;
     } else {
       const views::AttentionTileSpec spec = views::attention_tile(result.token_count, request.level, request.tile_row, request.tile_col);
-      set_progress(recomputer->has_cached_sequence(tokens)
+      set_progress(recomputer->has_cached_sequence(tokens, pre_rope)
                        ? "recomputing " + store::head_name(request.head) + " …"
                        : "running the model once over sample " + std::to_string(request.sample) + "'s " +
                              std::to_string(tokens.size()) + " tokens (later heads and tiles reuse it) …");
-      const auto block = recomputer->head_attention_tile(tokens, request.head, spec.rows(), spec.key_begin, spec.key_end);
+      const auto block = recomputer->head_attention_tile(tokens, request.head, spec.rows(), spec.key_begin, spec.key_end, pre_rope);
       result.values = views::reduce_tile_keys(spec, block);
       result.rows = spec.row_count;
       result.cols = spec.key_bins();

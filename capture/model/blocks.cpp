@@ -1,6 +1,7 @@
 // Shared building blocks of the forward pass: RMSNorm, activations, RoPE tables (with linear and
 // llama3 scaling), the causal / sliding-window mask, the KV cache and the explicit attention with its
-// probes and per-head interventions. Softmax always runs in float32.
+// probes and per-head interventions (and, when asked, a measured pattern from the pre-RoPE queries and
+// keys). Softmax always runs in float32.
 #include "capture/model/blocks_torch.h"
 
 #include <ATen/Parallel.h>
@@ -156,15 +157,29 @@ bool fused_softmax_applies(const at::Tensor& q, const BlockContext& context) {
 // Bytes per score entry: the fused softmax writes float32 probabilities in place (float32 runs: 4); a
 // bfloat16 run keeps bfloat16 scores, float32 probabilities and a bfloat16 copy for P·V (8), and its GEMMs
 // convert to float32 on CPUs without native bfloat16 (8 more: 16); the torch-op path keeps about four copies (16).
+// A pre-RoPE measured pattern (ForwardOptions::pattern_pre_rope) adds its float32 scores and probabilities (8).
 std::int64_t query_block_rows(int layer, std::int64_t batch, std::int64_t heads, std::int64_t query_count,
-                              std::int64_t key_count, bool fused, bool bf16, const BlockContext& context) {
+                              std::int64_t key_count, bool fused, bool bf16, bool pre_rope_pattern,
+                              const BlockContext& context) {
   const ForwardOptions& options = *context.options;
   if (options.autograd) return query_count;
   if (context.wants(ProbePoint::pattern, layer) && !options.observer->takes_pattern_blocks()) return query_count;
   const double budget = static_cast<double>(attention_budget(options));
-  const double bytes_per_row = static_cast<double>(batch * heads * key_count) * (fused && !bf16 ? 4 : 16);
+  const double bytes_per_row = static_cast<double>(batch * heads * key_count) * ((fused && !bf16 ? 4 : 16) + (pre_rope_pattern ? 8 : 0));
   const auto rows = static_cast<std::int64_t>(budget / bytes_per_row);
   return std::clamp<std::int64_t>(rows, std::min(kMinimumQueryBlock, query_count), query_count);
+}
+
+// scores [batch, head, rows, key] float32 raw q·kᵀ for queries at positions first.. -> probabilities float32:
+// divided by the divisor, times the heads' key scales, masked (causal, window) and softmaxed with torch ops.
+at::Tensor torch_masked_softmax(const at::Tensor& raw_scores, std::int64_t first, std::optional<int> window, int layer,
+                                const AttentionShape& shape, const BlockContext& context) {
+  auto scores = raw_scores.to(at::kFloat) / shape.score_divisor;
+  if (auto key_scale = head_scales(context.options->interventions, layer, shape.head_count, false, scores.options()); key_scale.defined())
+    scores = scores * key_scale;
+  if (auto blocked = attention_block_mask(first, scores.size(2), window, scores.device()); blocked.defined())
+    scores.masked_fill_(blocked, -std::numeric_limits<float>::infinity());
+  return at::softmax(scores, -1);
 }
 
 // `shape` of `options` over the start of a flat reusable buffer, grown when too small.
@@ -226,6 +241,18 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
   if (context.wants(ProbePoint::q_pre, layer)) context.observe(ProbePoint::q_pre, layer, q);
   if (context.wants(ProbePoint::k_pre, layer)) context.observe(ProbePoint::k_pre, layer, k);
   if (context.wants(ProbePoint::v, layer)) context.observe(ProbePoint::v, layer, v);
+  const bool observe_pattern = context.wants(ProbePoint::pattern, layer);
+  // The measured pattern from the pre-RoPE queries and keys (ForwardOptions::pattern_pre_rope), float32:
+  // q_pre [batch, head, query, head_dim], k_pre [batch, kv_head, key = query, head_dim].
+  const bool pre_rope_pattern = observe_pattern && context.options->pattern_pre_rope && context.rope_cos.defined();
+  at::Tensor q_pre, k_pre;
+  if (pre_rope_pattern) {
+    if (context.first_position > 0)
+      throw ModelError("the pre-RoPE attention pattern needs the keys from position 0 in one forward call (this one starts at " +
+                       std::to_string(context.first_position) + ")");
+    q_pre = q.to(at::kFloat);
+    k_pre = k.to(at::kFloat).contiguous();
+  }
   if (context.rope_cos.defined()) {
     q = apply_rope(q, context.rope_cos, context.rope_sin);
     k = apply_rope(k, context.rope_cos, context.rope_sin);
@@ -239,8 +266,7 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
   const auto key_count = keys.size(2);
   const bool fused = fused_softmax_applies(q, context);
   const std::int64_t block_rows = query_block_rows(layer, batch, shape.head_count, query_count, key_count, fused,
-                                                   q.scalar_type() == at::kBFloat16, context);
-  const bool observe_pattern = context.wants(ProbePoint::pattern, layer);
+                                                   q.scalar_type() == at::kBFloat16, pre_rope_pattern, context);
   const std::vector<float> key_scales = head_scale_values(interventions, layer, shape.head_count, false);
   const std::optional<int> window = context.model->config().sliding_window;
   if (fused && block_rows < query_count) {  // the blocks' buffers at their largest (the last block's keys) at once
@@ -276,18 +302,20 @@ at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor 
       std::tie(pattern, pattern_for_values) =
           fused_masked_softmax(raw_scores, first, window, shape.score_divisor, key_scales, context);
     } else {
-      auto scores = raw_scores.to(at::kFloat) / shape.score_divisor;
-      if (auto key_scale = head_scales(interventions, layer, shape.head_count, false, scores.options()); key_scale.defined())
-        scores = scores * key_scale;
-      if (auto blocked = attention_block_mask(first, rows, window, scores.device()); blocked.defined())
-        scores.masked_fill_(blocked, -std::numeric_limits<float>::infinity());
-      pattern = at::softmax(scores, -1);
+      pattern = torch_masked_softmax(raw_scores, first, window, layer, shape, context);
       pattern_for_values = pattern.to(values.scalar_type());
     }
     raw_scores.reset();
     if (observe_pattern) {
-      if (block_rows == query_count) context.observe(ProbePoint::pattern, layer, pattern);
-      else context.options->observer->observe_pattern_block(context.model->site(ProbePoint::pattern, layer), pattern, begin);
+      at::Tensor measured = pattern;  // [batch, head, rows, key] float32
+      if (pre_rope_pattern) {  // the same GEMM grouping, on the float32 pre-RoPE queries and keys
+        const at::Tensor pre_q = (rows == query_count ? q_pre : q_pre.narrow(2, begin, rows)).reshape({pairs, group * rows, shape.head_dim});
+        const at::Tensor pre_keys = k_pre.narrow(2, 0, keys_seen).reshape({pairs, keys_seen, shape.head_dim}).transpose(1, 2);
+        measured = torch_masked_softmax(at::bmm(pre_q, pre_keys).view({batch, shape.head_count, rows, keys_seen}), first,
+                                        window, layer, shape, context);
+      }
+      if (block_rows == query_count) context.observe(ProbePoint::pattern, layer, measured);
+      else context.options->observer->observe_pattern_block(context.model->site(ProbePoint::pattern, layer), measured, begin);
     }
     auto grouped_pattern = pattern_for_values.view({pairs, group * rows, keys_seen});
     pattern.reset();

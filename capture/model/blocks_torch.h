@@ -42,7 +42,7 @@ at::Tensor attention_block_mask(std::int64_t first, std::int64_t query_count, st
 
 // Explicit attention: q [batch, head, query, head_dim], k and v [batch, kv_head, query, head_dim] before
 // RoPE. Applies the layer's interventions, RoPE when the context has tables, appends k/v to the cache,
-// emits the attention probes. Returns the heads' outputs concatenated, [batch, query, head * head_dim].
+// emits the attention probes (the pattern of the pre-RoPE q and k with ForwardOptions::pattern_pre_rope). Returns the heads' outputs concatenated, [batch, query, head * head_dim].
 at::Tensor explicit_attention(int layer, at::Tensor q, at::Tensor k, at::Tensor v, const AttentionShape& shape,
                               BlockContext& context);
 

@@ -11,6 +11,7 @@
 //   blocks.{L}.attn.k_rot     [batch, kv_head, query, head_dim]
 //   blocks.{L}.attn.pattern   [batch, head, query, key]  softmax probabilities, float32, GQA expanded;
 //                             keys are all cached positions 0..cache+query-1, masked entries exactly 0
+//                             (ForwardOptions::pattern_pre_rope: those of the pre-RoPE q and k instead)
 //   blocks.{L}.attn.head_out  [batch, head, query, head_dim]     per-head output before the projection
 //   blocks.{L}.attn.out       [batch, token, hidden]   after the output projection
 //   blocks.{L}.mlp.out        [batch, token, hidden]
@@ -86,6 +87,11 @@ struct ForwardOptions {
   // so memory is O(block x keys x heads) whatever the length (and causal blocks skip the keys after them).
   // 0: default_attention_budget(). A block has at least kMinimumQueryBlock rows.
   std::uint64_t attention_budget_bytes = 0;
+  // true: the pattern probe shows softmax(q_pre k_preᵀ / divisor + mask) in float32 (the queries and keys
+  // before RoPE, each query head with its GQA key head, the same causal / sliding-window mask and query/key
+  // scales) instead of the attention the model runs with; the forward pass itself is unchanged. Without
+  // RoPE (GPT-2) both are the same. Needs the call's keys from position 0 (no cache, or an empty one).
+  bool pattern_pre_rope = false;
 };
 
 inline constexpr std::int64_t kMinimumQueryBlock = 16;

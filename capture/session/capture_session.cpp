@@ -115,7 +115,11 @@ static std::string settings_json(const CaptureSettings& s, int embed_layer) {
                    {"connectivity_threshold", s.connectivity_threshold},
                    {"k90_mass", 0.9},
                    {"embed_layer", embed_layer},
-                   {"entropy_first_positions", "measured (not NaN-ed)"}};
+                   {"attention", store::attention_mode_name(s.attention)},
+                   {"entropy_nan_first", s.nan_first},
+                   {"entropy_first_positions", s.nan_first == 0 ? std::string("measured (not NaN-ed)")
+                                                                : "NaN for the first " + std::to_string(s.nan_first) +
+                                                                      " query positions (insufficient context)"}};
   return j.dump();
 }
 
@@ -180,10 +184,15 @@ static std::vector<std::string> resume_differences(const store::StoreLayout& sto
     out.push_back("tokenizer: the store's " + (stored.tokenizer_format.empty() ? std::string("(none)") : stored.tokenizer_format) +
                   " differs from this run's " + (now.tokenizer_format.empty() ? std::string("(none)") : now.tokenizer_format));
   const auto was = nlohmann::json::parse(stored.settings_json, nullptr, false), is = nlohmann::json::parse(now.settings_json);
+  // Settings recorded later than others, with the value every store before them had.
+  const nlohmann::json defaults_before_recorded{{"attention", "model"}, {"entropy_nan_first", 0}};
   for (const auto& [key, value] : is.items()) {
     if (key == "prompts" || key == "shards" || key == "device") continue;
-    if (!was.is_object() || !was.contains(key)) continue;  // a store written before the setting was recorded
-    differ(key == "weights_fingerprint" ? "model weights (fingerprint)" : key, was[key].dump(), value.dump());
+    if (!was.is_object()) continue;
+    if (!was.contains(key) && !defaults_before_recorded.contains(key)) continue;  // a store written before the setting was recorded
+    const nlohmann::json& stored_value = was.contains(key) ? was[key] : defaults_before_recorded[key];
+    differ(key == "weights_fingerprint" ? "model weights (fingerprint)" : key == "attention" ? "--attention" : key,
+           stored_value.dump(), value.dump());
   }
   std::string stored_pins, pins;
   for (const auto& head : stored_layout.pinned_heads) stored_pins += head_name(head) + " ";
@@ -353,6 +362,8 @@ void CaptureSession::Impl::setup() {
     progress.current_layers_done = layer + 1;
   };
   measure.connectivity_threshold = s.connectivity_threshold;
+  measure.pre_rope_attention = s.attention == store::AttentionMode::pre_rope;
+  measure.nan_first = s.nan_first;
   measure.embed_layer = s.embed_layer >= 0 ? s.embed_layer : config.layer_count / 2;
   if (measure.embed_layer >= config.layer_count) throw std::runtime_error("--embed-layer is past the model's last layer");
   // Replacing a store: every prompt is checked before the replacement starts. A new store (or a resumed
@@ -397,6 +408,8 @@ void CaptureSession::Impl::setup() {
   }
   auto settings_record = nlohmann::json::parse(settings_json(s, measure.embed_layer));
   settings_record["weights_fingerprint"] = weights_fingerprint(s.model_dir);
+  if (measure.pre_rope_attention && !model->rope_tables(0, 1).cos.defined())
+    settings_record["attention_note"] = "the model has no RoPE: its pre-RoPE attention is its attention";
   if (s.shard_count > 0)  // its place in the run (store/master.h): a master checks it, a resume must match it
     settings_record[store::schema::kShardSetting] = {{"index", s.shard_index}, {"count", s.shard_count}, {"samples", share_planned}};
   provenance.settings_json = settings_record.dump();

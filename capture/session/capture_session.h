@@ -52,6 +52,8 @@ struct CaptureSettings {
   bool add_bos = true;             // prepend the tokenizer's BOS when it has one
   int jsd_window = 3;              // w of the windowed JSD
   double connectivity_threshold = 0.1;
+  store::AttentionMode attention = store::AttentionMode::model;  // which attention the metrics measure
+  int nan_first = 0;               // entropy of each sample's first N query positions is NaN (Spectra used 2)
   int embed_layer = -1;            // layer whose output is averaged over spans; -1 = middle layer
   std::int64_t max_samples = -1;   // first N prompts; -1 = all
   bool float32_metrics = false;
@@ -61,7 +63,8 @@ struct CaptureSettings {
 
 // The settings `headscope capture` runs with, from its command struct: the mode from --generate /
 // --latent, greedy unless --seed, the flow selection parsed from --flow. Throws std::runtime_error
-// without a sample source, std::invalid_argument for a --flow that is not a selection.
+// without a sample source, std::invalid_argument for a --flow that is not a selection or an --attention
+// that is not a mode.
 CaptureSettings capture_settings(const commands::CaptureCommand& command, const std::string& command_line);
 
 struct CaptureProgress {

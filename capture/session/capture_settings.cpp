@@ -74,6 +74,11 @@ CaptureSettings capture_settings(const commands::CaptureCommand& command, const 
   s.add_bos = command.add_bos;
   s.jsd_window = command.jsd_window;
   s.connectivity_threshold = command.connectivity_threshold;
+  const auto attention = store::parse_attention_mode(command.attention);
+  if (!attention)
+    throw std::invalid_argument("--attention '" + command.attention + "': expected one of " + store::attention_mode_names());
+  s.attention = *attention;
+  s.nan_first = command.nan_first;
   s.embed_layer = command.embed_layer;
   s.max_samples = command.max_samples;
   s.float32_metrics = command.float32_metrics;

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -327,9 +328,13 @@ void measure_sample(model::Model& model, const MeasureInput& input, const Measur
   forward.logits = model::LogitsMode::none;
   forward.stop_after_attention = true;
   forward.attention_budget_bytes = options.attention_budget_bytes;
+  forward.pattern_pre_rope = options.pre_rope_attention;
   at::NoGradGuard no_grad;
   if (input.input_ids.defined()) model.forward(input.input_ids, nullptr, forward);
   else model.forward_embeddings(input.input_embeddings, nullptr, forward);
+  // Spectra's "insufficient context": no entropy for the first nan_first query positions.
+  const std::size_t nan_values = static_cast<std::size_t>(std::clamp(options.nan_first, 0, tokens)) * per_token;
+  std::fill_n(record.metrics[kEntropy].begin(), nan_values, std::numeric_limits<float>::quiet_NaN());
 }
 
 }  // namespace headscope::capture

@@ -26,6 +26,8 @@ struct MeasureOptions {
   int jsd_window = 3;
   double connectivity_threshold = 0.1;
   int embed_layer = 0;
+  bool pre_rope_attention = false;  // measure softmax(q_pre k_preᵀ/√d + mask) (ForwardOptions::pattern_pre_rope)
+  int nan_first = 0;                // entropy of the first N query positions is NaN ("insufficient context")
   bool use_torch_metrics = false;  // force the torch-op path (CUDA always uses it); for tests
   std::uint64_t attention_budget_bytes = 0;  // one layer's attention: queries run in blocks that fit (0 = default)
   std::function<void(int layer)> on_layer_measured;  // called on the model thread as each layer finishes

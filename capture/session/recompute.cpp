@@ -103,6 +103,7 @@ void check_head(const model::ModelConfig& config, store::HeadRef head) {
 struct AttentionRecomputer::Impl {
   std::unique_ptr<model::Model> model;
   std::vector<std::int32_t> cached_tokens;   // the sequence whose queries and keys are cached
+  bool cached_pre_rope = false;              // ... before RoPE (true) or as attended (false)
   std::vector<at::Tensor> queries, keys;     // per layer [head, S, head_dim], [kv_head, S, head_dim]
 };
 
@@ -120,7 +121,8 @@ AttentionRecomputer::~AttentionRecomputer() = default;
 int AttentionRecomputer::layer_count() const { return impl_->model->config().layer_count; }
 int AttentionRecomputer::head_count() const { return impl_->model->config().head_count; }
 
-std::vector<float> AttentionRecomputer::head_attention(const std::vector<std::int32_t>& tokens, store::HeadRef head) const {
+std::vector<float> AttentionRecomputer::head_attention(const std::vector<std::int32_t>& tokens, store::HeadRef head,
+                                                       bool pre_rope) const {
   auto& model = *impl_->model;
   check_head(model.config(), head);
   const SampleInput input = sample_input(model.config(), tokens);
@@ -129,17 +131,19 @@ std::vector<float> AttentionRecomputer::head_attention(const std::vector<std::in
   options.observer = &observer;
   options.logits = model::LogitsMode::none;
   options.stop_after_layer = head.layer;  // nothing past the head's layer runs
+  options.pattern_pre_rope = pre_rope;
   run_forward(model, input, options);
   const float* data = observer.matrix.data_ptr<float>();
   return std::vector<float>(data, data + observer.matrix.numel());
 }
 
-bool AttentionRecomputer::has_cached_sequence(const std::vector<std::int32_t>& tokens) const {
-  return !impl_->queries.empty() && impl_->cached_tokens == tokens;
+bool AttentionRecomputer::has_cached_sequence(const std::vector<std::int32_t>& tokens, bool pre_rope) const {
+  return !impl_->queries.empty() && impl_->cached_tokens == tokens && impl_->cached_pre_rope == pre_rope;
 }
 
 std::vector<float> AttentionRecomputer::head_attention_tile(const std::vector<std::int32_t>& tokens, store::HeadRef head,
-                                                            const std::vector<int>& rows, int key_begin, int key_end) const {
+                                                            const std::vector<int>& rows, int key_begin, int key_end,
+                                                            bool pre_rope) const {
   auto& model = *impl_->model;
   const auto& config = model.config();
   check_head(config, head);
@@ -149,11 +153,11 @@ std::vector<float> AttentionRecomputer::head_attention_tile(const std::vector<st
                              std::to_string(length) + "-token sample");
   for (int row : rows)
     if (row < 0 || row >= length) throw std::runtime_error("query row " + std::to_string(row) + " is outside the sample");
-  if (!has_cached_sequence(tokens)) {
+  if (!has_cached_sequence(tokens, pre_rope)) {
     const SampleInput input = sample_input(config, tokens);
     impl_->queries.clear();
     impl_->keys.clear();
-    QueryKeyObserver observer(config.layer_count, model.rope_tables(0, 1).cos.defined());
+    QueryKeyObserver observer(config.layer_count, model.rope_tables(0, 1).cos.defined() && !pre_rope);
     model::ForwardOptions options;
     options.observer = &observer;
     options.logits = model::LogitsMode::none;
@@ -162,6 +166,7 @@ std::vector<float> AttentionRecomputer::head_attention_tile(const std::vector<st
     impl_->queries = std::move(observer.queries);
     impl_->keys = std::move(observer.keys);
     impl_->cached_tokens = tokens;
+    impl_->cached_pre_rope = pre_rope;
   }
   const std::size_t width = static_cast<std::size_t>(key_end - key_begin);
   std::vector<float> tile(rows.size() * width, 0.0f);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/store/attention_mode.h"
 #include "core/commands/command_options.h"
 
 namespace headscope::commands {
@@ -29,6 +30,8 @@ struct CaptureCommand {
   std::int64_t memory_budget_mib = 0;      // one layer's attention working set; 0: the machine's default
   int jsd_window = 3;
   double connectivity_threshold = 0.1;
+  std::string attention = "model";         // which attention is measured: store::kAttentionModes
+  int nan_first = 0;                       // entropy of each sample's first N query positions is NaN
   int embed_layer = -1;
   std::int64_t max_samples = -1;
   bool float32_metrics = false;
@@ -67,6 +70,13 @@ struct CaptureCommand {
           &C::memory_budget_mib);
     visit(OptionSpec{"--jsd-window", "w of the windowed JSD"}.in(1, kManySteps), &C::jsd_window);
     visit(OptionSpec{"--connectivity-threshold", "theta of the connectivity metric"}.in(0, 1), &C::connectivity_threshold);
+    visit(OptionSpec{"--attention",
+                     "Attention the metrics measure: 'model' (the model's own) or 'pre-rope' (softmax(q k^T/sqrt d + "
+                     "mask) of the queries and keys before RoPE, in float32; the forward pass stays the model's)"},
+          &C::attention);
+    visit(OptionSpec{"--nan-first", "Entropy of each sample's first N query positions is NaN (insufficient context; "
+                                    "the Spectra seed used 2)"}.in(0, kManySteps),
+          &C::nan_first);
     visit(OptionSpec{"--embed-layer", "Layer whose output is averaged over labelled spans (-1: middle)"}.in(-1, kManySteps), &C::embed_layer);
     visit(OptionSpec{"--max-samples", "Only the first N prompts (-1: all)"}.in(-1, kManySamples), &C::max_samples);
     visit(OptionSpec{"--float32", "Store metrics as float32 instead of float16"}, &C::float32_metrics);

@@ -78,6 +78,10 @@ RunSettings decode_run_settings(const std::string& settings_json) {
   settings.shards = string_field(object, "shards");
   settings.flow_select = string_field(object, "flow_select");
   if (object.contains("add_bos") && object["add_bos"].is_boolean()) settings.add_bos = object["add_bos"].get<bool>();
+  settings.attention = string_field(object, "attention");
+  settings.attention_note = string_field(object, "attention_note");
+  if (object.contains("entropy_nan_first") && object["entropy_nan_first"].is_number_integer())
+    settings.entropy_nan_first = object["entropy_nan_first"].get<int>();
   settings.importer = string_field(object, "importer");
   settings.format = string_field(object, "format");
   settings.sources = string_list(object, "sources");

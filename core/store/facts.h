@@ -30,6 +30,11 @@ struct RunSettings {
   std::string prompts, shards;     // the capture's inputs as given ("" when not that kind)
   std::string flow_select;         // "last_k", "explicit_positions", "marker_token", "latent_steps" or ""
   bool add_bos = true;
+  // Which attention the metrics measure ("model", "pre-rope"; "" when not recorded: a store from before
+  // the setting, which measured the model's), why the mode changed nothing ("" unless so), and how many
+  // first query positions have NaN entropy.
+  std::string attention, attention_note;
+  int entropy_nan_first = 0;
   // Imports: which importer, the source format, the files read, what the sources did not have.
   std::string importer, format;
   std::vector<std::string> sources, missing;

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <utility>
 
+#include "core/store/attention_mode.h"
 #include "core/store/file_header.h"
 #include "core/store/h5.h"
 #include "core/store/ib_file.h"
@@ -141,6 +142,12 @@ nlohmann::json inspect_json(const std::string& path) {
                 {"tokenizer", provenance.tokenizer_format.empty() ? "none" : provenance.tokenizer_format}};
   auto config = nlohmann::json::parse(provenance.model_config_json, nullptr, false);
   if (config.is_object() && config.contains("model_type")) j["model"]["model_type"] = config["model_type"];
+  if (layout.kind == RunKind::capture) {  // what the metrics measure (settings_json: capture_session.cpp)
+    const RunSettings& settings = provenance.settings;
+    j["measured"] = {{"attention", settings.attention.empty() ? std::string("model") : settings.attention},
+                     {"attention_note", settings.attention_note},
+                     {"entropy_nan_first", settings.entropy_nan_first}};
+  }
   if (layout.kind == RunKind::import) {  // what was imported, and what the source did not have
     const RunSettings& settings = provenance.settings;
     j["import"] = {{"importer", settings.importer}, {"format", settings.format}, {"sources", settings.sources},
@@ -240,6 +247,17 @@ std::string inspect_text(const std::string& path) {
       << "  samples      " << j["samples"].get<std::int64_t>() << " (" << j["tokens"].get<std::int64_t>() << " tokens)\n"
       << "  command      " << j["command_line"].get<std::string>() << "\n";
   print_shards();
+  if (j.contains("measured")) {
+    const auto& measured = j["measured"];
+    const std::string attention = measured["attention"].get<std::string>();
+    std::string description = attention;
+    for (const auto& mode : kAttentionModes)
+      if (attention == mode.name) description += " (" + std::string(mode.description) + ")";
+    const std::string note = measured["attention_note"].get<std::string>();
+    out << "  attention    " << description << (note.empty() ? "" : "; " + note) << "\n";
+    const int nan_first = measured["entropy_nan_first"].get<int>();
+    if (nan_first > 0) out << "  entropy      NaN for the first " << nan_first << " query positions of each sample\n";
+  }
   if (j.contains("import")) {
     const auto& sources = j["import"]["sources"];
     out << "  imported     " << j["import"]["importer"].get<std::string>() << ": " << j["import"]["format"].get<std::string>()
