@@ -1,6 +1,6 @@
 // `headscope analyze FILE.h5`: heartbeats and the calibration table by level, flow scores and rankings
-// with the phase criteria, and step-boundary precision/recall of the best JSD head; written into the
-// store's /analysis group and printed.
+// with the phase criteria, step-boundary precision/recall of the best JSD head, and Spectra's phase 0
+// (query norm vs entropy per head); written into the store's /analysis group and printed.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
@@ -14,7 +14,7 @@
 namespace {
 
 void setup(CLI::App& app) {
-  auto* cmd = app.add_subcommand("analyze", "Heartbeats, flow rankings and step boundaries of a capture; written into /analysis");
+  auto* cmd = app.add_subcommand("analyze", "Heartbeats, flow rankings, step boundaries and phase 0 of a capture; written into /analysis");
   auto file = std::make_shared<std::string>();
   auto options = std::make_shared<headscope::analysis::StoreAnalysisOptions>();
   auto drop = std::make_shared<bool>(false);

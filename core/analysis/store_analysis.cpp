@@ -151,6 +151,7 @@ StoreAnalysis analyze_store(const store::StoreReader& reader, const StoreAnalysi
     }
   }
   if (!a.has_boundaries) a.notes.push_back("no recorded step spans in the samples' metadata: boundary precision/recall not computed");
+  a.phase0 = phase0_correlations(reader);
   return a;
 }
 
@@ -223,6 +224,7 @@ void write_store_analysis(const std::string& path, const StoreAnalysis& a, const
       add(b.detector_chance_at_least, c->at_least_observed);
     }
   }
+  g.phase0 = a.phase0;
   store::write_analysis_group(path, g);
 }
 
@@ -282,6 +284,7 @@ std::string format_store_analysis(const StoreAnalysis& a, int top) {
       row("L" + std::to_string(pulse_head.layer) + "H" + std::to_string(pulse_head.head) + " pulse starts", a.pulse_boundary_chance);
     }
   }
+  if (a.phase0.present) out << "\n" << format_phase0(a.phase0, a.head_count, top);
   for (const auto& note : a.notes) out << "note: " << note << "\n";
   return out.str();
 }

@@ -2,7 +2,8 @@
 // detection on every head's IAF trace over generated steps (and the calibration table by level),
 // K×K flow scores averaged over samples with head rankings and the phase criteria, and which heads'
 // windowed JSD peaks (and the model-level trace's, and heartbeat pulse starts) mark the recorded step
-// boundaries (precision/recall within ±k tokens, against a chance baseline). Results are
+// boundaries (precision/recall within ±k tokens, against a chance baseline), and Spectra's phase 0
+// (query norm vs entropy per head). Results are
 // written into the store's /analysis group (docs/store-format.md) and printed as tables.
 #pragma once
 #include <string>
@@ -14,6 +15,7 @@
 #include "core/analysis/heartbeat.h"
 #include "core/analysis/heartbeat_run.h"
 #include "core/analysis/jsd_peaks.h"
+#include "core/analysis/phase0.h"
 
 namespace headscope::store {
 class StoreReader;
@@ -56,11 +58,13 @@ struct StoreAnalysis {
   ChanceBaseline model_boundary_chance;         // the model-level trace: windowed JSD averaged over heads
   bool has_pulse_boundaries = false;
   ChanceBaseline pulse_boundary_chance;         // the top telegraph head's heartbeat pulse starts
+  // Phase 0 (phase0.h): query norm vs entropy per head; present when the store has both metrics
+  store::Phase0Group phase0;
   std::vector<std::string> notes;               // what could not be computed and why
 };
 
 StoreAnalysis analyze_store(const store::StoreReader& reader, const StoreAnalysisOptions& options = {});
-// Replaces the file's /analysis/{heartbeats,flow,boundaries} groups with these results. The writer must
+// Replaces the file's /analysis/{heartbeats,flow,boundaries,phase0} groups with these results. The writer must
 // have closed the file.
 void write_store_analysis(const std::string& path, const StoreAnalysis& analysis, const StoreAnalysisOptions& options);
 std::string format_store_analysis(const StoreAnalysis& analysis, int top = 10);

@@ -25,6 +25,7 @@ using schema::kAnalysis;
 using schema::kAnalysisBoundaries;
 using schema::kAnalysisFlow;
 using schema::kAnalysisHeartbeats;
+using schema::kAnalysisPhase0;
 const char* const kFlowScores[] = {"flow", "hub_score", "skip", "composite"};
 }  // namespace
 
@@ -44,7 +45,7 @@ const std::vector<BoundaryStatistic>& boundary_statistics() {
 // The groups into the open copy `file` (named `path` in errors).
 static void write_groups(hid_t file, const std::string& path, const AnalysisGroup& a) {
   if (!h5::link_exists(file, kAnalysis)) h5::create_group(file, kAnalysis, path);
-  for (const char* group : {kAnalysisHeartbeats, kAnalysisFlow, kAnalysisBoundaries})
+  for (const char* group : {kAnalysisHeartbeats, kAnalysisFlow, kAnalysisBoundaries, kAnalysisPhase0})
     if (h5::link_exists(file, group)) H5Ldelete(file, group, H5P_DEFAULT);
   const hsize_t L = static_cast<hsize_t>(a.layer_count), H = static_cast<hsize_t>(a.head_count),
                 S = static_cast<hsize_t>(a.sample_count);
@@ -103,6 +104,19 @@ static void write_groups(hid_t file, const std::string& path, const AnalysisGrou
                           {{D, 3}, {"detector", "score"}, "1", statistic.description}, path);
       }
     }
+  }
+  if (a.phase0.present) {
+    const Phase0Group& p = a.phase0;
+    Id group = h5::create_group(file, kAnalysisPhase0, path);
+    io::write_doubles(group, "pearson", p.pearson, {{L, H}, {"layer", "head"}, "1",
+                      "Pearson r of query norm and entropy over every token of every sample (pairs where both are finite)"}, path);
+    io::write_doubles(group, "spearman", p.spearman, {{L, H}, {"layer", "head"}, "1",
+                      "Spearman rank correlation of the same pairs (average ranks for ties)"}, path);
+    io::write_int64s(group, "pairs", p.pairs, {{L, H}, {"layer", "head"}, "tokens", "pairs behind r and spearman"}, path);
+    std::vector<std::int32_t> ranking;
+    for (const auto& head : p.ranking) { ranking.push_back(head.layer); ranking.push_back(head.head); }
+    io::write_int32s(group, "ranking", ranking, {{p.ranking.size(), 2}, {"rank", "layer_head"}, "",
+                     "heads by Pearson r, most negative first (Spectra's phase 0 target choice)"}, path);
   }
 }
 
@@ -183,6 +197,12 @@ static void check_analysis_shapes(const AnalysisGroup& a, const std::string& pat
                 std::string("boundaries/detector_") + statistic.name + " is not [detector, 3]");
       }
   }
+  if (a.phase0.present) {
+    const Phase0Group& p = a.phase0;
+    require(p.pearson.size() == heads && p.spearman.size() == heads && p.pairs.size() == heads,
+            "phase0/pearson, spearman and pairs are not [layer, head]");
+    for (const HeadRef& head : p.ranking) require(inside(head), "phase0/ranking names " + head_name(head) + ", outside the model");
+  }
 }
 
 AnalysisGroup read_analysis_group(const std::string& path) {
@@ -240,6 +260,16 @@ AnalysisGroup read_analysis_group(const std::string& path) {
         b.*statistic.per_detector = io::doubles(group, std::string("detector_") + statistic.name, path);
       }
     }
+  }
+  if (h5::link_exists(file, kAnalysis) && h5::link_exists(file, kAnalysisPhase0)) {
+    Phase0Group& p = a.phase0;
+    Id group = h5::open_group(file, kAnalysisPhase0, path);
+    p.present = true;
+    p.pearson = io::doubles(group, "pearson", path);
+    p.spearman = io::doubles(group, "spearman", path);
+    p.pairs = io::int64s(group, "pairs", path);
+    const auto pairs = io::int32s(group, "ranking", path);
+    for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) p.ranking.push_back({pairs[i], pairs[i + 1]});
   }
   check_analysis_shapes(a, path);
   return a;

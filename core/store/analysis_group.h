@@ -1,5 +1,5 @@
 // The /analysis group of a capture store (`headscope analyze`; docs/store-format.md): one plain struct as
-// stored, one writer that replaces /analysis/{heartbeats,flow,boundaries} once the capture has closed the
+// stored, one writer that replaces /analysis/{heartbeats,flow,boundaries,phase0} once the capture has closed the
 // file, one reader. core/analysis/store_analysis.cpp fills the struct from its results.
 #pragma once
 #include <cstdint>
@@ -55,17 +55,25 @@ struct BoundaryStatistic {
 };
 const std::vector<BoundaryStatistic>& boundary_statistics();
 
+struct Phase0Group {                              // /analysis/phase0 (core/analysis/phase0.h)
+  bool present = false;                           // false: the store has no query_norm or entropy
+  std::vector<double> pearson, spearman;          // [layer, head] r of query norm vs entropy over tokens; NaN: too few pairs
+  std::vector<std::int64_t> pairs;                // [layer, head] tokens where both are finite
+  std::vector<HeadRef> ranking;                   // [rank] heads with an r, most negative r first
+};
+
 struct AnalysisGroup {
   int sample_count = 0, layer_count = 0, head_count = 0;
   HeartbeatsGroup heartbeats;
   FlowGroup flow;
   BoundariesGroup boundaries;
+  Phase0Group phase0;
 };
 
 // Throws StoreError unless /analysis can be written: no live writer holds the file, and the file and its
 // folder are writable. `headscope analyze` asks before it reads the store, write_analysis_group again.
 void check_analysis_writable(const std::string& path);
-// Replaces the file's /analysis/{heartbeats,flow,boundaries} with the present parts, by writing a copy and
+// Replaces the file's /analysis/{heartbeats,flow,boundaries,phase0} with the present parts, by writing a copy and
 // renaming it over the file: on any failure (a full disk, a kill) the file is unchanged. Throws StoreError
 // naming the file (a capture still writes it, it or its folder is read-only, the disk is full).
 void write_analysis_group(const std::string& path, const AnalysisGroup& analysis);

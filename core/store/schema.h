@@ -59,6 +59,7 @@ inline constexpr const char* kAnalysis = "/analysis";  // `headscope analyze` (a
 inline constexpr const char* kAnalysisHeartbeats = "/analysis/heartbeats";
 inline constexpr const char* kAnalysisFlow = "/analysis/flow";
 inline constexpr const char* kAnalysisBoundaries = "/analysis/boundaries";
+inline constexpr const char* kAnalysisPhase0 = "/analysis/phase0";
 
 // /samples — one row per sample; token_start is written last and its length is the sample count.
 inline constexpr const char* kTokenStart = "/samples/token_start";

@@ -128,6 +128,11 @@ TEST(StoreNotebooks, EveryGroupOfEveryFileKindOpensInXarray) {
   analysis.heartbeats.counts = {0, 1, 2};
   analysis.heartbeats.telegraph_ranking = {{1, 0}};
   analysis.heartbeats.telegraph_score = {0.9};
+  analysis.phase0.present = true;  // Spectra's phase 0: [layer, head] correlations and the ranking
+  analysis.phase0.pearson = {-0.5, 0.1, 0.2, -0.9, 0.0, 0.3};
+  analysis.phase0.spearman = {-0.4, 0.1, 0.2, -0.8, 0.0, 0.3};
+  analysis.phase0.pairs = {30, 30, 30, 30, 30, 30};
+  analysis.phase0.ranking = {{1, 0}, {0, 0}, {1, 1}, {0, 1}, {0, 2}, {1, 2}};
   hs::store::write_analysis_group(store.string(), analysis);
   hs::store::write_sweep_file((dir / "sweep.h5").string(), hs::test::small_sweep(), false);
   hs::store::write_ib_file((dir / "ib.h5").string(), hs::test::small_ib(store.string()));
@@ -145,6 +150,7 @@ TEST(StoreNotebooks, EveryGroupOfEveryFileKindOpensInXarray) {
     EXPECT_EQ(output.find("phony_dim"), std::string::npos) << output;
     if (file == store) {
       EXPECT_NE(output.find("/metrics token="), std::string::npos) << output;
+      EXPECT_NE(output.find("/analysis/phase0"), std::string::npos) << output;
     }
   }
 }

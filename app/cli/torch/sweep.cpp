@@ -11,6 +11,7 @@
 #include "app/cli/progress_line.h"
 #include "app/cli/registry.h"
 #include "capture/sweep/sweep.h"
+#include "core/analysis/phase0.h"
 #include "core/store/file_replace.h"
 
 namespace {
@@ -32,7 +33,22 @@ void setup_sweep(CLI::App& app) {
   auto command = std::make_shared<headscope::commands::SweepCommand>();
   headscope::cli::bind_options(cmd, *command);
   cmd->get_option("--prompts")->excludes(cmd->get_option("--shards"));
-  cmd->callback([command] {
+  // --target also takes phase0:STORE, the head of STORE's phase-0 ranking (core/analysis/phase0.h).
+  auto target_text = std::make_shared<std::string>();
+  cmd->remove_option(cmd->get_option("--target"));
+  cmd->add_option("--target", *target_text,
+                  "The head to intervene on, L:H; or phase0:STORE, the most negative query-norm/entropy r of a capture store")
+      ->required();
+  cmd->callback([command, target_text] {
+    if (const auto store = headscope::analysis::phase0_target_store(*target_text)) {
+      const auto chosen = headscope::analysis::phase0_target(*store);
+      command->target = chosen.head;
+      std::printf("target: %s\n", headscope::analysis::describe_phase0_target(chosen, *store).c_str());
+    } else {
+      const auto heads = headscope::cli::parse_listed(headscope::parse_head_list, *target_text, "--target");
+      if (heads.size() != 1) throw std::runtime_error("--target: give one head, L:H, or phase0:STORE");
+      command->target = heads[0];
+    }
     const hw::SweepSettings settings = hw::sweep_settings(*command, headscope::cli::command_line());
     const std::string& out = command->out_path;
     headscope::store::check_replaceable(out, command->overwrite);  // before the model runs, not after
