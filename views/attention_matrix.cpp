@@ -20,7 +20,7 @@ void attention_matrix_controls(AttentionMatrixState& state) {
 
 std::string attention_matrix_title(ViewContext& context, AttentionMatrixState&) {
   return "attention of " + store::head_name(context.selection->head) + ", sample " +
-         std::to_string(context.selection->sample);
+         std::to_string(context.selection->sample) + measured_attention_suffix(context.run->info());
 }
 
 std::shared_ptr<const AttentionResult> AttentionTileCache::find(const AttentionRequest& request) {

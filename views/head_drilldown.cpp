@@ -17,7 +17,7 @@ std::string head_drilldown_title(ViewContext& context, HeadDrilldownState&) {
     if (!sample.id.empty()) title += " '" + sample.id + "'";
     title += ", " + std::to_string(sample.token_count) + " tokens";
   }
-  return title;
+  return title + measured_attention_suffix(info);
 }
 
 bool head_drilldown_controls(ViewContext& context, HeadDrilldownState& state, const std::string& sweep_unavailable,

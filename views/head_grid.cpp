@@ -36,8 +36,9 @@ std::string head_grid_title(ViewContext& context, HeadGridState& state) {
   const RunInfo& info = context.run->info();
   const std::string metric = choose_metric(info, state.metric);
   if (state.aggregate == HeadGridAggregate::selected_sample)
-    return metric + ", sample " + std::to_string(context.selection->sample);
-  return metric + ", " + head_grid_aggregate_name(state.aggregate) + " (" + std::to_string(info.sample_count) + ")";
+    return metric + ", sample " + std::to_string(context.selection->sample) + measured_attention_suffix(info);
+  return metric + ", " + head_grid_aggregate_name(state.aggregate) + " (" + std::to_string(info.sample_count) + ")" +
+         measured_attention_suffix(info);
 }
 
 void draw_head_grid(plot::Canvas& canvas, plot::Rect frame, ViewContext& context, HeadGridState& state) {

@@ -17,7 +17,7 @@ void token_heatmap_controls(TokenHeatmapState& state, const RunInfo& info) {
 std::string token_heatmap_title(ViewContext& context, TokenHeatmapState& state) {
   const std::string metric = choose_metric(context.run->info(), state.metric);
   return metric + " of layer " + std::to_string(context.selection->head.layer) + ", sample " +
-         std::to_string(context.selection->sample);
+         std::to_string(context.selection->sample) + measured_attention_suffix(context.run->info());
 }
 
 void draw_token_heatmap(plot::Canvas& canvas, plot::Rect frame, ViewContext& context, TokenHeatmapState& state) {

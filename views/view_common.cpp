@@ -7,9 +7,15 @@
 #include <cmath>
 #include <limits>
 
+#include "core/store/attention_mode.h"
 #include "views/plot/plot.h"
 
 namespace headscope::views {
+
+std::string measured_attention_suffix(const RunInfo& info) {
+  const bool pre_rope = info.provenance.settings.attention == store::attention_mode_name(store::AttentionMode::pre_rope);
+  return pre_rope ? ", pre-RoPE attention" : "";
+}
 
 void clamp_selection(Selection& selection, const RunInfo& info) {
   if (!info.opened) return;  // the shape is not known yet: a selection given at start waits for it

@@ -44,6 +44,10 @@ struct ValueRange {
 // that hold no such metrics, such as flow-only imports — that they lack them, in plain words.
 std::string empty_run_message(const RunInfo& info);
 
+// ", pre-RoPE attention" for a run whose metrics measure it (`capture --attention pre-rope`), "" otherwise:
+// the titles of the views of its attention append it, so a figure says what it shows.
+std::string measured_attention_suffix(const RunInfo& info);
+
 // Finite min and max of values (NaN/inf skipped).
 ValueRange finite_range(const float* values, std::size_t count);
 

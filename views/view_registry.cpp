@@ -78,6 +78,10 @@ const std::vector<FigureView>& figure_views() {
          rankings_table(x, s.rankings);
          return std::string();
        }},
+      {"phase0", "Spectra's phase 0: layers x heads of the query-norm/entropy Pearson r over tokens, heads ranked most negative first",
+       ViewSource::capture_run, ScreenPlace::tab, "phase 0", [](X, S s, C) { phase0_view_controls(s.phase0); },
+       [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_phase0_view(c, r, x, s.phase0); },
+       [](X x, S s) { return phase0_view_title(x, s.phase0); }},
       {"compare", "two models on the same prompts (--compare OTHER.h5): flow composites, heads over the threshold, hubs",
        ViewSource::comparison, ScreenPlace::tab, "", [](X, S s, C shell) { compare_view_controls(s.compare, shell.other_runs); },
        [](plot::Canvas& c, plot::Rect r, X x, S s) { draw_compare_view(c, r, x, s.compare); },

@@ -20,6 +20,7 @@
 #include "views/sweep_view.h"
 #include "views/heartbeat_view.h"
 #include "views/jsd_view.h"
+#include "views/phase0_view.h"
 #include "views/plot/figure_export.h"
 #include "views/rankings_view.h"
 #include "views/data/result_files.h"
@@ -92,6 +93,7 @@ struct ViewStates {
   FlowViewState flow;
   RankingsState rankings;
   CompareViewState compare;
+  Phase0ViewState phase0;
 };
 
 using FigureView = ViewEntry<ViewContext&, ViewStates>;

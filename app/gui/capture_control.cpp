@@ -26,11 +26,4 @@ std::string CaptureControl::start(commands::CaptureCommand command) {
   return path;
 }
 
-std::string CaptureControl::start(const std::string& model_dir, const std::string& prompts_path) {
-  commands::CaptureCommand command;
-  command.model_dir = model_dir;
-  command.prompts_path = prompts_path;
-  return start(std::move(command));
-}
-
 }  // namespace headscope::app

@@ -23,8 +23,6 @@ class CaptureControl {
   // Starts `headscope capture` with `command`'s options (its model and prompt set given) and --out a new
   // file in the cache folder. Returns the store path. Throws std::runtime_error when the child cannot start.
   std::string start(commands::CaptureCommand command);
-  // The same with every other option at its default.
-  std::string start(const std::string& model_dir, const std::string& prompts_path);
   void stop(const std::string& out_path) { children_.stop(out_path); }
   // Reaps finished children; call once a frame.
   void poll() { children_.poll(); }

@@ -317,9 +317,27 @@ void Workbench::draw_capture_starter() {
   ImGui::SetNextItemWidth(-1);
   input_text("##capture-prompts", capture_prompts_);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("prompt set (.jsonl with text or ids per line)");
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 7);
+  if (ImGui::BeginCombo("attention##capture", store::attention_mode_name(capture_attention_))) {
+    for (const auto& mode : store::kAttentionModes) {
+      if (ImGui::Selectable(mode.name, mode.mode == capture_attention_)) capture_attention_ = mode.mode;
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", mode.description);
+    }
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("the attention the metrics measure (--attention)");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4);
+  if (ImGui::InputInt("NaN first##capture", &capture_nan_first_, 0)) capture_nan_first_ = std::clamp(capture_nan_first_, 0, 1000000);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("entropy of each sample's first N positions is NaN (--nan-first; Spectra used 2)");
   if (ImGui::Button("Start capture") && !capture_model_.empty() && !capture_prompts_.empty()) {
     try {
-      open(captures_->start(capture_model_, capture_prompts_));
+      commands::CaptureCommand command;
+      command.model_dir = capture_model_;
+      command.prompts_path = capture_prompts_;
+      command.attention = store::attention_mode_name(capture_attention_);
+      command.nan_first = capture_nan_first_;
+      open(captures_->start(std::move(command)));
       capture_error_.clear();
     } catch (const std::exception& e) {
       capture_error_ = e.what();

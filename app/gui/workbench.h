@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/store/attention_mode.h"
 #include "views/figure_panel.h"
 #include "views/data/live_run_data.h"
 
@@ -72,6 +73,8 @@ class Workbench {
   std::string first_tab_;  // $HEADSCOPE_TAB: the tab to open on the first frame (screenshots)
   CaptureControl* captures_ = nullptr;
   std::string capture_model_, capture_prompts_, capture_error_;
+  store::AttentionMode capture_attention_ = store::AttentionMode::model;  // --attention of the next capture
+  int capture_nan_first_ = 0;                                            // --nan-first of the next capture
   std::function<std::string(const views::SweepPlan&)> start_sweep_;
   int auto_sweep_samples_ = 0;  // $HEADSCOPE_SWEEP=N: sweep the selected head over N samples once it can (screenshots)
 };

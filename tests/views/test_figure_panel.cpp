@@ -22,7 +22,7 @@ TEST(ViewRegistry, PlacesOneViewPerGridPanelAndTabsTheRest) {
     EXPECT_TRUE(view.controls && view.draw && view.title) << view.name;
     if (view.place == ScreenPlace::tab) tabs.push_back(view.label());
   }
-  EXPECT_EQ(tabs, (std::vector<std::string>{"drill-down", "heartbeat", "jsd", "flow", "rankings", "compare"}));
+  EXPECT_EQ(tabs, (std::vector<std::string>{"drill-down", "heartbeat", "jsd", "flow", "rankings", "phase 0", "compare"}));
   EXPECT_EQ(views::find_figure_view("compare")->source, views::ViewSource::comparison);
   EXPECT_EQ(views::find_figure_view("rankings")->table_place, views::TablePlace::instead_of_figure);
 }
