@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <numeric>
 #include <sstream>
@@ -108,6 +109,9 @@ store::Phase0Group phase0_correlations(const store::StoreReader& reader) {
 }
 
 Phase0Target phase0_target(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw std::runtime_error(path + ": no such capture store (phase0:STORE takes its target from a capture store's phase 0)");
   const store::AnalysisGroup stored = store::read_analysis_group(path);
   Phase0Target target;
   store::Phase0Group p = stored.phase0;
