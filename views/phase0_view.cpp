@@ -27,7 +27,7 @@ void phase0_view_controls(Phase0ViewState& state) {
 }
 
 std::string phase0_view_title(ViewContext& context, Phase0ViewState&) {
-  return std::string(kTitle) + ", Pearson r over tokens (" + std::to_string(context.run->info().sample_count) + " samples)";
+  return std::string(kTitle) + " over tokens, per head (" + std::to_string(context.run->info().sample_count) + " samples)";
 }
 
 void draw_phase0_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& context, Phase0ViewState& state) {
@@ -43,14 +43,27 @@ void draw_phase0_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& conte
     state.grid_values.assign(phase0.pearson.begin(), phase0.pearson.end());
     state.grid_of = result;
   }
+  // The heading: the title, and the first head of the ranking with its numbers (Spectra's target).
+  std::vector<store::HeadRef> ranked(phase0.ranking.begin(),
+                                     phase0.ranking.begin() + std::min<std::ptrdiff_t>(state.top, static_cast<std::ptrdiff_t>(phase0.ranking.size())));
+  std::vector<HeadingLine> lines;
+  if (!ranked.empty()) {
+    const std::size_t first = static_cast<std::size_t>(ranked[0].layer) * heads + ranked[0].head;
+    lines.push_back({"most negative: " + store::head_name(ranked[0]) + ", r " + format_value(phase0.pearson[first], 3) +
+                         ", Spearman " + format_value(phase0.spearman[first], 3) + ", n " + std::to_string(phase0.pairs[first]),
+                     plot::style().text});
+  }
+  if (plot::style().fill_frame_background) canvas.fill_rect(frame, plot::style().background);
+  const float heading = draw_heading(canvas, frame, phase0_view_title(context, state), lines);
+  const plot::Rect body{{frame.min.x, frame.min.y + heading}, frame.max};
   // Left: the grid, coloured symmetrically about 0 so the sign reads at a glance.
   const ValueRange range = finite_range(state.grid_values.data(), state.grid_values.size());
   const double reach = std::max({std::abs(range.min), std::abs(range.max), 1e-3});
-  const plot::Rect grid_frame{frame.min, {frame.min.x + frame.width() * 0.55f, frame.max.y}};
-  const plot::Rect ranking_frame{{grid_frame.max.x, frame.min.y}, frame.max};
+  const plot::Rect grid_frame{body.min, {body.min.x + body.width() * 0.5f, body.max.y}};
+  const plot::Rect ranking_frame{{grid_frame.max.x, body.min.y}, body.max};
   const plot::Colormap& colormap = plot::Colormap::get(plot::ColormapId::cool_warm);
   if (plot::begin_plot(canvas, "phase0-grid", grid_frame, &state.grid_plot)) {
-    plot::setup_title(phase0_view_title(context, state));
+    plot::setup_title("Pearson r per head");
     setup_layer_head_axes(layers, heads);
     plot::setup_colorbar(colormap, -reach, reach, "Pearson r");
     plot::setup_highlight_cell(context.selection->head.head, context.selection->head.layer);
@@ -63,21 +76,13 @@ void draw_phase0_view(plot::Canvas& canvas, plot::Rect frame, ViewContext& conte
     }
   }
   // Right: the ranking, most negative r first (Spectra's target is the first bar).
-  std::vector<store::HeadRef> ranked(phase0.ranking.begin(),
-                                     phase0.ranking.begin() + std::min<std::ptrdiff_t>(state.top, static_cast<std::ptrdiff_t>(phase0.ranking.size())));
   std::vector<float> values, selected;
   for (const auto& head : ranked) {
     values.push_back(static_cast<float>(pearson_of(*result, head)));
     selected.push_back(head == context.selection->head ? values.back() : 0.0f);
   }
   if (!plot::begin_plot(canvas, "phase0-ranking", ranking_frame, &state.ranking_plot)) return;
-  std::string title = "heads by r, most negative first";
-  if (!ranked.empty()) {
-    const std::size_t first = static_cast<std::size_t>(ranked[0].layer) * heads + ranked[0].head;
-    title += " (#1 " + store::head_name(ranked[0]) + ": r " + format_value(phase0.pearson[first], 3) + ", Spearman " +
-             format_value(phase0.spearman[first], 3) + ", n " + std::to_string(phase0.pairs[first]) + ")";
-  }
-  plot::setup_title(title);
+  plot::setup_title("heads by r, most negative first");
   plot::setup_axis(plot::Axis::x, "head (rank order)");
   plot::setup_axis(plot::Axis::y, "Pearson r");
   plot::setup_axis_categories(plot::Axis::x, static_cast<std::int64_t>(ranked.size()),

@@ -1,7 +1,7 @@
 // Phase 0 view (Spectra's target choice, core/analysis/phase0.h): layers × heads of the Pearson r between
 // query norm and entropy over tokens, on a diverging colour map centred at 0, beside the heads ranked by r
-// (most negative first) as bars, the first one's r, Spearman and n in the title. Clicking a cell or a bar
-// selects that head everywhere (its drill-down follows).
+// (most negative first) as bars, under a heading with the first one's r, Spearman and n. Clicking a cell
+// or a bar selects that head everywhere (its drill-down follows).
 #pragma once
 #include <string>
 #include <vector>
