@@ -12,13 +12,7 @@ namespace headscope::test {
 
 inline std::string heartbeat_definitions_store(const std::string& name) {
   const auto path = (temp_dir() / name).string();
-  store::StoreLayout layout;
-  layout.layer_count = 2;
-  layout.head_count = 2;
-  layout.metrics = store::standard_metrics();
-  layout.flow_size = 3;
-  layout.metric_type = store::ValueType::float32;
-  auto writer = store::StoreWriter::create(path, layout, {});
+  auto writer = store::StoreWriter::create(path, planted_layout(), {});
   int index = 0;
   for (int level = 1; level <= 3; ++level)
     for (int copy = 0; copy < 2; ++copy) {

@@ -13,13 +13,7 @@ namespace headscope::test {
 
 inline std::string phase0_store(const std::string& name, int samples = 3) {
   const auto path = (temp_dir() / name).string();
-  store::StoreLayout layout;
-  layout.layer_count = 2;
-  layout.head_count = 2;
-  layout.metrics = store::standard_metrics();
-  layout.flow_size = 3;
-  layout.metric_type = store::ValueType::float32;
-  auto writer = store::StoreWriter::create(path, layout, {});
+  auto writer = store::StoreWriter::create(path, planted_layout(), {});
   const int query_norm = 0, entropy = 1;
   for (int index = 0; index < samples; ++index) {
     auto sample = planted_sample(index, 1 + index % 3);

@@ -10,6 +10,17 @@
 
 namespace headscope::test {
 
+// The planted stores' layout: 2 layers x 2 heads, every standard metric as float32, K x K flow (0: none).
+inline store::StoreLayout planted_layout(int flow_size = 3) {
+  store::StoreLayout layout;
+  layout.layer_count = 2;
+  layout.head_count = 2;
+  layout.metrics = store::standard_metrics();
+  layout.flow_size = flow_size;
+  layout.metric_type = store::ValueType::float32;
+  return layout;
+}
+
 // Level l: the planted head L1H0 pulses l times in its IAF after the prompt; L0H1's windowed JSD peaks at
 // each recorded step start. Flow: L1H1 passes everything to the first position. `generate` false: a
 // teacher-forced sample (no generated steps, IAF NaN throughout).

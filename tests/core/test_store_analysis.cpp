@@ -15,14 +15,8 @@ using namespace headscope;
 
 TEST(StoreAnalysis, PlantedHeartbeatsFlowAndBoundaries) {
   const auto path = (test::temp_dir() / "planted.h5").string();
-  store::StoreLayout layout;
-  layout.layer_count = 2;
-  layout.head_count = 2;
-  layout.metrics = store::standard_metrics();
-  layout.flow_size = 3;
-  layout.metric_type = store::ValueType::float32;
   {
-    auto writer = store::StoreWriter::create(path, layout, {});
+    auto writer = store::StoreWriter::create(path, test::planted_layout(), {});
     int index = 0;
     for (int level = 1; level <= 3; ++level)
       for (int copy = 0; copy < 2; ++copy) writer->append(test::planted_sample(index++, level));

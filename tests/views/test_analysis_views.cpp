@@ -22,13 +22,7 @@ namespace {
 // Six samples, two per level 1..3; `flow` false: no flow matrices; `generate` false: teacher-forced.
 std::string planted_store(const std::string& name, bool flow = true, bool generate = true) {
   const auto path = (test::temp_dir() / name).string();
-  store::StoreLayout layout;
-  layout.layer_count = 2;
-  layout.head_count = 2;
-  layout.metrics = store::standard_metrics();
-  layout.flow_size = flow ? 3 : 0;
-  layout.metric_type = store::ValueType::float32;
-  auto writer = store::StoreWriter::create(path, layout, {});
+  auto writer = store::StoreWriter::create(path, test::planted_layout(flow ? 3 : 0), {});
   int index = 0;
   for (int level = 1; level <= 3; ++level)
     for (int copy = 0; copy < 2; ++copy) {
