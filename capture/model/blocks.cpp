@@ -105,6 +105,13 @@ std::pair<at::Tensor, at::Tensor> append_to_cache(KvCache& cache, int layer, con
   auto& keys = cache.keys[static_cast<std::size_t>(layer)];
   auto& values = cache.values[static_cast<std::size_t>(layer)];
   const std::int64_t needed = first + k.size(2);
+  if (k.requires_grad() || v.requires_grad()) {
+    // Training through a cache (the latent loop): writing into the buffer in place would change tensors the
+    // earlier steps' backward needs, so the cache grows by concatenation, one new tensor per call.
+    keys = first > 0 ? at::cat({keys.narrow(2, 0, first), k}, 2) : k;
+    values = first > 0 ? at::cat({values.narrow(2, 0, first), v}, 2) : v;
+    return {keys, values};
+  }
   if (!keys.defined() || keys.size(2) < needed) {
     std::int64_t capacity = keys.defined() ? std::max<std::int64_t>(2 * keys.size(2), needed) : needed;
     capacity = (capacity + 15) / 16 * 16;

@@ -120,6 +120,26 @@ ModelConfig parse_llama_config(const ConfigReader& reader) {
   return config;
 }
 
+namespace {
+
+LatentConfig parse_latent_config(const nlohmann::json& json, const std::string& origin, const ModelConfig& config) {
+  if (!json.is_object()) throw ModelError(origin + ": config field 'latent' is not an object");
+  ConfigReader reader(json, origin + " (latent)");
+  LatentConfig latent;
+  latent.steps = reader.int_or("steps", 6);
+  latent.bot_id = reader.token_id_or("bot_token_id", std::nullopt);
+  latent.eot_id = reader.token_id_or("eot_token_id", std::nullopt);
+  for (const auto& [field, id] : {std::pair{"bot_token_id", latent.bot_id}, std::pair{"eot_token_id", latent.eot_id}})
+    if (id && (*id < 0 || *id >= config.vocab_size))
+      reader.fail(field, "is " + std::to_string(*id) + ", outside the vocabulary of " + std::to_string(config.vocab_size));
+  latent.projection = reader.bool_or("projection", false);
+  if (latent.projection) latent.projection_dim = reader.required_int("projection_dim");
+  latent.projection_layer_norm = reader.bool_or("projection_layer_norm", true);
+  return latent;
+}
+
+}  // namespace
+
 ModelConfig parse_model_config(const std::string& json_text, const std::string& origin) {
   nlohmann::json json;
   try {
@@ -139,6 +159,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   else
     reader.fail("model_type", "'" + model_type + "' is not supported (supported: gpt2, llama, mistral, qwen2)");
   config.model_type = model_type;
+  if (reader.has("latent")) config.latent = parse_latent_config(json.at("latent"), origin, config);
   config.stored_dtype = reader.string_or("torch_dtype", "float32");
   config.json = json_text;
   return config;

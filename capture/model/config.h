@@ -31,6 +31,20 @@ struct RopeConfig {
   double original_max_positions = 8192.0;
 };
 
+// A continuous-thought (latent) model, as CODI trains them: after the prompt comes `bot_id`, then `steps`
+// positions whose input embedding is the previous position's final hidden state (after the final norm),
+// passed through the projection when there is one (Linear d->P, GELU (erf), Linear P->d, LayerNorm d,
+// weights "prj.1.*", "prj.3.*", "prj.ln.*" as CODI names them), then `eot_id` and the answer in tokens.
+// From config.json's "latent" object: {"steps", "bot_token_id", "eot_token_id", "projection",
+// "projection_dim", "projection_layer_norm"}.
+struct LatentConfig {
+  int steps = 6;
+  std::optional<std::int64_t> bot_id, eot_id;
+  bool projection = false;
+  int projection_dim = 0;
+  bool projection_layer_norm = true;
+};
+
 struct ModelConfig {
   std::string model_type;  // as in config.json
   Family family = Family::llama;
@@ -53,6 +67,7 @@ struct ModelConfig {
   bool scale_attn_weights = true;             // GPT-2: divide scores by sqrt(head_dim)
   bool scale_attn_by_inverse_layer = false;   // GPT-2: also divide by (layer + 1)
   std::optional<std::int64_t> bos_id, eos_id;
+  std::optional<LatentConfig> latent;  // a continuous-thought model (config.json's "latent")
   std::string stored_dtype = "float32";  // torch_dtype in config.json, informative
   std::string json;                      // the config.json text, for the store's provenance
 };

@@ -34,8 +34,22 @@ std::vector<std::int64_t> generate(Model& model, const std::vector<std::int64_t>
 
   std::vector<std::int64_t> sequence = prompt_ids;
   std::vector<std::int64_t> new_ids;
-  KvCache cache = model.make_cache(1, static_cast<std::int64_t>(prompt_ids.size()) + options.max_new_tokens);
+  const auto& latent = model.config().latent;
+  const int latent_steps = options.latent_steps < 0 ? (latent ? latent->steps : 0) : options.latent_steps;
+  KvCache cache = model.make_cache(1, static_cast<std::int64_t>(prompt_ids.size()) + latent_steps + 2 + options.max_new_tokens);
   at::Tensor next_input = at::tensor(prompt_ids, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);  // [1, token]
+  if (latent_steps > 0) {
+    if (!latent) throw ModelError("generate: latent steps need a continuous-thought model (config.json has no \"latent\")");
+    if (!options.use_cache) throw ModelError("generate: latent steps need the KV cache");
+    ForwardOptions quiet = forward_options;
+    quiet.logits = LogitsMode::none;
+    if (latent->bot_id) next_input = at::cat({next_input, at::full({1, 1}, *latent->bot_id, next_input.options())}, 1);
+    at::Tensor last = model.forward(next_input, &cache, quiet).final_hidden.slice(1, -1);  // [1, 1, hidden]
+    for (int step = 0; step < latent_steps; ++step)
+      last = model.forward_embeddings(model.project_latent(last), &cache, quiet).final_hidden.slice(1, -1);
+    if (!latent->eot_id) throw ModelError("generate: the latent model names no end-of-thought token (eot_token_id)");
+    next_input = at::full({1, 1}, *latent->eot_id, at::TensorOptions().dtype(at::kLong));
+  }
   for (int step = 0; step < options.max_new_tokens; ++step) {
     ForwardResult result;
     if (options.use_cache) {

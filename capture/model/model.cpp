@@ -96,8 +96,45 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Load
   }
   configure_threads(options.threads);
   c10::InferenceMode inference;
-  if (config.family == Family::gpt2) return make_gpt2_model(config, weights, device, dtype);
-  return make_llama_family_model(config, weights, device, dtype);
+  auto model = config.family == Family::gpt2 ? make_gpt2_model(config, weights, device, dtype)
+                                             : make_llama_family_model(config, weights, device, dtype);
+  model->attach_latent_projection(weights);
+  return model;
+}
+
+void Model::attach_latent_projection(const WeightSource& weights) {
+  if (!config_.latent || !config_.latent->projection) return;
+  const std::int64_t hidden = config_.hidden_size, inner = config_.latent->projection_dim;
+  auto load = [&](const std::string& name, std::vector<std::int64_t> shape) { return weights.load(name, shape, dtype_, device_); };
+  auto& p = latent_projection_;
+  p.up_weight = load("prj.1.weight", {inner, hidden});
+  p.up_bias = load("prj.1.bias", {inner});
+  p.down_weight = load("prj.3.weight", {hidden, inner});
+  p.down_bias = load("prj.3.bias", {hidden});
+  if (config_.latent->projection_layer_norm) {
+    p.norm_weight = load("prj.ln.weight", {hidden});
+    p.norm_bias = load("prj.ln.bias", {hidden});
+  }
+}
+
+at::Tensor Model::project_latent(const at::Tensor& hidden) const {
+  const auto& p = latent_projection_;
+  if (!p.up_weight.defined()) return hidden;
+  auto projected = at::linear(at::gelu(at::linear(hidden, p.up_weight, p.up_bias)), p.down_weight, p.down_bias);
+  if (!p.norm_weight.defined()) return projected;
+  return at::layer_norm(projected, {config_.hidden_size}, p.norm_weight, p.norm_bias, 1e-5);
+}
+
+std::vector<std::pair<std::string, at::Tensor>> Model::latent_parameters() const {
+  const auto& p = latent_projection_;
+  if (!p.up_weight.defined()) return {};
+  std::vector<std::pair<std::string, at::Tensor>> named{{"prj.1.weight", p.up_weight}, {"prj.1.bias", p.up_bias},
+                                                        {"prj.3.weight", p.down_weight}, {"prj.3.bias", p.down_bias}};
+  if (p.norm_weight.defined()) {
+    named.emplace_back("prj.ln.weight", p.norm_weight);
+    named.emplace_back("prj.ln.bias", p.norm_bias);
+  }
+  return named;
 }
 
 KvCache Model::make_cache(std::int64_t batch, std::int64_t capacity) const {
@@ -149,7 +186,9 @@ std::unique_ptr<Model> Model::create_random(const ModelConfig& config, std::uint
   std::unique_ptr<Model> model = config.family == Family::gpt2
                                      ? make_gpt2_model(config, weights, parse_device(device), at::kFloat)
                                      : make_llama_family_model(config, weights, parse_device(device), at::kFloat);
+  model->attach_latent_projection(weights);
   for (auto& named : model->named_parameters()) named.second.requires_grad_(true);
+  for (auto& named : model->latent_parameters()) named.second.requires_grad_(true);
   return model;
 }
 

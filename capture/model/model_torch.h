@@ -118,6 +118,7 @@ at::ScalarType parse_dtype(const std::string& text);  // ModelError when unknown
 void configure_threads(int threads);                   // see LoadOptions::threads
 
 struct BlockContext;  // per-forward state shared by all layers (blocks_torch.h)
+class WeightSource;  // weights_torch.h
 
 class Model {
  public:
@@ -135,6 +136,13 @@ class Model {
   // projections: "...self_attn.qkv_proj.{weight,bias}" (rows q | k | v) and "...mlp.gate_up_proj.{weight,bias}"
   // (rows gate | up). A tied lm_head is listed once, as the token embedding.
   virtual std::vector<std::pair<std::string, at::Tensor>> named_parameters() const = 0;
+
+  // A continuous-thought model's projection of a final hidden state into the next latent input embedding
+  // ([..., hidden] -> [..., hidden], see LatentConfig); the identity when config().latent has none.
+  at::Tensor project_latent(const at::Tensor& hidden) const;
+  // The projection's tensors under CODI's names ("prj.1.weight", ...); empty without one. Trained and saved
+  // with named_parameters().
+  std::vector<std::pair<std::string, at::Tensor>> latent_parameters() const;
 
   const ModelConfig& config() const { return config_; }
   c10::Device device() const { return device_; }
@@ -174,6 +182,13 @@ class Model {
 
  private:
   ForwardResult run(const at::Tensor& embeddings, KvCache* cache, const ForwardOptions& options);
+  // Loads the latent projection's tensors when config().latent asks for one (Model::load, create_random).
+  void attach_latent_projection(const WeightSource& weights);
+  struct LatentProjection {
+    at::Tensor up_weight, up_bias;      // [P, hidden], [P]   ("prj.1")
+    at::Tensor down_weight, down_bias;  // [hidden, P], [hidden] ("prj.3")
+    at::Tensor norm_weight, norm_bias;  // [hidden] ("prj.ln"); undefined without the LayerNorm
+  } latent_projection_;
   std::vector<ProbeSite> sites_;  // layer sites first ([layer][point]), then the three global ones
 };
 

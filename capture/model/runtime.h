@@ -45,6 +45,10 @@ struct GenerateOptions {
   int top_k = 0;             // sampling only; 0 = whole vocabulary
   std::vector<std::int64_t> stop_ids;  // stop after producing one of these (it is included)
   bool use_cache = true;     // false: recompute the whole sequence at every step (a check)
+  // A continuous-thought model (config.json "latent"): after the prompt and its begin-of-thought token, K
+  // latent steps (each fed the projection of the last final hidden state), then the end-of-thought token;
+  // the new ids are what follows. -1: the model's own K; 0: none. Needs use_cache.
+  int latent_steps = 0;
 };
 
 class Runtime {

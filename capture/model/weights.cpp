@@ -134,7 +134,8 @@ at::Tensor WeightSource::load(const std::string& name, const std::vector<std::in
     auto ends_with = [&](const std::string& suffix) {
       return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
-    const bool norm_weight = ends_with(".weight") && (name.find("norm") != std::string::npos || name.find(".ln_") != std::string::npos);
+    const bool norm_weight = ends_with(".weight") && (name.find("norm") != std::string::npos || name.find(".ln_") != std::string::npos ||
+                                                  ends_with(".ln.weight"));
     const auto options = at::TensorOptions().dtype(at::kFloat);
     at::Tensor drawn = ends_with(".bias") ? at::zeros(shape, options)
                        : norm_weight      ? at::ones(shape, options)

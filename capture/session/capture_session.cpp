@@ -325,6 +325,14 @@ bool CaptureSession::Impl::choose_store_path() {
 
 void CaptureSession::Impl::setup() {
   auto& s = settings;
+  if (s.flow_select == FlowSelect::latent_steps && s.mode == CaptureMode::teacher_forced && !s.model_dir.empty()) {
+    // --flow latent without --latent K: a continuous-thought model's own number of steps (config.json "latent").
+    const auto config = model::read_model_config(std::filesystem::path(s.model_dir) / "config.json");
+    if (config.latent) {
+      s.mode = CaptureMode::latent;
+      s.latent_steps = config.latent->steps;
+    }
+  }
   if (s.mode == CaptureMode::generate && s.generate_tokens <= 0)
     throw std::runtime_error("generation needs --generate N with N > 0");
   if (s.mode == CaptureMode::latent && s.latent_steps <= 0) throw std::runtime_error("a latent loop needs --latent K with K > 0");
@@ -503,6 +511,8 @@ std::optional<store::SampleRecord> CaptureSession::Impl::build_sample(const io::
     for (auto id : tokenizer->encode(prompt.text)) ids.push_back(id);
   }
   const auto& config = model->config();
+  // A continuous-thought model begins its thoughts after a begin-of-thought token: part of the prompt here.
+  if (settings.mode == CaptureMode::latent && config.latent && config.latent->bot_id) ids.push_back(*config.latent->bot_id);
   for (auto id : ids)
     if (id < 0 || id >= config.vocab_size)
       throw std::runtime_error(where + "has token id " + std::to_string(id) + " outside the vocabulary of " + std::to_string(config.vocab_size));

@@ -21,6 +21,7 @@ at::Tensor latent_loop_embeddings(model::Model& model, const std::vector<std::in
   at::Tensor last = model.forward(ids, &cache, quiet).final_hidden.slice(1, -1);  // [1, 1, hidden]
   std::vector<at::Tensor> pieces{model.embed_tokens(ids)};
   for (int step = 0; step < steps; ++step) {
+    last = model.project_latent(last);  // a CODI model's projection; the identity otherwise
     pieces.push_back(last);
     if (step + 1 < steps) last = model.forward_embeddings(last, &cache, quiet).final_hidden.slice(1, -1);
   }

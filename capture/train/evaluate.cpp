@@ -34,6 +34,7 @@ EvalReport evaluate_model(const EvalSettings& settings) {
   model::GenerateOptions generate;
   generate.max_new_tokens = settings.max_new_tokens;
   generate.stop_ids = {*eos};
+  generate.latent_steps = -1;  // a continuous-thought model runs its own latent steps (after <bot>, then <eot>)
 
   EvalReport report;
   io::PromptReader reader(settings.problems_path);
