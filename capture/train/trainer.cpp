@@ -19,6 +19,7 @@
 #include "capture/model/model_torch.h"
 #include "capture/model/safetensors_writer.h"
 #include "capture/tokenizer/tokenizer.h"
+#include "capture/train/latent_training.h"
 #include "core/problems/arith_problems.h"
 #include "core/problems/char_vocab.h"
 #include "core/problems/problem_set.h"
@@ -75,6 +76,15 @@ std::string model_config_json(const TrainSettings& s) {
   } else {
     throw std::runtime_error("--arch '" + s.architecture + "' is not gpt2 or llama");
   }
+  if (s.task == "latent") {
+    json["vocab_size"] = problems::kThoughtVocabSize;
+    json["latent"] = {{"steps", s.latent_steps},
+                      {"bot_token_id", problems::kBotId},
+                      {"eot_token_id", problems::kEotId},
+                      {"projection", s.latent_projection},
+                      {"projection_dim", s.hidden_size},
+                      {"projection_layer_norm", true}};
+  }
   json["torch_dtype"] = s.save_dtype;
   json["transformers_version"] = "4.44.2";
   return json.dump(2) + "\n";
@@ -97,14 +107,16 @@ class BatchSource {
   Batch next(int step) {
     const int level_count = settings_.max_level - settings_.min_level + 1;
     const int level = settings_.min_level + step % level_count;
-    const auto format = settings_.task == "pause" ? problems::ProblemFormat::pause : problems::ProblemFormat::chain;
+    // direct: the question, then "#### N" at once (the pause format with no pauses).
+    const auto format = settings_.task == "chain" ? problems::ProblemFormat::chain : problems::ProblemFormat::pause;
+    const int pause_count = settings_.task == "direct" ? 0 : settings_.pause_count;
     std::vector<std::vector<std::int64_t>> rows;
     std::vector<std::size_t> answer_starts;
     std::int64_t total = 0;
     std::size_t longest = 0;
     while (total < settings_.batch_tokens) {
       const auto problem = generator_.next_of_level(level);
-      const auto formatted = problems::format_problem(problem, format, settings_.pause_count);
+      const auto formatted = problems::format_problem(problem, format, pause_count);
       std::vector<std::int64_t> ids{problems::kBosId};
       for (auto id : tokenizer_.encode(formatted.text)) ids.push_back(id);
       ids.push_back(problems::kEosId);
@@ -234,7 +246,9 @@ void save_checkpoint(const model::Model& model, const TrainSettings& s, const st
   writer.set_metadata("format", "pt");
   const std::int64_t query_rows = std::int64_t{config.head_count} * config.head_dim;
   const std::int64_t kv_rows = std::int64_t{config.kv_head_count} * config.head_dim;
-  for (const auto& [name, tensor] : model.named_parameters()) {
+  auto parameters = model.named_parameters();
+  for (const auto& named : model.latent_parameters()) parameters.push_back(named);
+  for (const auto& [name, tensor] : parameters) {
     const std::string kind = ends_with(name, ".weight") ? "weight" : "bias";
     const auto base = name.substr(0, name.size() - kind.size() - 1);
     if (ends_with(base, "self_attn.qkv_proj")) {
@@ -252,13 +266,15 @@ void save_checkpoint(const model::Model& model, const TrainSettings& s, const st
   }
   writer.write(dir / "model.safetensors");
   write_text(dir / "config.json", config_json);
-  problems::write_char_tokenizer_files(dir.string());
+  problems::write_char_tokenizer_files(dir.string(), s.task == "latent");
 }
 
 nlohmann::ordered_json settings_json(const TrainSettings& s) {
   return {{"architecture", s.architecture}, {"layers", s.layer_count}, {"hidden", s.hidden_size},
           {"heads", s.head_count}, {"kv_heads", s.kv_head_count}, {"intermediate", s.intermediate_size},
           {"positions", s.max_positions}, {"task", s.task}, {"pause_count", s.pause_count},
+          {"latent_steps", s.latent_steps}, {"latent_projection", s.latent_projection},
+          {"distill_loss_factor", s.distill_loss_factor}, {"teacher_loss_factor", s.teacher_loss_factor},
           {"levels", {s.min_level, s.max_level}}, {"seed", s.seed}, {"steps", s.steps},
           {"batch_tokens", s.batch_tokens}, {"learning_rate", s.learning_rate},
           {"min_learning_rate_ratio", s.min_learning_rate_ratio}, {"warmup_steps", s.warmup_steps},
@@ -267,12 +283,38 @@ nlohmann::ordered_json settings_json(const TrainSettings& s) {
           {"command_line", s.command_line}};
 }
 
+// Copies a checkpoint's weights into `named`, tensor by tensor (the optimiser starts fresh). Same
+// architecture; the vocabulary may have grown (a latent model's <bot> and <eot>): the rows the checkpoint
+// has are copied and the new rows keep their random draw.
+void copy_start_weights(const std::string& folder, const std::string& device,
+                        const std::vector<std::pair<std::string, at::Tensor>>& named) {
+  model::LoadOptions load;
+  load.device = device;
+  load.threads = -1;
+  const auto start = model::Model::load(folder, load);
+  const auto start_named = start->named_parameters();
+  if (start_named.size() != named.size()) throw std::runtime_error(folder + ": not a checkpoint of this architecture");
+  at::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    const auto& from = start_named[i].second;
+    auto to = named[i].second;
+    const bool grown_rows = from.dim() == 2 && to.dim() == 2 && from.size(1) == to.size(1) && from.size(0) < to.size(0) &&
+                            (ends_with(named[i].first, "wte.weight") || ends_with(named[i].first, "embed_tokens.weight") ||
+                             ends_with(named[i].first, "lm_head.weight"));
+    if (start_named[i].first != named[i].first || (!from.sizes().equals(to.sizes()) && !grown_rows))
+      throw std::runtime_error(folder + ": tensor '" + start_named[i].first + "' does not match this architecture");
+    to.narrow(0, 0, from.size(0)).copy_(from);
+  }
+}
+
 }  // namespace
 
 // 5. The loop ----------------------------------------------------------------------------------------------------
 TrainResult train_model(const TrainSettings& s, const std::function<void(const TrainProgress&)>& on_progress) {
   if (s.out_dir.empty()) throw std::runtime_error("train: no output folder");
-  if (s.task != "chain" && s.task != "pause") throw std::runtime_error("--task '" + s.task + "' is not chain or pause");
+  if (s.task != "chain" && s.task != "pause" && s.task != "direct" && s.task != "latent")
+    throw std::runtime_error("--task '" + s.task + "' is not chain, pause, direct or latent");
+  if (s.task == "latent" && s.latent_steps <= 0) throw std::runtime_error("--latent-steps must be positive");
   if (s.steps <= 0 || s.batch_tokens <= 0) throw std::runtime_error("train: steps and batch tokens must be positive");
   if (s.save_dtype != "float32" && s.save_dtype != "float16") throw std::runtime_error("--save-dtype must be float32 or float16");
   if (s.threads > 0) at::set_num_threads(capped_thread_count(s.threads));
@@ -280,28 +322,23 @@ TrainResult train_model(const TrainSettings& s, const std::function<void(const T
   const auto config = model::parse_model_config(config_json, "generated config.json");
   const auto tokenizer = tokenizer::load_tokenizer_json_text(problems::char_tokenizer_json(), "generated tokenizer.json");
   auto model = model::Model::create_random(config, s.seed, s.device, s.init_std);
-  const auto named = model->named_parameters();
-  if (!s.init_from.empty()) {  // start from a checkpoint: same config, weights copied in (the optimiser starts fresh)
-    model::LoadOptions load;
-    load.device = s.device;
-    load.threads = -1;
-    const auto start = model::Model::load(s.init_from, load);
-    const auto start_named = start->named_parameters();
-    if (start_named.size() != named.size()) throw std::runtime_error(s.init_from + ": not a checkpoint of this architecture");
-    at::NoGradGuard no_grad;
-    for (std::size_t i = 0; i < named.size(); ++i) {
-      if (start_named[i].first != named[i].first || !start_named[i].second.sizes().equals(named[i].second.sizes()))
-        throw std::runtime_error(s.init_from + ": tensor '" + start_named[i].first + "' does not match this architecture");
-      named[i].second.copy_(start_named[i].second);
-    }
-  }
+  auto named = model->named_parameters();
+  const auto new_parameters = model->latent_parameters();  // a latent model's projection starts fresh
+  if (!s.init_from.empty()) copy_start_weights(s.init_from, s.device, named);
+  named.insert(named.end(), new_parameters.begin(), new_parameters.end());
   TrainResult result;
   for (const auto& entry : named) result.parameter_count += entry.second.numel();
 
   fs::create_directories(s.out_dir);
   std::ofstream curve(fs::path(s.out_dir) / "loss.csv");
   curve << "step,tokens,loss,learning_rate,grad_norm,seconds\n";
+  std::ofstream parts_curve;  // latent: the three losses of every step
+  if (s.task == "latent") {
+    parts_curve.open(fs::path(s.out_dir) / "loss-parts.csv");
+    parts_curve << "step,student_ce,teacher_ce,distill\n";
+  }
   BatchSource batches(s, *tokenizer);
+  LatentBatchSource latent_batches(s, *tokenizer);
   AdamW optimizer(named);
   model::ForwardOptions forward;
   forward.autograd = true;
@@ -311,24 +348,36 @@ TrainResult train_model(const TrainSettings& s, const std::function<void(const T
   double interval_loss = 0;
   int interval_steps = 0;
   for (int step = 0; step < s.steps; ++step) {
-    const Batch batch = batches.next(step);
     const double lr = learning_rate_at(step, s);
-    auto logits = model->forward(batch.inputs, nullptr, forward).logits;  // [batch, token, vocab]
-    auto targets = batch.targets.to(logits.device());
-    auto loss = at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), {},
-                                       at::Reduction::Mean, -100);
+    at::Tensor loss;
+    std::int64_t batch_tokens = 0;
+    if (s.task == "latent") {
+      const auto batch = latent_batches.next(step);
+      auto parts = latent_batch_loss(*model, batch, s);
+      loss = parts.total;
+      batch_tokens = batch.tokens;
+      parts_curve << step + 1 << ',' << parts.student << ',' << parts.teacher << ',' << parts.distill << '\n';
+    } else {
+      const Batch batch = batches.next(step);
+      auto logits = model->forward(batch.inputs, nullptr, forward).logits;  // [batch, token, vocab]
+      auto targets = batch.targets.to(logits.device());
+      loss = at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), {},
+                                    at::Reduction::Mean, -100);
+      batch_tokens = batch.tokens;
+    }
     loss.backward();
     const double grad_norm = optimizer.clip_gradients(s.grad_clip);
     optimizer.step(lr, s);
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) throw std::runtime_error("train: loss became " + std::to_string(loss_value) + " at step " + std::to_string(step));
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    progress.tokens += batch.tokens;
+    progress.tokens += batch_tokens;
     curve << step + 1 << ',' << progress.tokens << ',' << loss_value << ',' << lr << ',' << grad_norm << ',' << seconds << '\n';
     interval_loss += loss_value;
     ++interval_steps;
     if ((step + 1) % std::max(1, s.log_every) == 0 || step + 1 == s.steps) {
       curve.flush();
+      parts_curve.flush();
       progress.step = step + 1;
       progress.loss = interval_loss / interval_steps;
       progress.learning_rate = lr;
@@ -348,7 +397,7 @@ TrainResult train_model(const TrainSettings& s, const std::function<void(const T
   record["parameters"] = result.parameter_count;
   record["train_seconds"] = result.seconds;
   record["final_loss"] = result.final_loss;
-  record["skipped_too_long"] = batches.skipped();
+  record["skipped_too_long"] = batches.skipped() + latent_batches.skipped();
   write_text(fs::path(s.out_dir) / "training.json", record.dump(2) + "\n");
   return result;
 }

@@ -21,8 +21,14 @@ struct TrainSettings {
   int intermediate_size = 0;  // 0: 4 x hidden (gpt2), 8/3 x hidden rounded to 16 (llama)
   int max_positions = 320;
   // Task
-  std::string task = "chain";  // chain (written steps) | pause (question, pause_count pauses, answer)
+  // chain (written steps) | pause (question, pause_count pauses, answer) | direct (question, answer: the
+  // no-CoT baseline) | latent (CODI-style self-distillation, see latent_training.h)
+  std::string task = "chain";
   int pause_count = 6;
+  int latent_steps = 6;              // latent: continuous thoughts between <bot> and <eot>
+  bool latent_projection = true;     // latent: CODI's projection (Linear, GELU, Linear, LayerNorm) between steps
+  double distill_loss_factor = 1.0;  // latent: weight of the hidden-state distillation
+  double teacher_loss_factor = 1.0;  // latent: weight of the teacher's chain-of-thought loss
   int min_level = 1, max_level = 5;
   // Optimisation
   std::uint64_t seed = 1;

@@ -2,6 +2,7 @@
 #include "core/problems/char_vocab.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace headscope::problems {
 namespace {
@@ -10,7 +11,7 @@ const char* const kSpecialNames[] = {"<pad>", "<bos>", "<eos>", "<pause>"};
 
 }  // namespace
 
-std::string char_tokenizer_json() {
+std::string char_tokenizer_json(bool thought_tokens) {
   nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
   nlohmann::ordered_json added = nlohmann::ordered_json::array();
   for (int id = 0; id < 4; ++id) {
@@ -18,6 +19,10 @@ std::string char_tokenizer_json() {
     added.push_back({{"id", id}, {"content", kSpecialNames[id]}, {"single_word", false}, {"lstrip", false},
                      {"rstrip", false}, {"normalized", false}, {"special", true}});
   }
+  if (thought_tokens)
+    for (const auto& [name, id] : {std::pair{"<bot>", kBotId}, std::pair{"<eot>", kEotId}})
+      added.push_back({{"id", id}, {"content", name}, {"single_word", false}, {"lstrip", false},
+                       {"rstrip", false}, {"normalized", false}, {"special", true}});
   vocab["\n"] = 4;
   for (int c = 32; c <= 126; ++c) vocab[std::string(1, static_cast<char>(c))] = c - 32 + 5;
   nlohmann::ordered_json bos_item = {{"SpecialToken", {{"id", "<bos>"}, {"type_id", 0}}}};

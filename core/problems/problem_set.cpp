@@ -61,9 +61,9 @@ void write_problem_set(const std::string& path, const ProblemSetOptions& o) {
   if (!out) throw std::runtime_error(path + ": write failed");
 }
 
-void write_char_tokenizer_files(const std::string& folder) {
+void write_char_tokenizer_files(const std::string& folder, bool thought_tokens) {
   std::filesystem::create_directories(folder);
-  write_file(std::filesystem::path(folder) / "tokenizer.json", char_tokenizer_json());
+  write_file(std::filesystem::path(folder) / "tokenizer.json", char_tokenizer_json(thought_tokens));
   write_file(std::filesystem::path(folder) / "tokenizer_config.json", char_tokenizer_config_json());
 }
 

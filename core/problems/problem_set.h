@@ -20,6 +20,6 @@ struct ProblemSetOptions {
 // Writes the set to `path`. Throws std::runtime_error naming the option or the file.
 void write_problem_set(const std::string& path, const ProblemSetOptions& options);
 // Writes tokenizer.json and tokenizer_config.json of the character vocabulary into `folder` (created).
-void write_char_tokenizer_files(const std::string& folder);
+void write_char_tokenizer_files(const std::string& folder, bool thought_tokens = false);
 
 }  // namespace headscope::problems

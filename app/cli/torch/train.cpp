@@ -24,8 +24,12 @@ void setup(CLI::App& app) {
   cmd->add_option("--kv-heads", s->kv_head_count, "Key/value heads (llama; 0 = heads)");
   cmd->add_option("--inner", s->intermediate_size, "MLP width (0 = the architecture's default)");
   cmd->add_option("--positions", s->max_positions, "Longest sequence (GPT-2 position table size)");
-  cmd->add_option("--task", s->task, "chain (written steps) or pause (question, pauses, answer)");
+  cmd->add_option("--task", s->task, "chain (written steps), pause (question, pauses, answer), direct (question, answer) or latent (CODI-style self-distillation)");
   cmd->add_option("--pause-count", s->pause_count, "Pause tokens for --task pause");
+  cmd->add_option("--latent-steps", s->latent_steps, "Continuous thoughts for --task latent");
+  cmd->add_option("--latent-projection", s->latent_projection, "--task latent: CODI's projection between thoughts (true/false)");
+  cmd->add_option("--distill-factor", s->distill_loss_factor, "--task latent: weight of the hidden-state distillation");
+  cmd->add_option("--teacher-factor", s->teacher_loss_factor, "--task latent: weight of the teacher's chain-of-thought loss");
   cmd->add_option("--min-level", s->min_level, "Lowest level trained on");
   cmd->add_option("--max-level", s->max_level, "Highest level trained on");
   cmd->add_option("--seed", s->seed, "Seed of the initial weights and the training problems");
