@@ -62,3 +62,34 @@ done
 "$HS" capture --model samples/models/arith-gpt2 --prompts samples/prompts/arith_heldout_prompt_only.jsonl --generate 64 --max-samples 100 \
   --flow-size 0 --out /tmp/arith-gpt2-generate.h5 --overwrite --threads 2
 "$HS" heartbeats /tmp/arith-gpt2-generate.h5
+
+# Latent (continuous-thought) models and their no-CoT baselines (samples/MODELS.md, "Latent models"):
+# from each chain model, 1,500 steps on levels 1-3 of CODI-style self-distillation with 6 thoughts, and,
+# with the same start, steps, levels and seed, of answering at once ("#### N" right after the question).
+STAGE5="--layers 4 --hidden 64 --heads 4 --positions 320 --batch-tokens 2048 --threads 1 --log-every 50 \
+  --min-level 1 --max-level 3 --seed 5 --steps 1500 --lr 1e-3 --warmup 50 --checkpoint-every 250"
+for arch in gpt2 llama; do
+  flags="--arch $arch"; [ "$arch" = llama ] && flags="$flags --kv-heads 2"
+  "$HS" train $flags $STAGE5 --task latent --init-from samples/models/arith-$arch --out "$WORK/5/arith-latent-$arch" \
+    2> "$WORK/arith-latent-$arch.log" &
+  "$HS" train $flags $STAGE5 --task direct --init-from samples/models/arith-$arch --out "$WORK/5/arith-direct-$arch" \
+    2> "$WORK/arith-direct-$arch.log" &
+done
+wait
+"$HS" problems --seed 13 --count 600 --levels 1-3 --split heldout --format prompt_only \
+  --out samples/prompts/arith_heldout_l13_prompt_only.jsonl
+for model in arith-latent-gpt2 arith-latent-llama arith-direct-gpt2 arith-direct-llama; do
+  rm -rf "samples/models/$model" && cp -r "$WORK/5/$model" "samples/models/$model"
+  cp "$WORK/$model.log" "samples/models/$model/train.log"
+  "$HS" eval --model samples/models/$model --problems samples/prompts/arith_heldout_l13_prompt_only.jsonl
+  "$HS" eval --model samples/models/$model --problems samples/prompts/arith_heldout_prompt_only.jsonl
+  "$HS" eval --model samples/models/$model --problems tests/fixtures/sample_models/fixed20.jsonl \
+    --answers tests/fixtures/sample_models/$model.expected.jsonl
+done
+# The latent models' 6 x 6 flow among their thoughts (the CODI seed's analysis, docs/results.md).
+for arch in gpt2 llama; do
+  "$HS" capture --model samples/models/arith-latent-$arch --prompts samples/prompts/arith_heldout_l13_prompt_only.jsonl \
+    --flow latent --out /tmp/latent-$arch.h5 --overwrite --threads 2
+done
+"$HS" capture --model samples/models/arith-latent-llama --prompts samples/prompts/arith_heldout_l13_prompt_only.jsonl \
+  --max-samples 20 --flow latent --out samples/sample_latent.h5 --overwrite --threads 2
