@@ -9,6 +9,7 @@
 
 #include "core/analysis/attention_metrics.h"
 #include "core/analysis/boundary_chance.h"
+#include "core/analysis/flow_report.h"
 #include "core/store/analysis_group.h"
 #include "core/store/reader.h"
 
@@ -75,7 +76,7 @@ StoreAnalysis analyze_store(const store::StoreReader& reader, const StoreAnalysi
     a.flow_average = average_flow_matrices(all.data(), S, L, H, K);
     a.flow_scores = score_flow_run(a.flow_average.mean.data(), L, H, K);
     a.composite_ranking = rank_heads(a.flow_scores, FlowScoreKind::composite);
-    a.phase_criteria = flow_phase_criteria(a.flow_scores, &a.flow_average);
+    a.phase_criteria = seed_phase_criteria(a.flow_scores, &a.flow_average);
     a.flow_checks = check_flow_matrices(all.data(), all.size() / S, L, H, K, K);
   } else {
     a.notes.push_back("no flow matrices in this store");
@@ -192,6 +193,18 @@ void write_store_analysis(const std::string& path, const StoreAnalysis& a, const
       f.skip.push_back(s.skip);
       f.composite.push_back(s.composite);
       f.hub_position.push_back(s.hub_position);
+      f.sequential.push_back(s.sequential);
+      f.functional_type.push_back(s.functional_type);
+    }
+    f.row_max = a.flow_scores.row_max;
+    f.functional_types = functional_type_codes();
+    f.top_bottom = top_bottom_counts(static_cast<int>(a.flow_scores.heads.size())).describe();
+    for (const auto& c : a.phase_criteria) {
+      f.criteria.push_back(c.name);
+      f.criterion_phase.push_back(c.phase);
+      f.criterion_value.push_back(c.value);
+      f.criterion_threshold.push_back(c.threshold);
+      f.criterion_passed.push_back(c.passed ? 1 : 0);
     }
     const auto& n = a.flow_scores.normalization;
     f.normalization = std::string(FlowNormalization::kDescription) + "; hub range [" + std::to_string(n.hub_min) + ", " +
@@ -237,20 +250,8 @@ std::string format_store_analysis(const StoreAnalysis& a, int top) {
     out << "\n" << format_heartbeat_run(a.heartbeats, top);
   }
   if (a.has_flow) {
-    out << "\ntop heads by flow composite (" << a.flow_average.k << "x" << a.flow_average.k << ", averaged over samples)\n"
-        << "  rank  head     composite   flow    hub  hub_pos   skip\n";
-    for (int r = 0; r < std::min<int>(top, a.composite_ranking.size()); ++r) {
-      const auto& h = a.composite_ranking[r];
-      const auto& s = a.flow_scores.heads[h.layer * a.head_count + h.head];
-      std::snprintf(line, sizeof line, "  %4d  L%dH%-4d  %9.3f  %5.3f  %5.3f  %7d  %5.3f\n", h.rank, h.layer, h.head, s.composite, s.flow,
-                    s.hub_score, s.hub_position, s.skip);
-      out << line;
-    }
-    out << "phase criteria (earlier pipeline):\n";
-    for (const auto& c : a.phase_criteria) {
-      std::snprintf(line, sizeof line, "  [%s] %s: %.3f (threshold %.3f)\n", c.passed ? "pass" : "fail", c.name.c_str(), c.value, c.threshold);
-      out << line;
-    }
+    out << "\n" << format_flow_ranking(a.flow_scores, a.composite_ranking, top);
+    out << format_phase_criteria(a.phase_criteria, top_bottom_counts(static_cast<int>(a.flow_scores.heads.size())));
   }
   if (a.has_boundaries) {
     const auto& best = a.boundary_ranking.front();

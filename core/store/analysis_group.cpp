@@ -27,6 +27,33 @@ using schema::kAnalysisFlow;
 using schema::kAnalysisHeartbeats;
 using schema::kAnalysisPhase0;
 const char* const kFlowScores[] = {"flow", "hub_score", "skip", "composite"};
+
+// The CODI seed's arrays of /analysis/flow, declared once (the writer, the reader and the shape check loop
+// over them); files written before them lack them all.
+struct FlowDoubles {
+  const char* name;
+  std::vector<double> FlowGroup::*member;
+  const char* dimension;  // after "layer", "head" ("" when none) or, alone, the criterion axis
+  const char* units;
+  const char* description;
+};
+const FlowDoubles kSeedDoubles[] = {
+    {"sequential", &FlowGroup::sequential, "", "1", "sum of A[i, i-1] over all of the block's lower triangle and diagonal"},
+    {"row_max", &FlowGroup::row_max, "attending", "probability", "largest entry of each row of the mean matrix"},
+    {"criterion_value", &FlowGroup::criterion_value, nullptr, "", "the measured quantity of each phase criterion"},
+    {"criterion_threshold", &FlowGroup::criterion_threshold, nullptr, "", "its threshold"},
+};
+struct FlowInts {
+  const char* name;
+  std::vector<std::int32_t> FlowGroup::*member;
+  bool per_head;  // [layer, head]; else [criterion]
+  const char* description;
+};
+const FlowInts kSeedInts[] = {
+    {"functional_type", &FlowGroup::functional_type, true, "largest min-max normalised score: see the functional_types attribute"},
+    {"criterion_phase", &FlowGroup::criterion_phase, false, "the seed's phase of the criterion (1 or 2)"},
+    {"criterion_passed", &FlowGroup::criterion_passed, false, "1: passed, 0: failed"},
+};
 }  // namespace
 
 const std::vector<BoundaryStatistic>& boundary_statistics() {
@@ -83,6 +110,24 @@ static void write_groups(hid_t file, const std::string& path, const AnalysisGrou
     for (int s = 0; s < 4; ++s) io::write_doubles(group, kFlowScores[s], *scores[s], {{L, H}, head_dims, "", ""}, path);
     io::write_int32s(group, "hub_position", f.hub_position, {{L, H}, head_dims, "", ""}, path);
     h5::write_attribute(group, "normalization", f.normalization);
+    if (!f.functional_type.empty()) {
+      const hsize_t C = f.criteria.size();
+      for (const auto& d : kSeedDoubles) {
+        const bool per_head = d.dimension != nullptr;
+        const bool with_row = per_head && *d.dimension;
+        std::vector<hsize_t> dims = per_head ? std::vector<hsize_t>{L, H} : std::vector<hsize_t>{C};
+        std::vector<std::string> labels = per_head ? head_dims : std::vector<std::string>{"criterion"};
+        if (with_row) dims.push_back(K), labels.push_back(d.dimension);
+        io::write_doubles(group, d.name, f.*d.member, {dims, labels, d.units, d.description}, path);
+      }
+      for (const auto& i : kSeedInts)
+        io::write_int32s(group, i.name, f.*i.member,
+                         i.per_head ? io::Array{{L, H}, head_dims, "", i.description} : io::Array{{C}, {"criterion"}, "", i.description},
+                         path);
+      io::write_strings(group, "criteria", f.criteria, "the phase criteria, in words (docs/workbench.md, \"Flow analysis\")", path);
+      h5::write_attribute(group, "functional_types", f.functional_types);
+      h5::write_attribute(group, "top_bottom", f.top_bottom);
+    }
   }
   if (a.boundaries.present) {
     const BoundariesGroup& b = a.boundaries;
@@ -186,6 +231,15 @@ static void check_analysis_shapes(const AnalysisGroup& a, const std::string& pat
       require(scores->size() == heads, "a flow score is not [layer, head]");
     require(f.hub_position.size() == heads, "flow/hub_position is not [layer, head]");
     for (std::int32_t position : f.hub_position) require(position >= -1 && position < f.k, "flow/hub_position outside the K positions");
+    if (!f.functional_type.empty()) {
+      const std::size_t rows = heads * static_cast<std::size_t>(std::max(0, f.k)), criteria = f.criteria.size();
+      for (const auto& d : kSeedDoubles) {
+        const std::size_t wanted = d.dimension == nullptr ? criteria : *d.dimension ? rows : heads;
+        require((f.*d.member).size() == wanted, std::string("flow/") + d.name + " has the wrong length");
+      }
+      for (const auto& i : kSeedInts)
+        require((f.*i.member).size() == (i.per_head ? heads : criteria), std::string("flow/") + i.name + " has the wrong length");
+    }
   }
   if (a.boundaries.present) {
     const BoundariesGroup& b = a.boundaries;
@@ -241,6 +295,13 @@ AnalysisGroup read_analysis_group(const std::string& path) {
     for (int s = 0; s < 4; ++s) *scores[s] = io::doubles(group, kFlowScores[s], path);
     f.hub_position = io::int32s(group, "hub_position", path);
     f.normalization = io::string_or(group, "normalization", path);
+    if (h5::link_exists(group, "functional_type")) {
+      for (const auto& d : kSeedDoubles) f.*d.member = io::doubles(group, d.name, path);
+      for (const auto& i : kSeedInts) f.*i.member = io::int32s(group, i.name, path);
+      f.criteria = io::string_dataset(group, "criteria", path);
+      f.functional_types = io::string_or(group, "functional_types", path);
+      f.top_bottom = io::string_or(group, "top_bottom", path);
+    }
     const auto dims = h5::extent(Id(h5::open_dataset(group, "mean", path)));
     f.k = dims.size() == 4 ? static_cast<int>(dims[3]) : 0;
   }

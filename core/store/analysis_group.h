@@ -30,6 +30,16 @@ struct FlowGroup {                                // /analysis/flow
   std::vector<double> flow, hub_score, skip, composite;  // [layer, head]
   std::vector<std::int32_t> hub_position;         // [layer, head]
   std::string normalization;                      // how the scores were normalised, in words
+  // The CODI seed's analysis (absent from files written before it: all empty).
+  std::vector<double> sequential;                 // [layer, head] sub-diagonal share
+  std::vector<std::int32_t> functional_type;      // [layer, head] code, see functional_types
+  std::string functional_types;                   // the codes in words: "0 flow, 1 hub, 2 skip, 3 sequential"
+  std::vector<double> row_max;                    // [layer, head, attending] largest entry of each row
+  std::string top_bottom;                         // the top/bottom groups of the phase-2 criterion, in words
+  std::vector<std::string> criteria;              // [criterion] the phase criteria, in words
+  std::vector<std::int32_t> criterion_phase;      // [criterion] 1 or 2
+  std::vector<double> criterion_value, criterion_threshold;  // [criterion]
+  std::vector<std::int32_t> criterion_passed;     // [criterion] 1 pass, 0 fail
 };
 
 struct BoundariesGroup {                          // /analysis/boundaries

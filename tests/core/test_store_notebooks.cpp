@@ -133,6 +133,18 @@ TEST(StoreNotebooks, EveryGroupOfEveryFileKindOpensInXarray) {
   analysis.phase0.spearman = {-0.4, 0.1, 0.2, -0.8, 0.0, 0.3};
   analysis.phase0.pairs = {30, 30, 30, 30, 30, 30};
   analysis.phase0.ranking = {{1, 0}, {0, 0}, {1, 1}, {0, 1}, {0, 2}, {1, 2}};
+  auto& flow = analysis.flow;  // K = 2, with the CODI seed's arrays ([layer, head, attending], [criterion])
+  flow.present = true;
+  flow.k = 2;
+  flow.mean = flow.std = std::vector<float>(24, 0.25f);
+  flow.flow = flow.hub_score = flow.skip = flow.composite = flow.sequential = std::vector<double>(6, 0.5);
+  flow.hub_position = flow.functional_type = std::vector<std::int32_t>(6, 0);
+  flow.row_max = std::vector<double>(12, 0.25);
+  flow.criteria = {"max hub score", "top composite score"};
+  flow.criterion_phase = {1, 2};
+  flow.criterion_value = {0.1, 0.5};
+  flow.criterion_threshold = {0.2, 0.6};
+  flow.criterion_passed = {0, 0};
   hs::store::write_analysis_group(store.string(), analysis);
   hs::store::write_sweep_file((dir / "sweep.h5").string(), hs::test::small_sweep(), false);
   hs::store::write_ib_file((dir / "ib.h5").string(), hs::test::small_ib(store.string()));
@@ -151,6 +163,7 @@ TEST(StoreNotebooks, EveryGroupOfEveryFileKindOpensInXarray) {
     if (file == store) {
       EXPECT_NE(output.find("/metrics token="), std::string::npos) << output;
       EXPECT_NE(output.find("/analysis/phase0"), std::string::npos) << output;
+      EXPECT_NE(output.find("/analysis/flow "), std::string::npos) << output;
     }
   }
 }
