@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/analysis/flow_report.h"
 #include "views/analysis_common.h"
 #include "views/flow_view.h"
 
@@ -130,7 +131,8 @@ namespace {
 
 std::string percent(double fraction) { return std::isfinite(fraction) ? format_value(100 * fraction, 0) + "%" : "nan"; }
 
-// "A  arith-gpt2: 3/16 heads over 0.60 · top 2 heads hold 31% · Gini 0.28 · top-10/bottom-50 1.9 · hubs at 0: 69%"
+// "A  arith-gpt2: 3/16 heads over 0.60 · top 2 heads hold 31% · Gini 0.28 · top 2/bottom 8 1.9 · hubs at 0: 69%
+//  · sequential 0.21 · top 2: hub 1, skip 1"
 std::string summary_line(const std::string& letter, const analysis::ModelFlowSummary& side,
                          const analysis::FlowComparisonOptions& options) {
   int mode = 0;
@@ -140,8 +142,11 @@ std::string summary_line(const std::string& letter, const analysis::ModelFlowSum
          " heads over " + format_value(options.composite_threshold) + "  ·  " +
          (side.top_count == 1 ? std::string("top head holds ") : "top " + std::to_string(side.top_count) + " heads hold ") +
          percent(side.top_share) + " of the composite  ·  Gini " + format_value(side.gini) +
-         "  ·  top-10/bottom-50 " + format_value(side.top_bottom.top_mean / side.top_bottom.bottom_mean) + "  ·  hubs at " +
-         std::to_string(mode) + ": " + percent(side.total_heads() ? double(side.hub_counts[static_cast<std::size_t>(mode)]) / side.total_heads() : std::nan(""));
+         "  ·  top " + std::to_string(side.groups.top) + "/bottom " + std::to_string(side.groups.bottom) + " " +
+         format_value(side.group_means.top_mean / side.group_means.bottom_mean) + "  ·  hubs at " + std::to_string(mode) + ": " +
+         percent(side.total_heads() ? double(side.hub_counts[static_cast<std::size_t>(mode)]) / side.total_heads() : std::nan("")) +
+         "  ·  sequential " + format_value(side.mean_sequential) + "  ·  top " + std::to_string(side.groups.top) + ": " +
+         analysis::format_type_counts(side.top_type_counts);
 }
 
 }  // namespace

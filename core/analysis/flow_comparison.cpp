@@ -161,8 +161,8 @@ ModelFlowSummary score_side(const ComparedRun& run, const std::vector<float>& me
   return side;
 }
 
-// The statistics of the composites, once they are normalised.
-void summarize_side(ModelFlowSummary& side, const FlowComparisonOptions& options) {
+// The statistics of the composites, once they are normalised; `std`: [layer, head, K, K] or null.
+void summarize_side(ModelFlowSummary& side, const FlowComparisonOptions& options, const std::vector<float>* std) {
   const double threshold = options.composite_threshold;
   side.ranking = rank_heads(side.scores, FlowScoreKind::composite);
   side.sorted_composites.clear();
@@ -204,6 +204,21 @@ void summarize_side(ModelFlowSummary& side, const FlowComparisonOptions& options
   side.top_share = total > 0 ? top / total : kNaN;
   side.gini = gini_coefficient(sorted);
   side.top_bottom = composite_top_bottom(sorted);
+  side.groups = top_bottom_counts(static_cast<int>(sorted.size()));
+  side.group_means = composite_top_bottom(sorted, side.groups);
+  std::vector<double> sequential;
+  side.type_counts.assign(kFunctionalTypeCount, 0);
+  for (const auto& s : side.scores.heads) {
+    sequential.push_back(s.sequential);
+    side.type_counts[static_cast<std::size_t>(s.functional_type)] += 1;
+  }
+  side.mean_sequential = nan_stats(sequential).mean;
+  const auto by_sequential = rank_heads(side.scores, FlowScoreKind::sequential);
+  side.top_sequential = by_sequential.empty() ? RankedHead{0, 0, kNaN, 0} : by_sequential.front();
+  side.top_type_counts = top_functional_types(side.scores, side.groups.top);
+  FlowAverage spread;
+  if (std) spread.std = *std;
+  side.criteria = seed_phase_criteria(side.scores, std ? &spread : nullptr);
 }
 
 std::vector<double> hub_shares(const ModelFlowSummary& side) {
@@ -219,7 +234,8 @@ std::vector<double> hub_shares(const ModelFlowSummary& side) {
 // 3. The comparison ---------------------------------------------------------------------------------------
 
 FlowComparison compare_flow(const FlowComparisonPlan& plan, const ComparedRun& a, const std::vector<float>& mean_a,
-                            const ComparedRun& b, const std::vector<float>& mean_b, const FlowComparisonOptions& options) {
+                            const ComparedRun& b, const std::vector<float>& mean_b, const FlowComparisonOptions& options,
+                            const std::vector<float>* std_a, const std::vector<float>* std_b) {
   if (!plan.error.empty()) throw ComparisonError(plan.error);
   FlowComparison result;
   result.options = options;
@@ -233,8 +249,8 @@ FlowComparison compare_flow(const FlowComparisonPlan& plan, const ComparedRun& a
       apply_flow_normalization(side->scores.heads, joint);
     }
   }
-  summarize_side(result.a, options);
-  summarize_side(result.b, options);
+  summarize_side(result.a, options, std_a);
+  summarize_side(result.b, options, std_b);
   const auto shares_a = hub_shares(result.a), shares_b = hub_shares(result.b);
   result.hub_distance = 0;
   for (std::size_t k = 0; k < shares_a.size() && k < shares_b.size(); ++k)
@@ -286,8 +302,9 @@ FlowComparison compare_stores(const store::StoreReader& reader_a, const store::S
   distinguish_labels(a, b);
   const FlowComparisonPlan plan = plan_flow_comparison(a, b);
   if (!plan.error.empty()) throw ComparisonError(plan.error);
-  return compare_flow(plan, a, average_store_flow(reader_a, plan.samples_a).mean, b,
-                      average_store_flow(reader_b, plan.samples_b).mean, options);
+  const FlowAverage average_a = average_store_flow(reader_a, plan.samples_a);
+  const FlowAverage average_b = average_store_flow(reader_b, plan.samples_b);
+  return compare_flow(plan, a, average_a.mean, b, average_b.mean, options, &average_a.std, &average_b.std);
 }
 
 // 4. Tables -----------------------------------------------------------------------------------------------
@@ -336,6 +353,38 @@ std::string format_flow_comparison(const FlowComparison& c, int top) {
   row("Gini of composites", number(a.gini), number(b.gini));
   row("top-10 / bottom-50 mean composite", number(a.top_bottom.top_mean / a.top_bottom.bottom_mean, 2),
       number(b.top_bottom.top_mean / b.top_bottom.bottom_mean, 2));
+  auto groups = [](const ModelFlowSummary& side) {
+    return "top " + std::to_string(side.groups.top) + " / bottom " + std::to_string(side.groups.bottom);
+  };
+  row("criterion top / bottom groups", groups(a), groups(b));
+  row("top / bottom group mean composite", number(a.group_means.top_mean / a.group_means.bottom_mean, 2),
+      number(b.group_means.top_mean / b.group_means.bottom_mean, 2));
+  row("mean sequential flow", number(a.mean_sequential), number(b.mean_sequential));
+  auto best_sequential = [](const ModelFlowSummary& side) {
+    return number(side.top_sequential.value) + " " + store::head_name({side.top_sequential.layer, side.top_sequential.head});
+  };
+  row("top sequential flow", best_sequential(a), best_sequential(b));
+
+  out << "\nfunctional types (largest normalised flow, hub, skip, sequential): all heads; the top group by composite\n";
+  for (int t = 0; t < kFunctionalTypeCount; ++t) {
+    auto cell = [&](const ModelFlowSummary& side) {
+      return count_share(side.type_counts[static_cast<std::size_t>(t)], side.total_heads()) + " / " +
+             std::to_string(side.top_type_counts[static_cast<std::size_t>(t)]);
+    };
+    row(functional_type_name(FunctionalType(t)), cell(a), cell(b));
+  }
+
+  out << "\nphase criteria (the CODI seed's; docs/workbench.md \"Flow analysis\")\n";
+  for (std::size_t i = 0; i < a.criteria.size() && i < b.criteria.size(); ++i) {
+    auto cell = [&](const ModelFlowSummary& side) {
+      const PhaseCriterion& criterion = side.criteria[i];
+      return std::string(criterion.passed ? "pass " : "fail ") + number(criterion.value);
+    };
+    const PhaseCriterion& criterion = a.criteria[i];
+    row("phase " + std::to_string(criterion.phase) + " " + criterion.key + (criterion.key == "mean_std" ? " < " : " > ") +
+            number(criterion.threshold, 2),
+        cell(a), cell(b));
+  }
 
   out << "\nhub position (argmax column sum): heads, and heads over the threshold\n";
   std::snprintf(line, sizeof line, "  %8s  %-18s %-18s\n", "position", a.label.c_str(), b.label.c_str());

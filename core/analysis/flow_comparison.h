@@ -90,7 +90,15 @@ struct ModelFlowSummary {
   int top_count = 0;                        // max(1, ceil(top_fraction * heads))
   double top_share = 0;                     // sum of the top_count largest / sum of all; NaN when the sum is 0
   double gini = 0;                          // Gini coefficient over heads; NaN when the sum is 0
-  CompositeTopBottom top_bottom;            // top-10 / bottom-50 means (the phase criterion)
+  CompositeTopBottom top_bottom;            // top-10 / bottom-50 means, literally (min(10, n), min(50, n))
+  TopBottomCounts groups;                   // the phase criterion's groups (top_bottom_counts: fractions below 100 heads)
+  CompositeTopBottom group_means;           // their means
+  // The CODI seed's analysis:
+  double mean_sequential = 0;               // over heads (NaN skipped)
+  RankedHead top_sequential;                // the head with the largest sequential flow
+  std::vector<int> type_counts;             // [kFunctionalTypeCount] heads of each functional type
+  std::vector<int> top_type_counts;         // [kFunctionalTypeCount] the same among the top group by composite
+  std::vector<PhaseCriterion> criteria;     // seed_phase_criteria (mean std NaN without the runs' std)
   std::vector<LayerFlowSummary> layers;     // [layer]
   std::vector<float> matrices;              // [layer, head, K, K] averaged over the compared samples
   std::vector<float> mean_matrix;           // [K, K] those averaged over heads (NaN skipped)
@@ -108,11 +116,13 @@ struct FlowComparison {
 // The flow matrices of `samples`, averaged (NaN skipped): [layer, head, K, K].
 FlowAverage average_store_flow(const store::StoreReader& reader, const std::vector<std::int64_t>& samples);
 
-// Scores both sides. `mean_a`, `mean_b`: [layer, head, K, K] averaged over the plan's samples of each run.
+// Scores both sides. `mean_a`, `mean_b`: [layer, head, K, K] averaged over the plan's samples of each run;
+// `std_a`, `std_b` (optional, same shape): their std over samples, for the "mean std" criterion.
 // Throws ComparisonError when the plan has an error or the shapes disagree with the runs.
 FlowComparison compare_flow(const FlowComparisonPlan& plan, const ComparedRun& a, const std::vector<float>& mean_a,
                             const ComparedRun& b, const std::vector<float>& mean_b,
-                            const FlowComparisonOptions& options = {});
+                            const FlowComparisonOptions& options = {}, const std::vector<float>* std_a = nullptr,
+                            const std::vector<float>* std_b = nullptr);
 
 // The three steps on two open stores. Throws ComparisonError.
 FlowComparison compare_stores(const store::StoreReader& a, const store::StoreReader& b,
