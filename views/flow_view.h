@@ -1,11 +1,13 @@
 // Flow view: the K×K flow matrices (attention among the K chosen positions, row = attending position)
-// averaged over samples — a small-multiple grid of the top heads by composite score with their scores
-// under each, the selected head's mean and std matrices, and a histogram of hub positions over all heads.
+// averaged over samples — a small-multiple grid of the top heads by a chosen score (composite, flow, hub,
+// skip or sequential) with each head's functional type and scores, the selected head's mean and std
+// matrices, a histogram of hub positions over all heads and the seed's phase criteria as pass/fail.
 // Clicking a small multiple selects that head everywhere.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "core/analysis/flow_scores.h"
 #include "views/plot/plot.h"
 #include "views/view_common.h"
 
@@ -13,6 +15,7 @@ namespace headscope::views {
 
 struct FlowViewState {
   int top_heads = 6;
+  analysis::FlowScoreKind rank_by = analysis::FlowScoreKind::composite;  // the small multiples' order
   plot::ColormapId colormap = plot::ColormapId::viridis;
   std::vector<plot::PlotState> small_plots;  // one per small multiple
   plot::PlotState mean_plot, std_plot, hub_plot;

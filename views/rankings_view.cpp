@@ -5,6 +5,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "views/analysis_common.h"
@@ -17,11 +18,19 @@ const char* ranking_score_name(RankingScore score) {
     case RankingScore::flow: return "flow";
     case RankingScore::hub: return "hub";
     case RankingScore::skip: return "skip";
+    case RankingScore::sequential: return "sequential";
     case RankingScore::telegraph: return "telegraph";
     case RankingScore::heartbeats: return "heartbeats";
     case RankingScore::boundary_f1: return "boundary F1";
   }
   return "?";
+}
+
+std::string ranking_score_option(RankingScore score) {
+  std::string name = ranking_score_name(score);
+  std::replace(name.begin(), name.end(), ' ', '-');
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
 }
 
 std::vector<RankingRow> ranking_rows(const analysis::StoreAnalysis& result) {
@@ -37,6 +46,7 @@ std::vector<RankingRow> ranking_rows(const analysis::StoreAnalysis& result) {
       row.scores[int(RankingScore::flow)] = s.flow;
       row.scores[int(RankingScore::hub)] = s.hub_score;
       row.scores[int(RankingScore::skip)] = s.skip;
+      row.scores[int(RankingScore::sequential)] = s.sequential;
     }
     if (result.has_boundaries && static_cast<int>(result.boundary_f1.size()) == layers * heads)
       row.scores[int(RankingScore::boundary_f1)] = result.boundary_f1[static_cast<std::size_t>(index)];

@@ -1,4 +1,4 @@
-// Rankings view: every head's scores from the run's analysis — flow composite, flow, hub, skip (of the
+// Rankings view: every head's scores from the run's analysis — flow composite, flow, hub, skip, sequential (of the
 // sample-averaged K×K matrices), heartbeat telegraph score and mean heartbeats, step-boundary F1 of its
 // windowed-JSD peaks. On screen a sortable ImGui table (click a row to select the head everywhere); as a
 // figure (export) a bar chart of the top 20 heads by the chosen score.
@@ -11,9 +11,11 @@
 
 namespace headscope::views {
 
-enum class RankingScore { composite, flow, hub, skip, telegraph, heartbeats, boundary_f1 };
-inline constexpr int kRankingScoreCount = 7;
+enum class RankingScore { composite, flow, hub, skip, sequential, telegraph, heartbeats, boundary_f1 };
+inline constexpr int kRankingScoreCount = 8;
 const char* ranking_score_name(RankingScore score);
+// The name as `headscope export --score` takes it: lower case, spaces as '-' ("boundary-f1").
+std::string ranking_score_option(RankingScore score);
 
 struct RankingRow {
   store::HeadRef head;

@@ -53,8 +53,13 @@ void setup(CLI::App& app) {
   cmd->add_option("--cluster", o->cluster, "ib-cluster: the cluster's id, as in the ib view's table (default the largest)");
   cmd->add_option("--aggregate", o->aggregate, "head-grid: mean, std or sample")
       ->check(CLI::IsMember({"mean", "std", "sample"}));
-  cmd->add_option("--score", o->score, "rankings: composite, flow, hub, skip, telegraph, heartbeats or boundary-f1")
-      ->check(CLI::IsMember({"composite", "flow", "hub", "skip", "telegraph", "heartbeats", "boundary-f1"}));
+  std::vector<std::string> scores;
+  for (int i = 0; i < headscope::views::kRankingScoreCount; ++i)
+    scores.push_back(headscope::views::ranking_score_option(headscope::views::RankingScore(i)));
+  cmd->add_option("--score", o->score,
+                  "rankings: the bar chart's score; flow: the small multiples' order (composite, flow, hub, skip, sequential); one of " +
+                      CLI::detail::join(scores, ", "))
+      ->check(CLI::IsMember(scores));
   cmd->add_option("--compare", o->compare, "compare: the second run (another model on the same prompts)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--threshold", o->threshold, "compare: composite threshold (default 0.6)")
@@ -122,11 +127,12 @@ void setup(CLI::App& app) {
       states.head_grid.colormap = states.token_heatmap.colormap = states.attention_matrix.colormap = map->id();
       states.flow.colormap = states.compare.colormap = map->id();
     }
-    for (int i = 0; i < views::kRankingScoreCount; ++i) {
-      std::string name = views::ranking_score_name(views::RankingScore(i));
-      std::replace(name.begin(), name.end(), ' ', '-');
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (name == o->score) states.rankings.score = views::RankingScore(i);
+    for (int i = 0; i < views::kRankingScoreCount; ++i)
+      if (views::ranking_score_option(views::RankingScore(i)) == o->score) states.rankings.score = views::RankingScore(i);
+    for (int i = 0; i < analysis::kFlowScoreKindCount; ++i) {  // "hub" names FlowScoreKind::hub_score
+      const auto kind = analysis::FlowScoreKind(i);
+      if (o->score == analysis::flow_score_name(kind) || (kind == analysis::FlowScoreKind::hub_score && o->score == "hub"))
+        states.flow.rank_by = kind;
     }
     if (view->source == views::ViewSource::comparison) {  // a mismatch is an error here, not a figure of the message
       std::string message;
