@@ -11,8 +11,10 @@
 #include <sstream>
 
 #include "core/store/writer.h"
+#include "../core/comparison_test_data.h"
 #include "../core/planted_store_data.h"
 #include "view_test_support.h"
+#include "views/analysis_common.h"
 #include "views/view_registry.h"
 
 using namespace headscope;
@@ -165,4 +167,31 @@ TEST(AnalysisViews, ExportEachViewToPdfSvgAndPng) {
         EXPECT_NE(bytes.find("Comment"), std::string::npos);
       }
     }
+}
+
+// The flow view's small multiples follow the chosen score, and every one of the seed's phase criteria is
+// drawn with its verdict. Run B of comparison_test_data.h: B0 (L0H0) has the top composite, B1 (L0H1) the
+// top flow (7/18 against 9/29).
+TEST(AnalysisViews, FlowViewRanksByTheChosenScoreAndDrawsTheCriteria) {
+  const auto path = (test::temp_dir() / "views-flow-rank.h5").string();
+  test::write_comparison_store(path, "model-b", test::comparison_matrices_b());
+  views::DirectRunData run(path);
+  views::Selection selection{{0, 0}, 0};
+  const auto result = run.analysis();
+  ASSERT_TRUE(result && result->has_flow);
+  auto drawn = [&](analysis::FlowScoreKind kind) {
+    test::TextCanvas canvas;
+    views::ViewContext context{&run, &selection, nullptr};
+    views::ViewStates states;
+    states.flow.rank_by = kind;
+    views::find_figure_view("flow")->draw(canvas, {{0, 0}, {900, 600}}, context, states);
+    return canvas.all;
+  };
+  const std::string by_composite = drawn(analysis::FlowScoreKind::composite), by_flow = drawn(analysis::FlowScoreKind::flow);
+  EXPECT_NE(by_composite.find("#1 L0H0 [hub]"), std::string::npos) << by_composite;
+  EXPECT_NE(by_flow.find("#1 L0H1 [flow]"), std::string::npos) << by_flow;
+  ASSERT_EQ(result->phase_criteria.size(), 7u);
+  for (const auto& c : result->phase_criteria)
+    EXPECT_NE(by_flow.find(c.key + " " + views::format_value(c.value) + (c.passed ? " pass" : " fail")), std::string::npos)
+        << c.key << "\n" << by_flow;
 }
