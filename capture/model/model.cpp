@@ -75,13 +75,16 @@ const ProbeSite& Model::site(ProbePoint point, int layer) const {
 
 std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const LoadOptions& options) {
   namespace fs = std::filesystem;
-  if (is_pickle_checkpoint_name(path) && !fs::is_directory(path)) refuse_pickle_checkpoint(path);
-  fs::path folder = path;
-  if (fs::is_regular_file(path) && path.extension() == ".safetensors") folder = path.parent_path();
+  fs::path folder = path, checkpoint_file;
+  if (fs::is_regular_file(path) && (path.extension() == ".safetensors" || is_pickle_checkpoint_name(path))) {
+    folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    checkpoint_file = path;
+  }
   if (!fs::is_directory(folder)) throw ModelError(path.string() + ": not a model folder");
   auto config = read_model_config(folder / "config.json");
   const auto device = parse_device(options.device);
-  const auto weights = WeightSource::open(folder);
+  auto weights = WeightSource::open(folder, checkpoint_file);
+  if (!options.adapter.empty()) weights.attach_adapter(options.adapter);
   at::ScalarType dtype = at::kFloat;
   if (options.dtype == "auto") {
     // As stored (the dtype holding most of the checkpoint's bytes), so a bfloat16 model runs its GEMMs in
@@ -99,6 +102,9 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Load
   auto model = config.family == Family::gpt2 ? make_gpt2_model(config, weights, device, dtype)
                                              : make_llama_family_model(config, weights, device, dtype);
   model->attach_latent_projection(weights);
+  if (const auto unused = weights.unused_adapter_targets(); !unused.empty())
+    throw ModelError(options.adapter + ": the adapter changes '" + unused.front() + "', which this model never reads "
+                     "(e.g. a tied lm_head); merging it would change nothing");
   return model;
 }
 

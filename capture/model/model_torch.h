@@ -110,6 +110,7 @@ struct LoadOptions {
   std::string device = "cpu";    // cpu, cuda, cuda:N
   std::string dtype = "auto";  // float32|float16|bfloat16 (fp32, fp16, bf16) or "auto" = as stored (float16: float32 on CPU)
   int threads = 0;               // intra-op threads; 0 = hardware cores, < 0 = leave libtorch's setting
+  std::string adapter;           // a PEFT LoRA adapter folder merged into the weights at load ("" = none)
 };
 
 // Parses "cpu", "cuda", "cuda:1"; ModelError when malformed or when CUDA is not available.
@@ -122,8 +123,8 @@ class WeightSource;  // weights_torch.h
 
 class Model {
  public:
-  // Loads a HuggingFace folder (config.json + model.safetensors or a sharded index). Refuses pickle
-  // checkpoints. Throws ModelError.
+  // Loads a HuggingFace folder (config.json + model.safetensors or a sharded index, else pytorch_model.bin
+  // or its sharded index through the restricted reader), or a checkpoint file inside one. Throws ModelError.
   static std::unique_ptr<Model> load(const std::filesystem::path& folder, const LoadOptions& options = {});
   // A model of config's family with fresh random weights, for training: matrices and embeddings drawn
   // from normal(0, init_std), norm weights 1, biases 0, all on the CPU in float32 from `seed` in a fixed

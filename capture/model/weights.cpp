@@ -1,5 +1,5 @@
-// Weight loading: the checkpoint files of a model folder (single, sharded or refused pickle), tensor
-// lookup across shards, and conversion from the stored dtype to the run dtype and device.
+// Weight loading: the checkpoint files of a model folder (safetensors or PyTorch, single or sharded),
+// tensor lookup across shards, and conversion from the stored dtype to the run dtype and device.
 #include "capture/model/weights_torch.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -36,21 +36,18 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return text + "]";
 }
 
+// Refuses a stored weight whose shape differs from what config.json implies or that is not floating.
+void check_stored(const std::string& origin, const std::string& name, StDtype dtype,
+                  const std::vector<std::int64_t>& stored_shape, const std::vector<std::int64_t>& shape) {
+  if (stored_shape != shape)
+    throw ModelError(origin + ": tensor '" + name + "' has shape " + shape_text(stored_shape) +
+                     ", config.json implies " + shape_text(shape));
+  if (dtype != StDtype::f32 && dtype != StDtype::f16 && dtype != StDtype::bf16)
+    throw ModelError(origin + ": tensor '" + name + "' has dtype " + st_dtype_name(dtype) +
+                     "; model weights must be F32, F16 or BF16");
+}
+
 }  // namespace
-
-bool is_pickle_checkpoint_name(const std::filesystem::path& path) {
-  const auto extension = path.extension().string();
-  return extension == ".bin" || extension == ".pt" || extension == ".pth" || extension == ".ckpt" ||
-         extension == ".pkl";
-}
-
-void refuse_pickle_checkpoint(const std::filesystem::path& path) {
-  throw ModelError(path.string() +
-                   ": is a pickle checkpoint. HeadScope never loads pickle files, because unpickling can execute "
-                   "code from the file; loading a model must never run code. Convert it once to safetensors where "
-                   "you trust it: python -c \"from transformers import AutoModelForCausalLM as M; "
-                   "M.from_pretrained(DIR).save_pretrained(OUT, safe_serialization=True)\"");
-}
 
 at::Tensor tensor_from_safetensors(const SafetensorsFile& file, const StTensorInfo& info) {
   const auto type = torch_type(info.dtype, file.path().string() + ": tensor '" + info.name + "'");
@@ -60,62 +57,92 @@ at::Tensor tensor_from_safetensors(const SafetensorsFile& file, const StTensorIn
   return tensor;
 }
 
-WeightSource WeightSource::open(const std::filesystem::path& folder) {
+// Opens every shard an index names (through `open_shard`, which returns the shard's slot) and records
+// which slot holds each tensor in `owner`, checking that the shard does hold it.
+template <typename OpenShard, typename HoldsTensor>
+void open_sharded(const std::filesystem::path& index, OpenShard open_shard, HoldsTensor holds,
+                  std::map<std::string, std::size_t>& owner) {
+  const auto mapped = read_checkpoint_index(index);
+  std::map<std::string, std::size_t> shard_slot;
+  for (const auto& [name, shard] : mapped) {
+    if (shard_slot.count(shard)) continue;
+    const auto path = index.parent_path() / shard;
+    if (!std::filesystem::exists(path)) throw ModelError(index.string() + ": shard '" + shard + "' does not exist");
+    shard_slot[shard] = open_shard(path);
+  }
+  for (const auto& [name, shard] : mapped) {
+    const auto slot = shard_slot[shard];
+    if (!holds(slot, name))
+      throw ModelError(index.string() + ": maps tensor '" + name + "' to " + shard + ", which does not hold it");
+    owner[name] = slot;
+  }
+}
+
+WeightSource WeightSource::open(const std::filesystem::path& folder, const std::filesystem::path& file) {
   namespace fs = std::filesystem;
   WeightSource source;
+  auto open_safetensors = [&](const fs::path& path) {
+    source.files_.push_back(std::make_unique<SafetensorsFile>(path));
+    return source.files_.size() - 1;
+  };
+  auto open_torch = [&](const fs::path& path) {
+    source.torch_files_.push_back(std::make_unique<TorchCheckpointFile>(path));
+    return source.torch_files_.size() - 1;
+  };
+  auto add_single_torch = [&](const fs::path& path) {
+    const auto slot = open_torch(path);
+    for (const auto& info : source.torch_files_[slot]->tensors()) source.torch_owner_[info.name] = slot;
+  };
+  if (!file.empty() && is_pickle_checkpoint_name(file)) {
+    add_single_torch(file);
+    return source;
+  }
   const auto single = folder / "model.safetensors";
   const auto index = folder / "model.safetensors.index.json";
+  const auto torch_single = folder / "pytorch_model.bin";
+  const auto torch_index = folder / "pytorch_model.bin.index.json";
   std::vector<fs::path> files;
+  std::vector<fs::path> pickles;
   if (fs::exists(single)) {
     files.push_back(single);
   } else if (fs::exists(index)) {
-    std::ifstream in(index, std::ios::binary);
-    nlohmann::json json;
-    try {
-      json = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw ModelError(index.string() + ": not valid JSON: " + e.what());
-    }
-    if (!json.is_object() || !json.contains("weight_map") || !json["weight_map"].is_object())
-      throw ModelError(index.string() + ": field 'weight_map' is missing or not an object");
-    std::map<std::string, std::string> mapped;
-    std::set<std::string> shard_names;
-    for (auto it = json["weight_map"].begin(); it != json["weight_map"].end(); ++it) {
-      if (!it->is_string()) throw ModelError(index.string() + ": weight_map entry '" + it.key() + "' is not a file name");
-      const auto shard = it->get<std::string>();
-      if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
-        throw ModelError(index.string() + ": weight_map entry '" + it.key() + "' names a file outside the folder");
-      mapped[it.key()] = shard;
-      shard_names.insert(shard);
-    }
-    std::map<std::string, std::size_t> shard_slot;
-    for (const auto& shard : shard_names) {
-      if (!fs::exists(folder / shard)) throw ModelError(index.string() + ": shard '" + shard + "' does not exist");
-      shard_slot[shard] = source.files_.size();
-      source.files_.push_back(std::make_unique<SafetensorsFile>(folder / shard));
-    }
-    for (const auto& [name, shard] : mapped) {
-      const auto slot = shard_slot[shard];
-      if (!source.files_[slot]->contains(name))
-        throw ModelError(index.string() + ": maps tensor '" + name + "' to " + shard + ", which does not hold it");
-      source.owner_[name] = slot;
-    }
+    open_sharded(index, open_safetensors, [&](std::size_t slot, const std::string& name) { return source.files_[slot]->contains(name); },
+                 source.owner_);
     return source;
   } else {
-    std::vector<fs::path> pickles;
     if (fs::is_directory(folder)) {
       for (const auto& entry : fs::directory_iterator(folder)) {
         if (entry.path().extension() == ".safetensors") files.push_back(entry.path());
-        else if (is_pickle_checkpoint_name(entry.path())) pickles.push_back(entry.path());
+        // training_args.bin is the pickled TrainingArguments object transformers' Trainer leaves beside the weights.
+        else if (is_pickle_checkpoint_name(entry.path()) && entry.path().filename() != "training_args.bin")
+          pickles.push_back(entry.path());
       }
     }
     if (files.size() > 1)
       throw ModelError(folder.string() + ": several .safetensors files but no model.safetensors.index.json");
-    if (files.empty() && !pickles.empty()) refuse_pickle_checkpoint(pickles.front());
-    if (files.empty())
-      throw ModelError(folder.string() + ": no model.safetensors, model.safetensors.index.json or *.safetensors");
   }
-  source.files_.push_back(std::make_unique<SafetensorsFile>(files.front()));
+  if (files.empty()) {
+    if (fs::exists(torch_single)) {
+      add_single_torch(torch_single);
+      return source;
+    }
+    if (fs::exists(torch_index)) {
+      open_sharded(torch_index, open_torch,
+                   [&](std::size_t slot, const std::string& name) { return source.torch_files_[slot]->contains(name); },
+                   source.torch_owner_);
+      return source;
+    }
+    if (pickles.size() == 1) {
+      add_single_torch(pickles.front());
+      return source;
+    }
+    if (pickles.size() > 1)
+      throw ModelError(folder.string() + ": several PyTorch checkpoint files but no pytorch_model.bin or "
+                                         "pytorch_model.bin.index.json; name the one to load");
+    throw ModelError(folder.string() + ": no model.safetensors, model.safetensors.index.json, *.safetensors, "
+                                       "pytorch_model.bin or pytorch_model.bin.index.json");
+  }
+  open_safetensors(files.front());
   for (const auto& info : source.files_.front()->tensors()) source.owner_[info.name] = 0;
   return source;
 }
@@ -142,24 +169,34 @@ at::Tensor WeightSource::load(const std::string& name, const std::vector<std::in
                                           : at::normal(0.0, init_std_, shape, generator_, options);
     return drawn.to(device, dtype).contiguous();
   }
-  auto it = owner_.find(name);
-  if (it == owner_.end()) throw ModelError(describe() + ": missing tensor '" + name + "'");
-  const auto& file = *files_[it->second];
-  const auto& info = file.info(name);
-  if (info.shape != shape)
-    throw ModelError(file.path().string() + ": tensor '" + name + "' has shape " + shape_text(info.shape) +
-                     ", config.json implies " + shape_text(shape));
-  if (info.dtype != StDtype::f32 && info.dtype != StDtype::f16 && info.dtype != StDtype::bf16)
-    throw ModelError(file.path().string() + ": tensor '" + name + "' has dtype " + st_dtype_name(info.dtype) +
-                     "; model weights must be F32, F16 or BF16");
-  auto tensor = tensor_from_safetensors(file, info);
-  file.release(info);
+  at::Tensor tensor;
+  std::string origin;
+  if (auto torch_it = torch_owner_.find(name); torch_it != torch_owner_.end()) {
+    const auto& file = *torch_files_[torch_it->second];
+    const auto& info = file.info(name);
+    origin = file.path().string();
+    check_stored(origin, name, info.dtype, info.shape, shape);
+    tensor = load_stored(name);
+  } else {
+    auto it = owner_.find(name);
+    if (it == owner_.end()) throw ModelError(describe() + ": missing tensor '" + name + "'");
+    const auto& file = *files_[it->second];
+    const auto& info = file.info(name);
+    origin = file.path().string();
+    check_stored(origin, name, info.dtype, info.shape, shape);
+    tensor = tensor_from_safetensors(file, info);
+    file.release(info);
+  }
+  if (adapter_ && adapter_->touches(name)) {
+    tensor = adapter_->apply(name, tensor);
+    adapter_used_.insert(name);
+  }
   at::Tensor converted = tensor.to(device, dtype).contiguous();
   // A NaN or infinite weight (a corrupt or diverged checkpoint, or a float32 value beyond float16's range)
   // would make every metric NaN: refuse it here, naming the tensor, instead of writing an all-NaN store.
   if (!at::isfinite(converted).all().item<bool>()) {
     const bool finite_as_stored = at::isfinite(tensor).all().item<bool>();
-    throw ModelError(file.path().string() + ": tensor '" + name + "' " +
+    throw ModelError(origin + ": tensor '" + name + "' " +
                      (finite_as_stored ? "overflows " + std::string(c10::toString(dtype)) + " (use --dtype float32)"
                                        : "holds NaN or infinite values (a corrupt or diverged checkpoint)"));
   }
@@ -168,19 +205,60 @@ at::Tensor WeightSource::load(const std::string& name, const std::vector<std::in
 
 at::ScalarType WeightSource::stored_dtype() const {
   std::map<StDtype, std::uint64_t> bytes;
+  auto floating = [](StDtype dtype) { return dtype == StDtype::f32 || dtype == StDtype::f16 || dtype == StDtype::bf16; };
   for (const auto& file : files_)
     for (const auto& info : file->tensors())
-      if (info.dtype == StDtype::f32 || info.dtype == StDtype::f16 || info.dtype == StDtype::bf16)
-        bytes[info.dtype] += info.end - info.begin;
+      if (floating(info.dtype)) bytes[info.dtype] += info.end - info.begin;
+  for (const auto& file : torch_files_)
+    for (const auto& info : file->tensors())
+      if (floating(info.dtype)) bytes[info.dtype] += static_cast<std::uint64_t>(info.element_count()) * st_dtype_size(info.dtype);
   StDtype most = StDtype::f32;
   for (const auto& [dtype, count] : bytes)
     if (count > bytes[most]) most = dtype;
   return torch_type(most, describe());
 }
 
+std::vector<std::string> WeightSource::names() const {
+  std::vector<std::string> all;
+  for (const auto& [name, slot] : owner_) all.push_back(name);
+  for (const auto& [name, slot] : torch_owner_) all.push_back(name);
+  return all;
+}
+
+at::Tensor WeightSource::load_stored(const std::string& name) const {
+  if (auto torch_it = torch_owner_.find(name); torch_it != torch_owner_.end()) {
+    const auto& file = *torch_files_[torch_it->second];
+    const auto& info = file.info(name);
+    auto tensor = at::empty(info.shape, at::TensorOptions().dtype(torch_type(info.dtype, file.path().string())));
+    file.copy_contiguous(info, static_cast<std::uint8_t*>(tensor.data_ptr()));
+    return tensor;
+  }
+  auto it = owner_.find(name);
+  if (it == owner_.end()) throw ModelError(describe() + ": missing tensor '" + name + "'");
+  return tensor_from_safetensors(*files_[it->second], files_[it->second]->info(name));
+}
+
+void WeightSource::attach_adapter(const std::filesystem::path& adapter_dir) {
+  const auto base_names = names();
+  adapter_ = std::make_shared<LoraAdapter>(
+      read_peft_adapter(adapter_dir, [this](const std::string& name) { return contains(name); }, base_names));
+}
+
+std::vector<std::string> WeightSource::unused_adapter_targets() const {
+  std::vector<std::string> unused;
+  if (!adapter_) return unused;
+  for (const auto& [name, update] : adapter_->updates)
+    if (!adapter_used_.count(name)) unused.push_back(name);
+  for (const auto& [name, tensor] : adapter_->replacements)
+    if (!adapter_used_.count(name)) unused.push_back(name);
+  return unused;
+}
+
 std::string WeightSource::describe() const {
   std::ostringstream text;
   for (std::size_t i = 0; i < files_.size(); ++i) text << (i ? ", " : "") << files_[i]->path().string();
+  for (std::size_t i = 0; i < torch_files_.size(); ++i)
+    text << (i || !files_.empty() ? ", " : "") << torch_files_[i]->path().string();
   return text.str();
 }
 
