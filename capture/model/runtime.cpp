@@ -10,6 +10,7 @@ Runtime::Runtime(const std::filesystem::path& model_folder, const RuntimeOptions
   LoadOptions load_options;
   load_options.device = options.device;
   load_options.dtype = options.dtype;
+  load_options.adapter = options.adapter;
   load_options.threads = options.threads;
   model_ = Model::load(model_folder, load_options);
   const auto& config = model_->config();

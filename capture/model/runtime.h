@@ -18,6 +18,7 @@ class Model;
 struct RuntimeOptions {
   std::string device = "cpu";     // cpu, cuda, cuda:N
   std::string dtype = "auto";  // float32, float16, bfloat16, auto (as stored; float16 runs as float32 on CPU)
+  std::string adapter;         // a PEFT LoRA adapter folder merged at load ("" = none)
   int threads = 0;                // 0 = hardware cores; < 0 = leave libtorch's setting
 };
 

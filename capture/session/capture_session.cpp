@@ -110,6 +110,7 @@ static std::string settings_json(const CaptureSettings& s, int embed_layer) {
                    {"flow_marker_id", s.flow_marker_id},
                    {"device", s.device},
                    {"dtype", s.dtype},
+                   {"adapter", s.adapter},
                    {"add_bos", s.add_bos},
                    {"jsd_window", s.jsd_window},
                    {"connectivity_threshold", s.connectivity_threshold},
@@ -185,7 +186,7 @@ static std::vector<std::string> resume_differences(const store::StoreLayout& sto
                   " differs from this run's " + (now.tokenizer_format.empty() ? std::string("(none)") : now.tokenizer_format));
   const auto was = nlohmann::json::parse(stored.settings_json, nullptr, false), is = nlohmann::json::parse(now.settings_json);
   // Settings recorded later than others, with the value every store before them had.
-  const nlohmann::json defaults_before_recorded{{"attention", "model"}, {"entropy_nan_first", 0}};
+  const nlohmann::json defaults_before_recorded{{"attention", "model"}, {"entropy_nan_first", 0}, {"adapter", ""}};
   for (const auto& [key, value] : is.items()) {
     if (key == "prompts" || key == "shards" || key == "device") continue;
     if (!was.is_object()) continue;
@@ -350,6 +351,7 @@ void CaptureSession::Impl::setup() {
   model::LoadOptions load;
   load.device = s.device;
   load.dtype = s.dtype;
+  load.adapter = s.adapter;
   load.threads = s.threads;
   model = model::Model::load(s.model_dir, load);
   const auto& config = model->config();

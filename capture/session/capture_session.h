@@ -41,6 +41,7 @@ struct CaptureSettings {
   std::vector<store::HeadRef> pinned_heads;
   std::string device = "cpu";
   std::string dtype = "auto";
+  std::string adapter;             // a PEFT LoRA adapter folder merged at load ("" = none)
   int threads = 0;                 // 0 = all cores
   std::uint64_t attention_budget_bytes = 0;  // one layer's attention working set; 0 = model::default_attention_budget()
   bool resume = false;             // continue an interrupted store, skipping the ids it holds

@@ -61,6 +61,7 @@ CaptureSettings capture_settings(const commands::CaptureCommand& command, const 
   s.pinned_heads = command.pinned_heads;
   s.device = command.device;
   s.dtype = command.dtype;
+  s.adapter = command.adapter;
   s.threads = command.threads;
   s.attention_budget_bytes = static_cast<std::uint64_t>(command.memory_budget_mib) << 20;
   s.resume = command.resume;

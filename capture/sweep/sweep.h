@@ -39,6 +39,7 @@ struct RunSettings {
   std::string model_dir;
   std::string device = "cpu";
   std::string dtype = "auto";
+  std::string adapter;  // a PEFT LoRA adapter folder merged at load ("" = none)
   int threads = 0;
   std::string command_line;     // written into the file
 };

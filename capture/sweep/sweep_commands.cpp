@@ -15,6 +15,7 @@ void fill_run(const Command& command, const std::string& command_line, RunSettin
   run.model_dir = command.model_dir;
   run.device = command.device;
   run.dtype = command.dtype;
+  run.adapter = command.adapter;
   run.threads = command.threads;
   run.command_line = command_line;
   samples.prompts_path = command.prompts_path;

@@ -293,6 +293,7 @@ std::unique_ptr<model::Model> load_sweep_model(const RunSettings& run) {
   model::LoadOptions load;
   load.device = run.device;
   load.dtype = run.dtype;
+  load.adapter = run.adapter;
   load.threads = run.threads;
   return model::Model::load(run.model_dir, load);
 }

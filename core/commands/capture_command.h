@@ -14,6 +14,7 @@ namespace headscope::commands {
 
 struct CaptureCommand {
   std::string model_dir;
+  std::string adapter;                     // a PEFT LoRA adapter folder merged at load ("" = none)
   std::string prompts_path;                // a JSONL prompt set, or
   std::string shards_path;                 // token shards (core/io/sample_source.h)
   std::string out_path;
@@ -48,6 +49,7 @@ struct CaptureCommand {
   static void for_each_option(Visit&& visit) {
     using C = CaptureCommand;
     visit(OptionSpec{"--model", "HuggingFace model folder (config.json, *.safetensors, tokenizer)", true}, &C::model_dir);
+    visit(kAdapterOption, &C::adapter);
     visit(OptionSpec{"--prompts", "Prompt set, JSONL with 'text' (or 'ids'), optional id, level, spans"}, &C::prompts_path);
     visit(OptionSpec{"--shards", "Token shards: an .npz with an int32 [n, seq] array, or a folder of them"}, &C::shards_path);
     visit(OptionSpec{"--out", "Store to write (.h5)", true}, &C::out_path);

@@ -46,6 +46,9 @@ inline constexpr OptionSpec kProgressEveryOption =
     OptionSpec{"--progress-every", "Seconds between plain progress lines when stderr is a file or pipe (a terminal gets one updating line)"}
         .in(0.1, 1e6);
 
+// `--adapter DIR`, of every command that loads a model.
+inline constexpr OptionSpec kAdapterOption = OptionSpec{"--adapter", "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors or .bin), merged into the weights at load"};
+
 template <typename T> struct is_optional : std::false_type {};
 template <typename T> struct is_optional<std::optional<T>> : std::true_type {};
 
@@ -86,6 +89,7 @@ std::string render_value(const std::vector<double>& numbers);        // "0.5,0.7
 template <typename C, typename Visit>
 void visit_model_sample_options(Visit&& visit) {
     visit(OptionSpec{"--model", "HuggingFace model folder (config.json, *.safetensors, tokenizer)", true}, &C::model_dir);
+    visit(kAdapterOption, &C::adapter);
     visit(OptionSpec{"--prompts", "Prompt set, JSONL with 'text' or 'ids'"}, &C::prompts_path);
     visit(OptionSpec{"--shards", "Token shards: an .npz with an integer [sample, token] member, or a folder of them"},
           &C::shards_path);

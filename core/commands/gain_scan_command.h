@@ -12,6 +12,7 @@ namespace headscope::commands {
 
 struct GainScanCommand {
   std::string model_dir;
+  std::string adapter;  // a PEFT LoRA adapter folder merged at load ("" = none)
   std::string prompts_path;                // a JSONL prompt set, or
   std::string shards_path;                 // token shards (core/io/sample_source.h)
   std::string shard_member;

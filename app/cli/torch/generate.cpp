@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/cli/registry.h"
+#include "core/commands/command_options.h"
 #include "capture/model/runtime.h"
 #include "capture/tokenizer/tokenizer.h"
 
@@ -27,6 +28,7 @@ struct GenerateCommand {
   bool no_specials = false;
   std::string device = "cpu";
   std::string dtype = "auto";
+  std::string adapter;
   int threads = 0;
 };
 
@@ -69,6 +71,7 @@ void run_generate(const GenerateCommand& command) {
   headscope::model::RuntimeOptions runtime_options;
   runtime_options.device = command.device;
   runtime_options.dtype = command.dtype;
+  runtime_options.adapter = command.adapter;
   runtime_options.threads = command.threads;
   headscope::model::Runtime runtime(command.model_folder, runtime_options);
 
@@ -109,6 +112,7 @@ void setup(CLI::App& app) {
   cmd->add_flag("--no-specials", command->no_specials, "Do not add BOS when tokenizing --prompt");
   cmd->add_option("--device", command->device, "cpu, cuda or cuda:N");
   cmd->add_option("--dtype", command->dtype, "float32, float16, bfloat16 or auto (as stored)");
+  cmd->add_option(headscope::commands::kAdapterOption.flag, command->adapter, headscope::commands::kAdapterOption.help);
   cmd->add_option("--threads", command->threads, "CPU threads (0: all cores)");
   cmd->callback([command, text, ids] {
     if (text->count() == 0 && ids->count() == 0) throw std::runtime_error("generate: give --prompt or --prompt-ids");
