@@ -84,6 +84,11 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Load
   auto config = read_model_config(folder / "config.json");
   const auto device = parse_device(options.device);
   auto weights = WeightSource::open(folder, checkpoint_file);
+  if (weights.is_codi()) {
+    if (!options.adapter.empty())
+      throw ModelError(options.adapter + ": " + weights.describe() + " is a CODI checkpoint and carries its own LoRA");
+    adopt_codi_checkpoint(folder, config, weights, kCodiDefaultLoraAlpha);
+  }
   if (!options.adapter.empty()) weights.attach_adapter(options.adapter);
   at::ScalarType dtype = at::kFloat;
   if (options.dtype == "auto") {

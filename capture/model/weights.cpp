@@ -171,19 +171,20 @@ at::Tensor WeightSource::load(const std::string& name, const std::vector<std::in
   }
   at::Tensor tensor;
   std::string origin;
-  if (auto torch_it = torch_owner_.find(name); torch_it != torch_owner_.end()) {
+  const auto stored = stored_name(name);
+  if (auto torch_it = torch_owner_.find(stored); torch_it != torch_owner_.end()) {
     const auto& file = *torch_files_[torch_it->second];
-    const auto& info = file.info(name);
+    const auto& info = file.info(stored);
     origin = file.path().string();
-    check_stored(origin, name, info.dtype, info.shape, shape);
-    tensor = load_stored(name);
+    check_stored(origin, stored, info.dtype, info.shape, shape);
+    tensor = load_stored(stored);
   } else {
-    auto it = owner_.find(name);
-    if (it == owner_.end()) throw ModelError(describe() + ": missing tensor '" + name + "'");
+    auto it = owner_.find(stored);
+    if (it == owner_.end()) throw ModelError(describe() + ": missing tensor '" + stored + "'");
     const auto& file = *files_[it->second];
-    const auto& info = file.info(name);
+    const auto& info = file.info(stored);
     origin = file.path().string();
-    check_stored(origin, name, info.dtype, info.shape, shape);
+    check_stored(origin, stored, info.dtype, info.shape, shape);
     tensor = tensor_from_safetensors(file, info);
     file.release(info);
   }
@@ -252,6 +253,53 @@ std::vector<std::string> WeightSource::unused_adapter_targets() const {
   for (const auto& [name, tensor] : adapter_->replacements)
     if (!adapter_used_.count(name)) unused.push_back(name);
   return unused;
+}
+
+namespace {
+const std::string kCodiPrefix = "codi.base_model.model.";
+}
+
+bool WeightSource::is_codi() const {
+  for (const auto* owner : {&owner_, &torch_owner_}) {
+    auto it = owner->lower_bound(kCodiPrefix);
+    if (it != owner->end() && it->first.compare(0, kCodiPrefix.size(), kCodiPrefix) == 0) return true;
+  }
+  return false;
+}
+
+std::string WeightSource::stored_name(const std::string& name) const {
+  if (!codi_ || name.compare(0, 4, "prj.") == 0) return name;
+  const auto plain = kCodiPrefix + name;
+  if (holds(plain)) return plain;
+  const auto dot = name.rfind('.');
+  if (dot == std::string::npos) return plain;
+  const auto layered = kCodiPrefix + name.substr(0, dot) + ".base_layer" + name.substr(dot);  // PEFT >= 0.7
+  return holds(layered) ? layered : plain;
+}
+
+std::optional<std::vector<std::int64_t>> WeightSource::stored_shape(const std::string& name) const {
+  const auto stored = stored_name(name);
+  if (auto it = torch_owner_.find(stored); it != torch_owner_.end()) return torch_files_[it->second]->info(stored).shape;
+  if (auto it = owner_.find(stored); it != owner_.end()) return files_[it->second]->info(stored).shape;
+  return std::nullopt;
+}
+
+void WeightSource::read_as_codi(double lora_alpha, bool fan_in_fan_out) {
+  codi_ = true;
+  auto adapter = std::make_shared<LoraAdapter>();
+  adapter->origin = describe();
+  adapter->fan_in_fan_out = fan_in_fan_out;
+  collect_lora_tensors(*adapter, names(), kCodiPrefix, [this](const std::string& stored) { return load_stored(stored); },
+                       [this](const std::string& name) { return contains(name); }, false, true);
+  std::int64_t rank = 0;
+  for (const auto& [target, update] : adapter->updates) {
+    if (rank && update.down.size(0) != rank)
+      throw ModelError(adapter->origin + ": LoRA ranks differ ('" + target + "' has " + std::to_string(update.down.size(0)) +
+                       ", others " + std::to_string(rank) + ")");
+    rank = update.down.size(0);
+  }
+  adapter->scale = rank ? lora_alpha / static_cast<double>(rank) : 1.0;
+  if (!adapter->updates.empty()) adapter_ = std::move(adapter);
 }
 
 std::string WeightSource::describe() const {

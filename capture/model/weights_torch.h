@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,7 +34,7 @@ class WeightSource {
   // norm weights 1, everything else normal(0, init_std)), then converts them. For Model::create_random.
   static WeightSource random(std::uint64_t seed, double init_std);
 
-  bool contains(const std::string& name) const { return random_ || owner_.count(name) != 0 || torch_owner_.count(name) != 0; }
+  bool contains(const std::string& name) const { return random_ || holds(stored_name(name)); }
   // Loads `name`, checks it has `shape`, converts it to `dtype` on `device`.
   at::Tensor load(const std::string& name, const std::vector<std::int64_t>& shape, at::ScalarType dtype,
                   c10::Device device) const;
@@ -48,6 +49,14 @@ class WeightSource {
   // Names the adapter updates or replaces that no load() has read (e.g. a tied lm_head): merging them
   // silently would do nothing, so Model::load refuses them.
   std::vector<std::string> unused_adapter_targets() const;
+  // A CODI checkpoint (the CODI authors' whole-module state dict): names under "codi.base_model.model.".
+  bool is_codi() const;
+  // Reads it as its base model from now on: names are looked up under that prefix (PEFT's
+  // "MODULE.base_layer.weight" or "MODULE.weight"), "prj.*" as stored, and the LoRA pairs it holds merge
+  // with scale lora_alpha / r (transposed for GPT-2's Conv1D when fan_in_fan_out).
+  void read_as_codi(double lora_alpha, bool fan_in_fan_out);
+  // The stored shape of `name` (through the CODI names), or none when absent.
+  std::optional<std::vector<std::int64_t>> stored_shape(const std::string& name) const;
   // The floating dtype that holds most of the weights' bytes (float32 for random sources).
   at::ScalarType stored_dtype() const;
 
@@ -59,9 +68,20 @@ class WeightSource {
   bool random_ = false;
   double init_std_ = 0.02;
   mutable at::Generator generator_;  // random sources only
+  bool holds(const std::string& stored) const { return owner_.count(stored) != 0 || torch_owner_.count(stored) != 0; }
+  std::string stored_name(const std::string& name) const;  // the CODI mapping, else `name`
+  bool codi_ = false;
   std::shared_ptr<const LoraAdapter> adapter_;
   mutable std::set<std::string> adapter_used_;
 };
+
+// Reads a CODI checkpoint in `folder` as a continuous-thought model (codi.cpp): the LoRA merged (lora_alpha
+// from an adapter_config.json beside it, else `default_lora_alpha`), config.vocab_size from the resized
+// embedding, and, unless config.json has one, config.latent filled as the authors run it (6 steps, bot =
+// vocab + 1, eot = vocab + 2, the projection when "prj.1.weight" is there). Throws ModelError.
+void adopt_codi_checkpoint(const std::filesystem::path& folder, ModelConfig& config, WeightSource& weights,
+                           double default_lora_alpha);
+constexpr double kCodiDefaultLoraAlpha = 32;  // the authors' scripts (lora_r 128, lora_alpha 32)
 
 std::unique_ptr<Model> make_gpt2_model(const ModelConfig& config, const WeightSource& weights, c10::Device device,
                                        at::ScalarType dtype);
