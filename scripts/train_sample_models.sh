@@ -64,23 +64,29 @@ done
 "$HS" heartbeats /tmp/arith-gpt2-generate.h5
 
 # Latent (continuous-thought) models and their no-CoT baselines (samples/MODELS.md, "Latent models"):
-# from each chain model, 1,500 steps on levels 1-3 of CODI-style self-distillation with 6 thoughts, and,
-# with the same start, steps, levels and seed, of answering at once ("#### N" right after the question).
-STAGE5="--layers 4 --hidden 64 --heads 4 --positions 320 --batch-tokens 2048 --threads 1 --log-every 50 \
-  --min-level 1 --max-level 3 --seed 5 --steps 1500 --lr 1e-3 --warmup 50 --checkpoint-every 250"
+# from each chain model, two stages of 1,500 steps on levels 1-3 (seeds 5 and 6, each a fresh warmup +
+# cosine) of CODI-style self-distillation with 6 thoughts, and, with the same start, stages, levels and
+# seeds, of answering at once ("#### N" right after the question).
+STAGE56="--layers 4 --hidden 64 --heads 4 --positions 320 --batch-tokens 2048 --threads 1 --log-every 50 \
+  --min-level 1 --max-level 3 --steps 1500 --lr 1e-3 --warmup 50 --checkpoint-every 250"
+latent_stages() {  # name, then the model's own flags
+  local name=$1; shift
+  "$HS" train "$@" $STAGE56 --seed 5 --out "$WORK/5/$name" 2> "$WORK/$name.stage5.log"
+  "$HS" train "$@" $STAGE56 --seed 6 --init-from "$WORK/5/$name" --out "$WORK/6/$name" 2> "$WORK/$name.stage6.log"
+}
 for arch in gpt2 llama; do
   flags="--arch $arch"; [ "$arch" = llama ] && flags="$flags --kv-heads 2"
-  "$HS" train $flags $STAGE5 --task latent --init-from samples/models/arith-$arch --out "$WORK/5/arith-latent-$arch" \
-    2> "$WORK/arith-latent-$arch.log" &
-  "$HS" train $flags $STAGE5 --task direct --init-from samples/models/arith-$arch --out "$WORK/5/arith-direct-$arch" \
-    2> "$WORK/arith-direct-$arch.log" &
+  latent_stages arith-latent-$arch $flags --task latent --init-from samples/models/arith-$arch &
+  latent_stages arith-direct-$arch $flags --task direct --init-from samples/models/arith-$arch &
 done
 wait
 "$HS" problems --seed 13 --count 600 --levels 1-3 --split heldout --format prompt_only \
   --out samples/prompts/arith_heldout_l13_prompt_only.jsonl
 for model in arith-latent-gpt2 arith-latent-llama arith-direct-gpt2 arith-direct-llama; do
-  rm -rf "samples/models/$model" && cp -r "$WORK/5/$model" "samples/models/$model"
-  cp "$WORK/$model.log" "samples/models/$model/train.log"
+  rm -rf "samples/models/$model" && cp -r "$WORK/6/$model" "samples/models/$model"
+  cp "$WORK/5/$model/loss.csv" "samples/models/$model/loss-stage1.csv"
+  if [ -f "$WORK/5/$model/loss-parts.csv" ]; then cp "$WORK/5/$model/loss-parts.csv" "samples/models/$model/loss-parts-stage1.csv"; fi
+  cat "$WORK/$model".stage5.log "$WORK/$model".stage6.log > "samples/models/$model/train.log"
   "$HS" eval --model samples/models/$model --problems samples/prompts/arith_heldout_l13_prompt_only.jsonl
   "$HS" eval --model samples/models/$model --problems samples/prompts/arith_heldout_prompt_only.jsonl
   "$HS" eval --model samples/models/$model --problems tests/fixtures/sample_models/fixed20.jsonl \

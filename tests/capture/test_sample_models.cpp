@@ -206,12 +206,14 @@ TEST(Trainer, RandomModelForwardMatchesItsSavedCheckpoint) {
 // Each shipped model, on the fixed held-out problems, must give the recorded answer for every problem.
 TEST(SampleModels, ScoreAsRecorded) {
   const auto fixtures = headscope::test::fixtures_dir() / "sample_models";
-  for (const std::string name : {"arith-gpt2", "arith-llama", "arith-pause6"}) {
+  for (const std::string name : {"arith-gpt2", "arith-llama", "arith-pause6", "arith-latent-gpt2", "arith-latent-llama",
+                                  "arith-direct-gpt2", "arith-direct-llama"}) {
     const auto model_dir = samples_dir() / "models" / name;
     const auto expected_path = fixtures / (name + ".expected.jsonl");
     ASSERT_TRUE(fs::exists(model_dir / "model.safetensors")) << model_dir;
     ASSERT_TRUE(fs::exists(expected_path)) << expected_path;
-    EXPECT_EQ(read_bytes(model_dir / "tokenizer.json"), problems::char_tokenizer_json()) << name;
+    const bool latent = name.find("latent") != std::string::npos;  // <bot> and <eot> besides the characters
+    EXPECT_EQ(read_bytes(model_dir / "tokenizer.json"), problems::char_tokenizer_json(latent)) << name;
     headscope::train::EvalSettings settings;
     settings.model_dir = model_dir.string();
     settings.problems_path = (fixtures / (name == "arith-pause6" ? "fixed20_pause.jsonl" : "fixed20.jsonl")).string();
