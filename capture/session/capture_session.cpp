@@ -326,21 +326,9 @@ bool CaptureSession::Impl::choose_store_path() {
 
 void CaptureSession::Impl::setup() {
   auto& s = settings;
-  if (s.flow_select == FlowSelect::latent_steps && s.mode == CaptureMode::teacher_forced && !s.model_dir.empty()) {
-    // --flow latent without --latent K: a continuous-thought model's own number of steps (config.json "latent").
-    const auto config = model::read_model_config(std::filesystem::path(s.model_dir) / "config.json");
-    if (config.latent) {
-      s.mode = CaptureMode::latent;
-      s.latent_steps = config.latent->steps;
-    }
-  }
   if (s.mode == CaptureMode::generate && s.generate_tokens <= 0)
     throw std::runtime_error("generation needs --generate N with N > 0");
   if (s.mode == CaptureMode::latent && s.latent_steps <= 0) throw std::runtime_error("a latent loop needs --latent K with K > 0");
-  if (s.flow_select == FlowSelect::latent_steps) {
-    if (s.mode != CaptureMode::latent) throw std::runtime_error("flow on latent steps needs a latent loop (--latent K)");
-    s.flow_size = s.latent_steps;
-  }
   if (s.flow_select == FlowSelect::explicit_positions) s.flow_size = static_cast<int>(s.flow_positions.size());
   if (s.shard_count > 0 && s.local_rank >= 0 && s.device == "cuda")  // one GPU per rank on a machine
     s.device = "cuda:" + std::to_string(s.local_rank % std::max<int>(1, static_cast<int>(at::getNumGPUs())));
@@ -355,6 +343,16 @@ void CaptureSession::Impl::setup() {
   load.threads = s.threads;
   model = model::Model::load(s.model_dir, load);
   const auto& config = model->config();
+  // --flow latent without --latent K: a continuous-thought model's own number of thoughts (its config.json's
+  // "latent", or what a CODI checkpoint's layout gave the loaded model).
+  if (s.flow_select == FlowSelect::latent_steps && s.mode == CaptureMode::teacher_forced && config.latent) {
+    s.mode = CaptureMode::latent;
+    s.latent_steps = config.latent->steps;
+  }
+  if (s.flow_select == FlowSelect::latent_steps) {
+    if (s.mode != CaptureMode::latent) throw std::runtime_error("flow on latent steps needs a latent loop (--latent K)");
+    s.flow_size = s.latent_steps;
+  }
   const fs::path folder(s.model_dir);
   const fs::path tokenizer_file = tokenizer::find_tokenizer_file(s.model_dir);
   if (!tokenizer_file.empty()) tokenizer = tokenizer::load_tokenizer(tokenizer_file.string());

@@ -27,6 +27,7 @@ EvalReport evaluate_model(const EvalSettings& settings) {
   model::RuntimeOptions options;
   options.device = settings.device;
   options.threads = settings.threads;
+  options.adapter = settings.adapter;
   model::Runtime runtime(settings.model_dir, options);
   const auto tokenizer = tokenizer::load_tokenizer(settings.model_dir);
   const auto eos = tokenizer->eos_id();

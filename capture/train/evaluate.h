@@ -12,6 +12,7 @@ namespace headscope::train {
 
 struct EvalSettings {
   std::string model_dir;
+  std::string adapter;  // a PEFT LoRA adapter folder merged at load ("" = none)
   std::string problems_path;
   std::string device = "cpu";
   int threads = 2;

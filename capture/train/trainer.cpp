@@ -279,17 +279,18 @@ nlohmann::ordered_json settings_json(const TrainSettings& s) {
           {"batch_tokens", s.batch_tokens}, {"learning_rate", s.learning_rate},
           {"min_learning_rate_ratio", s.min_learning_rate_ratio}, {"warmup_steps", s.warmup_steps},
           {"weight_decay", s.weight_decay}, {"betas", {s.beta1, s.beta2}}, {"grad_clip", s.grad_clip},
-          {"init_std", s.init_std}, {"init_from", s.init_from}, {"device", s.device}, {"threads", s.threads}, {"save_dtype", s.save_dtype},
+          {"init_std", s.init_std}, {"init_from", s.init_from}, {"init_adapter", s.init_adapter}, {"device", s.device}, {"threads", s.threads}, {"save_dtype", s.save_dtype},
           {"command_line", s.command_line}};
 }
 
 // Copies a checkpoint's weights into `named`, tensor by tensor (the optimiser starts fresh). Same
 // architecture; the vocabulary may have grown (a latent model's <bot> and <eot>): the rows the checkpoint
 // has are copied and the new rows keep their random draw.
-void copy_start_weights(const std::string& folder, const std::string& device,
+void copy_start_weights(const std::string& folder, const std::string& adapter, const std::string& device,
                         const std::vector<std::pair<std::string, at::Tensor>>& named) {
   model::LoadOptions load;
   load.device = device;
+  load.adapter = adapter;
   load.threads = -1;
   const auto start = model::Model::load(folder, load);
   const auto start_named = start->named_parameters();
@@ -324,7 +325,7 @@ TrainResult train_model(const TrainSettings& s, const std::function<void(const T
   auto model = model::Model::create_random(config, s.seed, s.device, s.init_std);
   auto named = model->named_parameters();
   const auto new_parameters = model->latent_parameters();  // a latent model's projection starts fresh
-  if (!s.init_from.empty()) copy_start_weights(s.init_from, s.device, named);
+  if (!s.init_from.empty()) copy_start_weights(s.init_from, s.init_adapter, s.device, named);
   named.insert(named.end(), new_parameters.begin(), new_parameters.end());
   TrainResult result;
   for (const auto& entry : named) result.parameter_count += entry.second.numel();

@@ -46,6 +46,7 @@ struct TrainSettings {
   int threads = 2;
   std::string out_dir;
   std::string init_from;     // a checkpoint folder of the same architecture to start from (a second stage)
+  std::string init_adapter;  // a PEFT LoRA adapter merged into init_from's weights as they load
   std::string save_dtype = "float32";  // float32 | float16
   int log_every = 25;
   int checkpoint_every = 0;  // 0: only at the end

@@ -9,6 +9,7 @@
 
 #include "app/cli/registry.h"
 #include "capture/train/evaluate.h"
+#include "core/commands/command_options.h"
 
 namespace {
 
@@ -18,6 +19,7 @@ void setup(CLI::App& app) {
   auto answers = std::make_shared<std::string>();
   auto show = std::make_shared<int>(0);
   cmd->add_option("--model", s->model_dir, "Model folder")->required();
+  cmd->add_option(headscope::commands::kAdapterOption.flag, s->adapter, headscope::commands::kAdapterOption.help);
   cmd->add_option("--problems", s->problems_path, "JSONL problems (headscope problems), any format")->required();
   cmd->add_option("--device", s->device, "cpu, cuda or cuda:N");
   cmd->add_option("--threads", s->threads, "CPU threads");

@@ -9,6 +9,7 @@
 #include "app/cli/progress_line.h"
 #include "app/cli/registry.h"
 #include "capture/train/trainer.h"
+#include "core/commands/command_options.h"
 
 namespace {
 
@@ -18,6 +19,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--out", s->out_dir, "Model folder to write (HF layout)")->required();
   cmd->add_option("--arch", s->architecture, "gpt2 or llama");
   cmd->add_option("--init-from", s->init_from, "Start from this checkpoint (same architecture) instead of random weights");
+  cmd->add_option(headscope::commands::kAdapterOption.flag, s->init_adapter,
+                  "PEFT LoRA adapter merged into --init-from's weights as they load (then trained as full weights)");
   cmd->add_option("--layers", s->layer_count, "Transformer blocks");
   cmd->add_option("--hidden", s->hidden_size, "Hidden size");
   cmd->add_option("--heads", s->head_count, "Query heads");
