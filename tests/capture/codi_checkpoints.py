@@ -17,29 +17,16 @@ import collections
 import json
 import os
 import shutil
-import struct
 import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import read_safetensors  # noqa: E402
+
 out_dir, fixtures = sys.argv[1], sys.argv[2]
 torch.manual_seed(5)
 PREFIX = "codi.base_model.model."
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    length = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + length])
-    tensors = collections.OrderedDict()
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        raw = bytearray(data[8 + length + begin:8 + length + end])
-        tensors[name] = torch.frombuffer(raw, dtype=torch.float32).reshape(info["shape"]).clone()
-    return tensors
 
 
 def make(model, targets, resized, fan_in_fan_out, base_layer_names, alpha, write_adapter_config):

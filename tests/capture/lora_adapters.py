@@ -14,42 +14,15 @@ import json
 import math
 import os
 import shutil
-import struct
 import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+
 out_dir, fixtures = sys.argv[1], sys.argv[2]
 torch.manual_seed(11)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    length = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + length])
-    tensors = collections.OrderedDict()
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32"
-        begin, end = info["data_offsets"]
-        raw = bytearray(data[8 + length + begin:8 + length + end])
-        tensors[name] = torch.frombuffer(raw, dtype=torch.float32).reshape(info["shape"]).clone()
-    return tensors
-
-
-def write_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for name, tensor in tensors.items():
-        blob = tensor.contiguous().reshape(-1).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + len(blob)]}
-        offset += len(blob)
-        blobs.append(blob)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def make(model, targets, fan_in_fan_out, rslora, key_suffix, weights_format):

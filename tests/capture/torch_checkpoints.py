@@ -13,31 +13,16 @@ import collections
 import json
 import os
 import shutil
-import struct
 import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import read_safetensors  # noqa: E402
+
 out_dir, marker, fixtures = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(out_dir, exist_ok=True)
 torch.manual_seed(7)
-
-
-def read_safetensors(path):
-    """Minimal safetensors reader (the python package is not in Debian bookworm)."""
-    dtypes = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64}
-    with open(path, "rb") as f:
-        data = f.read()
-    length = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + length])
-    tensors = collections.OrderedDict()
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        raw = bytearray(data[8 + length + begin:8 + length + end])
-        tensors[name] = torch.frombuffer(raw, dtype=dtypes[info["dtype"]]).reshape(info["shape"]).clone()
-    return tensors
 
 
 # ---- mixed.bin ----
