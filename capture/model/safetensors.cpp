@@ -226,13 +226,18 @@ void SafetensorsFile::unmap() noexcept {
   size_ = 0;
 }
 
+void release_mapped_range(const std::uint8_t* begin, std::size_t length) noexcept {
+  if (!begin || length == 0) return;
+  // Only whole pages inside the range: a neighbour sharing a page at either end keeps it.
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto start = reinterpret_cast<std::uintptr_t>(begin);
+  const auto first = (start + page - 1) / page * page, last = (start + length) / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 void SafetensorsFile::release(const StTensorInfo& info) const noexcept {
   if (!bytes_ || info.end <= info.begin) return;
-  // Only whole pages inside the tensor: a neighbour sharing a page at either end keeps it.
-  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto begin = reinterpret_cast<std::uintptr_t>(data(info));
-  const auto first = (begin + page - 1) / page * page, last = (begin + (info.end - info.begin)) / page * page;
-  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  release_mapped_range(data(info), info.end - info.begin);
 }
 
 const StTensorInfo& SafetensorsFile::info(const std::string& name) const {

@@ -74,4 +74,9 @@ class SafetensorsFile {
   std::map<std::string, std::size_t> index_;  // name -> position in header_.tensors
 };
 
+// Drops the resident pages wholly inside [begin, begin + length) of a read-only file mapping (a page
+// shared with a neighbour at either end is kept); reading them again reads the file. Used by the
+// checkpoint readers once a tensor has been copied out.
+void release_mapped_range(const std::uint8_t* begin, std::size_t length) noexcept;
+
 }  // namespace headscope::model

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "capture/model/safetensors.h"
+
 namespace headscope::model {
 namespace {
 
@@ -169,6 +171,12 @@ std::vector<std::uint8_t> TorchCheckpointFile::contiguous_bytes(const PtTensorIn
 
 void TorchCheckpointFile::copy_contiguous(const PtTensorInfo& tensor, std::uint8_t* out) const {
   model::copy_contiguous(bytes_, checkpoint_, tensor, out);
+}
+
+void TorchCheckpointFile::release(const PtTensorInfo& tensor) const noexcept {
+  const auto storage = checkpoint_.storage_data.find(tensor.storage_key);
+  if (!bytes_ || storage == checkpoint_.storage_data.end()) return;
+  release_mapped_range(bytes_ + storage->second.begin, static_cast<std::size_t>(storage->second.size));
 }
 
 bool is_pickle_checkpoint_name(const std::filesystem::path& path) {

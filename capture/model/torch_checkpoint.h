@@ -47,6 +47,10 @@ class TorchCheckpointFile {
   // The tensor's elements, contiguous, as bytes of its dtype (into `out`: element_count x dtype size bytes).
   std::vector<std::uint8_t> contiguous_bytes(const PtTensorInfo& tensor) const;
   void copy_contiguous(const PtTensorInfo& tensor, std::uint8_t* out) const;
+  // Drops the mapping's resident pages of the tensor's storage once it has been copied out (as
+  // SafetensorsFile::release), so a load holds each weight once; another view of the storage (a tied
+  // weight) reads the file again.
+  void release(const PtTensorInfo& tensor) const noexcept;
 
  private:
   std::filesystem::path path_;

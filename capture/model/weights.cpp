@@ -232,6 +232,7 @@ at::Tensor WeightSource::load_stored(const std::string& name) const {
     const auto& info = file.info(name);
     auto tensor = at::empty(info.shape, at::TensorOptions().dtype(torch_type(info.dtype, file.path().string())));
     file.copy_contiguous(info, static_cast<std::uint8_t*>(tensor.data_ptr()));
+    file.release(info);
     return tensor;
   }
   auto it = owner_.find(name);
